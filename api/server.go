@@ -1,0 +1,233 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// StatementWriter is the write path (lrs.Appender).
+type StatementWriter interface {
+	Append(ctx context.Context, stmts []lrs.Statement, by lrs.Authority) (uint64, error)
+	// LastSeq is the last log sequence this node knows of; reads wait for the
+	// view to reach it.
+	LastSeq() uint64
+	// Inflight is the stored time of an event being appended now, if any.
+	Inflight() (time.Time, bool)
+}
+
+// Authenticator checks HTTP Basic credentials (lrs.Keyring).
+type Authenticator interface {
+	Check(key, secret string) (lrs.Credential, error)
+}
+
+// Config holds the server's dependencies.
+type Config struct {
+	Auth       Authenticator
+	Statements lrs.StatementView
+	Writer     StatementWriter
+	Logger     *slog.Logger
+	Now        func() time.Time
+	NewID      func() uuid.UUID
+	// MaxBodyBytes bounds a request body; larger bodies get 413.
+	MaxBodyBytes int64
+	// ReadWait bounds how long a read waits for the view to reach this
+	// node's last write (read your writes). Zero means 5s.
+	ReadWait time.Duration
+}
+
+// Server is the HTTP face of the LRS.
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+}
+
+// New returns a Server with every route registered.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.New
+	}
+	if cfg.ReadWait == 0 {
+		cfg.ReadWait = 5 * time.Second
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 8 << 20
+	}
+	s := &Server{cfg: cfg, echo: echo.New()}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.versionHeader)
+
+	e.GET("/xapi/about", s.about)
+	e.HEAD("/xapi/about", s.about)
+
+	x := e.Group("/xapi", s.requireVersion, s.authenticate)
+	st := x.Group("/statements", s.consistentThrough)
+	st.PUT("", s.putStatement)
+	st.POST("", s.postStatements)
+	st.GET("", s.getStatements)
+	st.HEAD("", s.getStatements)
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Context keys.
+const (
+	ctxVersion    = "jejak.version"
+	ctxCredential = "jejak.credential"
+)
+
+func version(c echo.Context) lrs.Version {
+	if v, ok := c.Get(ctxVersion).(lrs.Version); ok {
+		return v
+	}
+	return lrs.V1
+}
+
+func credential(c echo.Context) lrs.Credential {
+	cred, _ := c.Get(ctxCredential).(lrs.Credential)
+	return cred
+}
+
+// versionHeader answers every response with the xAPI version the request
+// speaks (1.0.3 when it names none or an unknown one).
+func (s *Server) versionHeader(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, err := lrs.ParseVersion(c.Request().Header.Get("X-Experience-API-Version"))
+		if err != nil {
+			v = lrs.V1
+		}
+		c.Response().Header().Set("X-Experience-API-Version", v.String())
+		return next(c)
+	}
+}
+
+// requireVersion rejects requests without a supported version header
+// (XAPI-00321, XAPI-00331).
+func (s *Server) requireVersion(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, err := lrs.ParseVersion(c.Request().Header.Get("X-Experience-API-Version"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxVersion, v)
+		return next(c)
+	}
+}
+
+// authenticate requires HTTP Basic credentials (XAPI-00334, XAPI-00335).
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		key, secret, ok := c.Request().BasicAuth()
+		if !ok {
+			return lrs.Errorf(lrs.EUNAUTHORIZED, "missing HTTP Basic credentials")
+		}
+		cred, err := s.cfg.Auth.Check(key, secret)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxCredential, cred)
+		return next(c)
+	}
+}
+
+// errorHandler is the one place errors become HTTP responses.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, msg := http.StatusInternalServerError, lrs.EINTERNAL, "internal error"
+	var he *echo.HTTPError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		status, code, msg = http.StatusRequestEntityTooLarge, lrs.ETOOLARGE, "request body is larger than the limit of "+strconv.FormatInt(mbe.Limit, 10)+" bytes"
+	case errors.As(err, &he):
+		status, code, msg = he.Code, strings.ToLower(strings.ReplaceAll(http.StatusText(he.Code), " ", "_")), http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	default:
+		code = lrs.ErrorCode(err)
+		msg = lrs.ErrorMessage(err)
+		status = statusOf(code)
+	}
+	if status >= 500 {
+		s.cfg.Logger.Error("request failed", "component", "api", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="jejak", charset="UTF-8"`)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, map[string]string{"code": code, "message": msg})
+}
+
+func statusOf(code string) int {
+	switch code {
+	case lrs.EINVALID:
+		return http.StatusBadRequest
+	case lrs.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case lrs.EFORBIDDEN:
+		return http.StatusForbidden
+	case lrs.ENOTFOUND:
+		return http.StatusNotFound
+	case lrs.ECONFLICT:
+		return http.StatusConflict
+	case lrs.EPRECONDITION:
+		return http.StatusPreconditionFailed
+	case lrs.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case lrs.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// readBody reads the request body within the size limit.
+func (s *Server) readBody(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		return nil, lrs.Errorf(lrs.ETOOLARGE, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.cfg.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, lrs.Errorf(lrs.ETOOLARGE, "request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)
+		}
+		return nil, lrs.Errorf(lrs.EINVALID, "reading request body: %v", err)
+	}
+	return body, nil
+}
+
+func (s *Server) about(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{
+		"version":    lrs.Versions,
+		"extensions": map[string]any{"https://jejak.id/xapi/about/product": "Jejak"},
+	})
+}
+

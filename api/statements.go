@@ -1,0 +1,306 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// consistentThrough sets X-Experience-API-Consistent-Through on every
+// statement response, errors included (XAPI-00153). The value is honest:
+// when the view has applied every event this node knows of, it is now (or
+// the stored time of an event being appended, if earlier); otherwise it is
+// the stored time of the last event the view applied.
+func (s *Server) consistentThrough(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Before(func() {
+			c.Response().Header().Set("X-Experience-API-Consistent-Through", s.consistentTime().Format(lrs.StoredFormat))
+		})
+		return next(c)
+	}
+}
+
+func (s *Server) consistentTime() time.Time {
+	applied, stored := s.cfg.Statements.Applied()
+	if applied < s.cfg.Writer.LastSeq() {
+		return stored
+	}
+	t := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	if inflight, ok := s.cfg.Writer.Inflight(); ok && inflight.Before(t) {
+		t = inflight
+	}
+	if t.Before(stored) {
+		t = stored
+	}
+	return t
+}
+
+// checkParams rejects parameters the resource does not know, including
+// known names in another case (XAPI-00324, XAPI-00325).
+func checkParams(q url.Values, allowed ...string) error {
+	for name := range q {
+		ok := false
+		for _, a := range allowed {
+			if name == a {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return lrs.Errorf(lrs.EINVALID, "unknown parameter %q (this resource takes: %s)", name, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func checkJSONContentType(c echo.Context) error {
+	ct := c.Request().Header.Get("Content-Type")
+	if ct == "" {
+		return lrs.Errorf(lrs.EINVALID, "missing Content-Type: statements are sent as application/json")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return lrs.Errorf(lrs.EINVALID, "malformed Content-Type %q: %v", ct, err)
+	}
+	switch mt {
+	case "application/json":
+		return nil
+	case "multipart/mixed":
+		return lrs.Errorf(lrs.EINVALID, "statements with attachments (multipart/mixed) are not accepted yet")
+	default:
+		return lrs.Errorf(lrs.EINVALID, "Content-Type %q is not accepted: statements are sent as application/json", mt)
+	}
+}
+
+// putStatement stores one statement under the statementId parameter
+// (XAPI-00143..00145).
+func (s *Server) putStatement(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, "statementId"); err != nil {
+		return err
+	}
+	id := q.Get("statementId")
+	if id == "" {
+		return lrs.Errorf(lrs.EINVALID, "PUT /statements needs a statementId parameter")
+	}
+	if _, err := s.write(c, id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// postStatements stores one statement or an array of them and answers
+// with their ids (XAPI-00146).
+func (s *Server) postStatements(c echo.Context) error {
+	if err := checkParams(c.QueryParams()); err != nil {
+		return err
+	}
+	stmts, err := s.write(c, "")
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(stmts))
+	for i := range stmts {
+		ids[i] = stmts[i].ID.String()
+	}
+	return c.JSON(http.StatusOK, ids)
+}
+
+func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, error) {
+	if err := checkJSONContentType(c); err != nil {
+		return nil, err
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	cred := credential(c)
+	by := cred.Authority()
+	stmts, err := lrs.PrepareStatements(lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, by, s.cfg.NewID)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return stmts, nil
+	}
+	if _, err := s.cfg.Writer.Append(c.Request().Context(), stmts, by); err != nil {
+		return nil, err
+	}
+	return stmts, nil
+}
+
+// waitForWrites lets a read see every write acknowledged on this node.
+func (s *Server) waitForWrites(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
+	defer cancel()
+	_ = s.cfg.Statements.WaitApplied(ctx, s.cfg.Writer.LastSeq())
+}
+
+func (s *Server) getStatements(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, "statementId", "voidedStatementId", "limit", "format", "attachments", "ascending", "more"); err != nil {
+		return err
+	}
+	if err := checkFormat(q); err != nil {
+		return err
+	}
+	s.waitForWrites(c.Request().Context())
+	if q.Has("statementId") || q.Has("voidedStatementId") {
+		return s.getOne(c, q)
+	}
+	query, err := parseQuery(q)
+	if err != nil {
+		return err
+	}
+	page, err := s.cfg.Statements.Statements(c.Request().Context(), query)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 1024)
+	buf = append(buf, `{"statements":[`...)
+	for i, st := range page.Statements {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, st.JSON...)
+	}
+	buf = append(buf, `],"more":`...)
+	more := ""
+	if !page.Next.IsZero() {
+		more = c.Request().URL.Path + "?more=" + encodeCursor(moreToken{After: page.Next, Ascending: query.Ascending, Limit: query.Limit})
+	}
+	buf = strconv.AppendQuote(buf, more)
+	buf = append(buf, '}')
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, buf)
+}
+
+func checkFormat(q url.Values) error {
+	switch f := q.Get("format"); f {
+	case "", "exact":
+	default:
+		if f == "ids" || f == "canonical" {
+			return lrs.Errorf(lrs.EINVALID, "format=%s is not served yet; use format=exact", f)
+		}
+		return lrs.Errorf(lrs.EINVALID, "format: %q is not one of ids, exact, canonical", f)
+	}
+	switch a := q.Get("attachments"); a {
+	case "", "false":
+	case "true":
+		return lrs.Errorf(lrs.EINVALID, "attachments=true is not served yet")
+	default:
+		return lrs.Errorf(lrs.EINVALID, "attachments: %q is not true or false", a)
+	}
+	return nil
+}
+
+func (s *Server) getOne(c echo.Context, q url.Values) error {
+	if q.Has("statementId") && q.Has("voidedStatementId") {
+		return lrs.Errorf(lrs.EINVALID, "statementId and voidedStatementId cannot be used together")
+	}
+	for name := range q {
+		switch name {
+		case "statementId", "voidedStatementId", "format", "attachments":
+		default:
+			return lrs.Errorf(lrs.EINVALID, "parameter %q cannot be combined with statementId or voidedStatementId", name) // XAPI-00150, XAPI-00151
+		}
+	}
+	name, voided := "statementId", false
+	if q.Has("voidedStatementId") {
+		name, voided = "voidedStatementId", true
+	}
+	raw := q.Get(name)
+	if !lrs.IsUUID(raw) {
+		return lrs.Errorf(lrs.EINVALID, "%s: %q is not a UUID", name, raw)
+	}
+	id, _ := uuid.Parse(raw)
+	st, err := s.cfg.Statements.Statement(c.Request().Context(), id, voided)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Last-Modified", st.Stored.UTC().Format(http.TimeFormat))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, st.JSON)
+}
+
+func parseQuery(q url.Values) (lrs.StatementQuery, error) {
+	if q.Has("more") {
+		for name := range q {
+			if name != "more" && name != "format" && name != "attachments" {
+				return lrs.StatementQuery{}, lrs.Errorf(lrs.EINVALID, "parameter %q cannot be combined with more: the more link carries the whole query", name)
+			}
+		}
+		t, err := decodeCursor(q.Get("more"))
+		if err != nil {
+			return lrs.StatementQuery{}, err
+		}
+		return lrs.StatementQuery{Limit: t.Limit, Ascending: t.Ascending, After: t.After}, nil
+	}
+	var query lrs.StatementQuery
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return query, lrs.Errorf(lrs.EINVALID, "limit: %q is not a non-negative integer", v)
+		}
+		query.Limit = min(n, lrs.MaxPageSize)
+	}
+	if query.Limit == 0 {
+		query.Limit = lrs.MaxPageSize
+	}
+	switch v := q.Get("ascending"); v {
+	case "", "false":
+	case "true":
+		query.Ascending = true
+	default:
+		return query, lrs.Errorf(lrs.EINVALID, "ascending: %q is not true or false", v)
+	}
+	return query, nil
+}
+
+// moreToken is what a more link carries: where the page ended and the query.
+type moreToken struct {
+	After     lrs.Cursor
+	Ascending bool
+	Limit     int
+}
+
+// Cursor format, version 1: base64url (no padding) of
+// 1 (version byte) | seq (8) | index (4) | flags (1: bit 0 ascending) | limit (2).
+const cursorVersion = 1
+
+func encodeCursor(t moreToken) string {
+	b := make([]byte, 16)
+	b[0] = cursorVersion
+	binary.BigEndian.PutUint64(b[1:], t.After.Seq)
+	binary.BigEndian.PutUint32(b[9:], t.After.Index)
+	if t.Ascending {
+		b[13] = 1
+	}
+	binary.BigEndian.PutUint16(b[14:], uint16(t.Limit))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (moreToken, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 || b[0] != cursorVersion {
+		return moreToken{}, lrs.Errorf(lrs.EINVALID, "more: %q is not a cursor this LRS issued", s)
+	}
+	t := moreToken{
+		After:     lrs.Cursor{Seq: binary.BigEndian.Uint64(b[1:]), Index: binary.BigEndian.Uint32(b[9:])},
+		Ascending: b[13]&1 != 0,
+		Limit:     int(binary.BigEndian.Uint16(b[14:])),
+	}
+	if t.Limit <= 0 || t.Limit > lrs.MaxPageSize || t.After.IsZero() {
+		return moreToken{}, lrs.Errorf(lrs.EINVALID, "more: %q is not a cursor this LRS issued", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// usageError is a mistake in the command line; main exits 2 for it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `jejak — an event-sourced xAPI learning record store.
+
+Usage:
+  jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
+  jejak replay  [flags]   rebuild the views from the log (server stopped)
+  jejak help              this text
+
+Run "jejak <command> -h" for a command's flags. Every flag has a JEJAK_*
+environment fallback, e.g. --data and JEJAK_DATA.
+`
+
+// run is the whole program: main only maps its error to an exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+}
+
+// envFlags binds flags to JEJAK_* environment fallbacks: a flag given on the
+// command line wins, else the environment, else the default.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	env    map[string]string // flag name → env name
+}
+
+func newFlags(name string, getenv func(string) string, stderr io.Writer) *envFlags {
+	fs := flag.NewFlagSet("jejak "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &envFlags{fs: fs, getenv: getenv, env: map[string]string{}}
+}
+
+func envName(flagName string) string {
+	return "JEJAK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *envFlags) String(p *string, name, def, help string) {
+	f.env[name] = envName(name)
+	f.fs.StringVar(p, name, def, help+" ["+envName(name)+"]")
+}
+
+func (f *envFlags) Int(p *int, name string, def int, help string) {
+	f.env[name] = envName(name)
+	f.fs.IntVar(p, name, def, help+" ["+envName(name)+"]")
+}
+
+// parse parses args, then fills every flag not given from the environment.
+func (f *envFlags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if f.fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", f.fs.Arg(0))}
+	}
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var err error
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		if given[fl.Name] || err != nil {
+			return
+		}
+		if v := f.getenv(f.env[fl.Name]); v != "" {
+			if serr := fl.Value.Set(v); serr != nil {
+				err = usageError{fmt.Sprintf("%s=%q: %v", f.env[fl.Name], v, serr)}
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// dataLock holds the data directory for one process.
+type dataLock struct{ f *os.File }
+
+// lockData takes an exclusive lock on dir so that two processes never open
+// the same log and views.
+func lockData(dir string) (*dataLock, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(path)
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another jejak process (%s); stop it first or choose another --data", dir, strings.TrimSpace(string(owner)))
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+" since "+time.Now().UTC().Format(time.RFC3339)+"\n"), 0)
+	return &dataLock{f: f}, nil
+}
+
+func (l *dataLock) unlock() {
+	_ = l.f.Truncate(0)
+	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	l.f.Close()
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/jejak-id/jejak/api"
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/natslog"
+	"github.com/jejak-id/jejak/projections"
+)
+
+// config is the validated configuration shared by the commands.
+type config struct {
+	Addr        string
+	Data        string
+	NATSURL     string
+	NATSListen  string
+	Stream      string
+	Replicas    int
+	Credentials string
+	LogLevel    string
+	MaxBody     int
+	CacheMB     int
+}
+
+func (c *config) bind(f *envFlags, serve bool) {
+	f.String(&c.Data, "data", "./data", "data directory: the embedded log under nats/, the views under views/")
+	f.String(&c.NATSURL, "nats-url", "", "use this NATS JetStream (e.g. nats://127.0.0.1:4222) instead of the embedded server")
+	f.String(&c.Stream, "stream", natslog.DefaultStream, "name of the JetStream stream that holds the log")
+	f.Int(&c.Replicas, "replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
+	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.Int(&c.CacheMB, "cache-mb", 64, "Pebble block cache per view, MiB")
+	if serve {
+		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
+		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port")
+		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…]; default: the data directory's credentials.json, created on first start")
+		f.Int(&c.MaxBody, "max-body", 8<<20, "largest request body in bytes (bounded by the log's largest message)")
+	}
+}
+
+// logConn is an open connection to the log, embedded or external.
+type logConn struct {
+	srv *server.Server // nil when external
+	nc  *nats.Conn
+	log *natslog.Log
+}
+
+func openLog(ctx context.Context, cfg config, logger *slog.Logger) (*logConn, error) {
+	lc := &logConn{}
+	var err error
+	if cfg.NATSURL == "" {
+		lc.srv, err = natslog.StartEmbedded(natslog.EmbeddedConfig{
+			StoreDir: filepath.Join(cfg.Data, "nats"),
+			Listen:   cfg.NATSListen,
+			Logger:   logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		lc.nc, err = nats.Connect("", nats.InProcessServer(lc.srv), nats.Name("jejak"))
+	} else {
+		lc.nc, err = nats.Connect(cfg.NATSURL, nats.Name("jejak"), nats.MaxReconnects(-1))
+	}
+	if err != nil {
+		lc.close()
+		return nil, fmt.Errorf("connect to NATS: %w", err)
+	}
+	lc.log, err = natslog.Open(ctx, lc.nc, natslog.Config{Stream: cfg.Stream, Replicas: cfg.Replicas})
+	if err != nil {
+		lc.close()
+		return nil, err
+	}
+	return lc, nil
+}
+
+// close drains the connection, then stops the embedded server.
+func (lc *logConn) close() {
+	if lc.nc != nil {
+		_ = lc.nc.Drain()
+		for lc.nc.IsDraining() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		lc.nc.Close()
+	}
+	if lc.srv != nil {
+		lc.srv.Shutdown()
+		lc.srv.WaitForShutdown()
+	}
+}
+
+func pebbleOptions(cfg config) *pebble.Options {
+	cache := pebble.NewCache(int64(cfg.CacheMB) << 20)
+	return &pebble.Options{Cache: cache, MemTableSize: 32 << 20, Logger: quietPebble{}}
+}
+
+// quietPebble drops Pebble's informational log lines; errors surface as
+// returned errors.
+type quietPebble struct{}
+
+func (quietPebble) Infof(string, ...any)  {}
+func (quietPebble) Errorf(string, ...any) {}
+func (quietPebble) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf(format, args...))
+}
+
+func openStatementView(cfg config) (*projections.StatementIndex, error) {
+	return openViewAt(cfg, filepath.Join(cfg.Data, "views", "statements"))
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	f := newFlags("serve", getenv, stderr)
+	cfg.bind(f, true)
+	if err := f.parse(args); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	logger, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	creds, err := loadCredentials(cfg.Credentials, cfg.Data, cfg.Addr, stdout)
+	if err != nil {
+		return err
+	}
+
+	lc, err := openLog(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer lc.close()
+	view, err := openStatementView(cfg)
+	if err != nil {
+		return err
+	}
+	defer view.Close()
+
+	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: view, Logger: logger.With("component", "appender")})
+	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
+	srv := api.New(api.Config{
+		Auth:         lrs.NewKeyring(creds),
+		Statements:   view,
+		Writer:       appender,
+		Logger:       logger,
+		MaxBodyBytes: maxBody,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	// Every long-lived goroutine is owned here and stopped in order:
+	// HTTP, then the appender, then the projector; then the deferred
+	// closes run: Pebble, NATS, the embedded server, the lock.
+	failed := make(chan error, 3)
+	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
+	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
+	projDone := make(chan error, 1)
+	go func() {
+		err := projections.Run(projCtx, lc.log, view, logger)
+		projDone <- err
+		if err != nil {
+			failed <- err
+		}
+	}()
+	appDone := make(chan error, 1)
+	go func() {
+		err := appender.Run(appCtx)
+		appDone <- err
+		if err != nil {
+			failed <- err
+		}
+	}()
+	httpDone := make(chan error, 1)
+	go func() {
+		err := httpSrv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		httpDone <- err
+		if err != nil {
+			failed <- err
+		}
+	}()
+	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
+	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-failed:
+	}
+	logger.Info("shutting down", "component", "http")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+	}
+	stopAppender()
+	if err := <-appDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	stopProjector()
+	if err := <-projDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}

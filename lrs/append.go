@@ -1,0 +1,403 @@
+package lrs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/valyala/fastjson"
+)
+
+// AppenderConfig holds the dependencies of an Appender.
+type AppenderConfig struct {
+	Log    Log
+	View   StatementView    // decides id conflicts with what is already stored
+	Now    func() time.Time // clock for "stored"
+	NewID  func() uuid.UUID // ids for events (message dedup ids)
+	Logger *slog.Logger
+	// MaxGroupBytes bounds the size of one merged event. Zero means 1 MiB.
+	MaxGroupBytes int
+}
+
+// Appender is the write path: it commits statement requests to the log,
+// merging requests that arrive while an append is in flight into the next
+// event (group commit), one fsync for many requests.
+//
+// Every event is appended with an expected last sequence, so the appender
+// knows the exact sequence and previous hash of each event it writes (the
+// hash chain), and it decides id conflicts having seen every earlier event:
+// when another writer appended first, it catches its view up and decides
+// again. Run must be running for Append to make progress.
+type Appender struct {
+	cfg  AppenderConfig
+	reqs chan *appendReq
+	done chan struct{}
+
+	lastSeq   atomic.Uint64 // the log's last sequence as this appender knows it
+	inflight  atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
+
+	// owned by Run
+	tail    tail
+	pending map[uuid.UUID]pendingID // appended, maybe not yet in the view
+	queue   []pendingSeq            // pending ids in append order, for pruning
+	held    *appendReq              // a request for another store, next in line
+}
+
+type tail struct {
+	seq    uint64
+	hash   Hash
+	stored time.Time
+}
+
+type pendingID struct {
+	hash Hash
+	seq  uint64
+}
+
+type pendingSeq struct {
+	seq uint64
+	ids []uuid.UUID
+}
+
+type appendReq struct {
+	stmts []Statement
+	by    Authority
+	size  int
+	res   chan appendResult
+}
+
+type appendResult struct {
+	seq uint64
+	err error
+}
+
+// NewAppender returns an Appender; call Run to start it.
+func NewAppender(cfg AppenderConfig) *Appender {
+	if cfg.MaxGroupBytes <= 0 {
+		cfg.MaxGroupBytes = 1 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = uuid.New
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Appender{
+		cfg:     cfg,
+		reqs:    make(chan *appendReq, 1024),
+		done:    make(chan struct{}),
+		pending: make(map[uuid.UUID]pendingID),
+	}
+}
+
+// envelopeOverhead is room for the envelope and batch framing.
+const envelopeOverhead = 1024
+
+// Append commits one request's statements as a whole and returns the log
+// sequence that makes them visible. A statement whose id is already stored
+// with the same content is skipped; with other content the whole request
+// fails with ECONFLICT. It returns ETOOLARGE when the request cannot fit in
+// one event and EUNAVAILABLE when the log cannot be written.
+func (a *Appender) Append(ctx context.Context, stmts []Statement, by Authority) (uint64, error) {
+	size := envelopeOverhead + len(by.Key)
+	for i := range stmts {
+		size += len(stmts[i].JSON) + 48
+	}
+	if size > a.cfg.Log.MaxEventSize() {
+		return 0, Errorf(ETOOLARGE, "the statements take %d bytes, more than the %d a single append can hold", size, a.cfg.Log.MaxEventSize())
+	}
+	r := &appendReq{stmts: stmts, by: by, size: size, res: make(chan appendResult, 1)}
+	select {
+	case a.reqs <- r:
+	case <-a.done:
+		return 0, Errorf(EUNAVAILABLE, "the LRS is shutting down")
+	case <-ctx.Done():
+		return 0, Errorf(EUNAVAILABLE, "request cancelled before it was appended")
+	}
+	select {
+	case res := <-r.res:
+		return res.seq, res.err
+	case <-ctx.Done():
+		// The event may still be appended; the caller was not told it was.
+		return 0, Errorf(EUNAVAILABLE, "request cancelled while it was being appended")
+	}
+}
+
+// LastSeq returns the log's last sequence as this node knows it: at least
+// every sequence it has acknowledged to a writer. A reader that waits for the
+// view to reach it reads every write acknowledged on this node.
+func (a *Appender) LastSeq() uint64 { return a.lastSeq.Load() }
+
+// Queued returns the number of requests waiting for the next append.
+func (a *Appender) Queued() int { return len(a.reqs) }
+
+// Inflight returns the stored time of the event being appended now, if any.
+func (a *Appender) Inflight() (time.Time, bool) {
+	ms := a.inflight.Load()
+	if ms == 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}
+
+// Run commits requests until ctx is done. Requests still queued then are
+// answered with EUNAVAILABLE.
+func (a *Appender) Run(ctx context.Context) error {
+	defer close(a.done)
+	defer a.failQueued()
+	if err := a.resync(ctx); err != nil {
+		return fmt.Errorf("appender: read log tail: %w", err)
+	}
+	for {
+		first := a.held
+		a.held = nil
+		if first == nil {
+			select {
+			case first = <-a.reqs:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		group := a.gather(first)
+		a.commit(ctx, group)
+	}
+}
+
+// gather merges queued requests of the same store into one group, up to the
+// size bound.
+func (a *Appender) gather(first *appendReq) []*appendReq {
+	group := []*appendReq{first}
+	size := first.size
+	for size < a.cfg.MaxGroupBytes {
+		select {
+		case r := <-a.reqs:
+			if r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
+				a.held = r
+				return group
+			}
+			group = append(group, r)
+			size += r.size
+		default:
+			return group
+		}
+	}
+	return group
+}
+
+func (a *Appender) failQueued() {
+	err := Errorf(EUNAVAILABLE, "the LRS is shutting down")
+	if a.held != nil {
+		a.held.res <- appendResult{err: err}
+	}
+	for {
+		select {
+		case r := <-a.reqs:
+			r.res <- appendResult{err: err}
+		default:
+			return
+		}
+	}
+}
+
+// resync reads the log's tail and waits until the view has folded it, so
+// that conflict decisions see every event.
+func (a *Appender) resync(ctx context.Context) error {
+	last, err := a.cfg.Log.Last(ctx)
+	if err != nil {
+		return err
+	}
+	t := tail{}
+	if last.Seq > 0 {
+		var p fastjson.Parser
+		env, err := DecodeEnvelope(&p, last.Data)
+		if err != nil {
+			return fmt.Errorf("event %d: %w", last.Seq, err)
+		}
+		t = tail{seq: last.Seq, hash: HashEvent(last.Data), stored: env.Stored}
+	}
+	if err := a.cfg.View.WaitApplied(ctx, t.seq); err != nil {
+		return fmt.Errorf("wait for the statement view to reach %d: %w", t.seq, err)
+	}
+	a.tail = t
+	a.lastSeq.Store(t.seq)
+	clear(a.pending)
+	a.queue = a.queue[:0]
+	return nil
+}
+
+// prune forgets pending ids the view has folded.
+func (a *Appender) prune() {
+	applied, _ := a.cfg.View.Applied()
+	n := 0
+	for n < len(a.queue) && a.queue[n].seq <= applied {
+		for _, id := range a.queue[n].ids {
+			if p, ok := a.pending[id]; ok && p.seq == a.queue[n].seq {
+				delete(a.pending, id)
+			}
+		}
+		n++
+	}
+	a.queue = append(a.queue[:0], a.queue[n:]...)
+}
+
+const maxAppendAttempts = 8
+
+func (a *Appender) commit(ctx context.Context, group []*appendReq) {
+	for attempt := 1; ; attempt++ {
+		a.prune()
+		batches, waiting := a.decide(ctx, group)
+		if len(batches) == 0 {
+			return
+		}
+		stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
+		if stored.Before(a.tail.stored) {
+			stored = a.tail.stored
+		}
+		seq := a.tail.seq + 1
+		data := a.encode(batches, group[0].by.Store, seq, stored)
+		a.inflight.Store(stored.UnixMilli())
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		got, err := a.cfg.Log.Append(actx, Subject(group[0].by.Store, "statements"), data, a.cfg.NewID().String(), a.tail.seq)
+		cancel()
+		a.inflight.Store(0)
+		if err == nil && got != seq {
+			err = fmt.Errorf("log wrote event at %d, expected %d", got, seq)
+		}
+		if err == nil {
+			a.tail = tail{seq: seq, hash: HashEvent(data), stored: stored}
+			a.lastSeq.Store(seq)
+			ids := make([]uuid.UUID, 0, len(batches))
+			for _, b := range batches {
+				for i := range b.stmts {
+					a.pending[b.stmts[i].ID] = pendingID{hash: b.stmts[i].Hash, seq: seq}
+					ids = append(ids, b.stmts[i].ID)
+				}
+			}
+			a.queue = append(a.queue, pendingSeq{seq: seq, ids: ids})
+			for _, r := range waiting {
+				r.res <- appendResult{seq: seq}
+			}
+			return
+		}
+		moved := errors.Is(err, ErrLogMoved)
+		if !moved {
+			a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
+		}
+		if rerr := a.resync(ctx); rerr != nil {
+			a.cfg.Logger.Error("resync after failed append", "err", rerr)
+		}
+		if !moved || attempt >= maxAppendAttempts {
+			for _, r := range waiting {
+				r.res <- appendResult{err: &Error{Code: EUNAVAILABLE, Message: "the event log could not be written; retry the request", Err: err}}
+			}
+			return
+		}
+	}
+}
+
+type batch struct {
+	by    string
+	stmts []Statement
+}
+
+// decide answers the requests that need no append (all no-ops, or a
+// conflict) and returns the batches to append with the requests waiting on
+// them.
+func (a *Appender) decide(ctx context.Context, group []*appendReq) ([]batch, []*appendReq) {
+	var batches []batch
+	var waiting []*appendReq
+	inGroup := make(map[uuid.UUID]Hash)
+	for _, r := range group {
+		keep := r.stmts[:0:0]
+		var seenSeq uint64
+		var err error
+		inThisGroup := false
+		for i := range r.stmts {
+			s := &r.stmts[i]
+			h, found, seq, grouped, lerr := a.lookup(ctx, s.ID, inGroup)
+			if lerr != nil {
+				err = lerr
+				break
+			}
+			if !found {
+				keep = append(keep, *s)
+				continue
+			}
+			if h != s.Hash {
+				err = Errorf(ECONFLICT, "statement %s already exists with different content", s.ID)
+				break
+			}
+			seenSeq = max(seenSeq, seq)
+			inThisGroup = inThisGroup || grouped
+		}
+		switch {
+		case err != nil:
+			r.res <- appendResult{err: err}
+		case len(keep) == 0 && inThisGroup:
+			// the same statements are in this group: durable when it is
+			waiting = append(waiting, r)
+		case len(keep) == 0:
+			r.res <- appendResult{seq: seenSeq}
+		default:
+			for i := range keep {
+				inGroup[keep[i].ID] = keep[i].Hash
+			}
+			batches = append(batches, batch{by: r.by.Key, stmts: keep})
+			waiting = append(waiting, r)
+		}
+	}
+	return batches, waiting
+}
+
+// lookup finds id in the group being built (grouped), among appended ids
+// the view has not folded yet (seq is their event), or in the view.
+func (a *Appender) lookup(ctx context.Context, id uuid.UUID, inGroup map[uuid.UUID]Hash) (h Hash, found bool, seq uint64, grouped bool, err error) {
+	if h, ok := inGroup[id]; ok {
+		return h, true, 0, true, nil
+	}
+	if p, ok := a.pending[id]; ok {
+		return p.hash, true, p.seq, false, nil
+	}
+	h, found, err = a.cfg.View.ContentHash(ctx, id)
+	if err != nil {
+		return h, false, 0, false, Internal("look up statement "+id.String(), err)
+	}
+	return h, found, 0, false, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// encode builds the event for batches.
+func (a *Appender) encode(batches []batch, store string, seq uint64, stored time.Time) []byte {
+	bp := bufPool.Get().(*[]byte)
+	payload := append((*bp)[:0], `{"batches":[`...)
+	for i, b := range batches {
+		if i > 0 {
+			payload = append(payload, ',')
+		}
+		payload = append(payload, `{"by":`...)
+		payload = strconv.AppendQuote(payload, b.by)
+		payload = append(payload, `,"statements":[`...)
+		for j := range b.stmts {
+			if j > 0 {
+				payload = append(payload, ',')
+			}
+			payload = b.stmts[j].WithStored(payload, stored)
+		}
+		payload = append(payload, "]}"...)
+	}
+	payload = append(payload, "]}"...)
+	data := EncodeEnvelope(make([]byte, 0, len(payload)+256), EventStatements, EventStatementsV1, seq, store, stored, a.tail.hash, payload)
+	*bp = payload
+	bufPool.Put(bp)
+	return data
+}

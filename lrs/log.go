@@ -1,0 +1,97 @@
+package lrs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// LogEvent is one message of the log as read back.
+type LogEvent struct {
+	Seq     uint64
+	Subject string
+	Data    []byte
+}
+
+// ErrLogMoved is returned by Log.Append when the log's last sequence is not
+// the expected one: another writer appended first.
+var ErrLogMoved = errors.New("log moved past the expected sequence")
+
+// Log is the append side of the event log.
+type Log interface {
+	// Last returns the last event of the log, or a zero LogEvent when it is empty.
+	Last(ctx context.Context) (LogEvent, error)
+	// Append writes data on subject, succeeding only if the log's last
+	// sequence is expectLast; it returns the new event's sequence once the
+	// log has made it durable. msgID makes retries idempotent. A sequence
+	// mismatch returns ErrLogMoved.
+	Append(ctx context.Context, subject string, data []byte, msgID string, expectLast uint64) (uint64, error)
+	// MaxEventSize is the largest message the log accepts.
+	MaxEventSize() int
+}
+
+// LogReader follows the event log in order.
+type LogReader interface {
+	// Follow calls fn with events from sequence from onwards, in order, in
+	// chunks of whatever is available, until ctx is done or fn fails. It
+	// returns ctx.Err() or fn's error.
+	Follow(ctx context.Context, from uint64, fn func([]LogEvent) error) error
+	// LastSeq returns the log's last sequence.
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Subject returns the log subject for events of kind in store.
+func Subject(store, kind string) string { return "jejak." + store + "." + kind }
+
+// StoredStatement is a statement as held by the statement view.
+type StoredStatement struct {
+	ID     uuid.UUID
+	Seq    uint64 // log sequence of the event that carried it
+	Stored time.Time
+	Voided bool
+	JSON   []byte
+}
+
+// StatementQuery selects statements for GET /statements without an id.
+type StatementQuery struct {
+	Limit     int    // 1..MaxPageSize
+	Ascending bool   // oldest first
+	After     Cursor // continue after this position (zero: from the start)
+}
+
+// Cursor is a keyset position in stored order: (event sequence, index in event).
+type Cursor struct {
+	Seq   uint64
+	Index uint32
+}
+
+// IsZero reports whether c is the start of a listing.
+func (c Cursor) IsZero() bool { return c.Seq == 0 && c.Index == 0 }
+
+// StatementPage is one page of a listing. Next is zero when there is no more.
+type StatementPage struct {
+	Statements []StoredStatement
+	Next       Cursor
+}
+
+// MaxPageSize is the server maximum for limit (limit=0 means this).
+const MaxPageSize = 500
+
+// StatementView is the read side of the statement view.
+type StatementView interface {
+	// Statement returns the statement with id. With voided false a voided
+	// statement is ENOTFOUND; with voided true only a voided one is found.
+	Statement(ctx context.Context, id uuid.UUID, voided bool) (StoredStatement, error)
+	// Statements returns one page of statements, voided ones left out.
+	Statements(ctx context.Context, q StatementQuery) (StatementPage, error)
+	// ContentHash returns the comparison hash of a stored statement and
+	// whether it exists (voided or not).
+	ContentHash(ctx context.Context, id uuid.UUID) (Hash, bool, error)
+	// Applied is the last log sequence folded into the view and the stored
+	// time of that event.
+	Applied() (uint64, time.Time)
+	// WaitApplied blocks until Applied reaches seq or ctx is done.
+	WaitApplied(ctx context.Context, seq uint64) error
+}

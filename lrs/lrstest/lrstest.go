@@ -1,0 +1,116 @@
+// Package lrstest starts real components for tests: an in-process
+// nats-server with JetStream in a temporary directory, the log on it, and
+// the statement view in a temporary Pebble directory. Everything is closed
+// through t.Cleanup.
+package lrstest
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/natslog"
+	"github.com/jejak-id/jejak/projections"
+)
+
+// NATS starts an embedded JetStream server with its store in a temporary
+// directory, listening on a random loopback port.
+func NATS(tb testing.TB) *server.Server {
+	tb.Helper()
+	s, err := natslog.StartEmbedded(natslog.EmbeddedConfig{StoreDir: tb.TempDir(), Listen: "127.0.0.1:-1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	return s
+}
+
+// Conn connects to s in process.
+func Conn(tb testing.TB, s *server.Server) *nats.Conn {
+	tb.Helper()
+	nc, err := nats.Connect("", nats.InProcessServer(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// Log opens the event log on s.
+func Log(tb testing.TB, s *server.Server) *natslog.Log {
+	tb.Helper()
+	l, err := natslog.Open(context.Background(), Conn(tb, s), natslog.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
+// StatementView opens a statement view in a temporary directory.
+func StatementView(tb testing.TB) *projections.StatementIndex {
+	tb.Helper()
+	return StatementViewAt(tb, tb.TempDir())
+}
+
+// StatementViewAt opens a statement view in dir.
+func StatementViewAt(tb testing.TB, dir string) *projections.StatementIndex {
+	tb.Helper()
+	ix, err := projections.OpenStatementIndex(dir, &pebble.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+// Node is one LRS node: a log, a statement view fed by it and an appender.
+type Node struct {
+	Log      *natslog.Log
+	View     *projections.StatementIndex
+	Appender *lrs.Appender
+}
+
+// StartNode runs a projector and an appender on log until the test ends.
+func StartNode(tb testing.TB, log *natslog.Log) *Node {
+	tb.Helper()
+	n := &Node{Log: log, View: StatementView(tb)}
+	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: n.View})
+	ctx, cancel := context.WithCancel(context.Background())
+	projDone := make(chan struct{})
+	appDone := make(chan struct{})
+	go func() {
+		defer close(projDone)
+		if err := projections.Run(ctx, log, n.View, slog.New(slog.DiscardHandler)); err != nil {
+			tb.Errorf("projector: %v", err)
+		}
+	}()
+	go func() {
+		defer close(appDone)
+		if err := n.Appender.Run(ctx); err != nil {
+			tb.Errorf("appender: %v", err)
+		}
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-appDone
+		<-projDone
+	})
+	return n
+}
+
+// Credential returns a credential with a random secret, and the secret.
+func Credential(tb testing.TB, key string, roles ...string) (lrs.Credential, string) {
+	tb.Helper()
+	secret := rand.Text()
+	c, err := lrs.NewCredential(key, secret, roles)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, secret
+}

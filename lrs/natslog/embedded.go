@@ -1,0 +1,74 @@
+package natslog
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// EmbeddedConfig configures the in-process nats-server.
+type EmbeddedConfig struct {
+	StoreDir   string // JetStream file store
+	Listen     string // host:port for outside clients (the nats CLI); "" listens nowhere
+	MaxPayload int32  // largest message; 0 means 8 MiB
+	Logger     *slog.Logger
+}
+
+// DefaultMaxPayload is the embedded server's largest message.
+const DefaultMaxPayload = 8 << 20
+
+// StartEmbedded starts a nats-server with JetStream in this process, writing
+// under cfg.StoreDir and syncing every write before acknowledging it. The
+// caller shuts it down with Shutdown and WaitForShutdown.
+func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
+	opts := &server.Options{
+		ServerName: "jejak",
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		SyncAlways: true,
+		NoSigs:     true,
+		MaxPayload: cfg.MaxPayload,
+		DontListen: cfg.Listen == "",
+	}
+	if opts.MaxPayload == 0 {
+		opts.MaxPayload = DefaultMaxPayload
+	}
+	if cfg.Listen != "" {
+		host, port, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen address %q: %w", cfg.Listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("nats listen port %q: %w", port, err)
+		}
+		opts.Host, opts.Port = host, p
+	}
+	s, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats-server: %w", err)
+	}
+	if cfg.Logger != nil {
+		s.SetLoggerV2(serverLogger{cfg.Logger.With("component", "nats")}, false, false, false)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		return nil, fmt.Errorf("embedded nats-server did not become ready in 30s (store %s)", cfg.StoreDir)
+	}
+	return s, nil
+}
+
+// serverLogger bridges the nats-server logger to slog.
+type serverLogger struct{ l *slog.Logger }
+
+func (s serverLogger) Noticef(format string, v ...any) { s.l.Debug(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Warnf(format string, v ...any)   { s.l.Warn(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Fatalf(format string, v ...any)  { s.l.Error(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Errorf(format string, v ...any)  { s.l.Error(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Debugf(format string, v ...any)  { s.l.Debug(fmt.Sprintf(format, v...)) }
+func (s serverLogger) Tracef(format string, v ...any)  { s.l.Debug(fmt.Sprintf(format, v...)) }

@@ -1,0 +1,263 @@
+package natslog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// DefaultStream is the name of the stream that holds the log.
+const DefaultStream = "JEJAK"
+
+// Config names the stream and how it is replicated.
+type Config struct {
+	Stream   string // default DefaultStream
+	Replicas int    // 1 embedded, 3 on a cluster
+}
+
+// Log is the event log on a JetStream stream.
+type Log struct {
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	stream     jetstream.Stream
+	name       string
+	maxPayload int
+}
+
+var (
+	_ lrs.Log       = (*Log)(nil)
+	_ lrs.LogReader = (*Log)(nil)
+)
+
+// wantConfig is the stream Jejak creates and insists on.
+func wantConfig(cfg Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        cfg.Stream,
+		Description: "Jejak event log: the only source of truth. Append-only.",
+		Subjects:    []string{"jejak.>"},
+		Retention:   jetstream.LimitsPolicy,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      0,
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+		Duplicates:  2 * time.Minute,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		AllowDirect: true,
+		Discard:     jetstream.DiscardNew,
+	}
+}
+
+// Open creates the stream on first use, or verifies an existing one, and
+// returns the Log. It never changes an existing stream: a mismatch is an
+// error naming the property. nc stays owned by the caller.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
+	if cfg.Stream == "" {
+		cfg.Stream = DefaultStream
+	}
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	want := wantConfig(cfg)
+	var stream jetstream.Stream
+	// A cluster's JetStream may take a moment to elect a leader after start.
+	for attempt := 0; ; attempt++ {
+		stream, err = js.Stream(ctx, cfg.Stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			stream, err = js.CreateStream(ctx, want)
+		}
+		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", cfg.Stream, err)
+	}
+	if err := verify(stream.CachedInfo().Config, want); err != nil {
+		return nil, fmt.Errorf("stream %s exists with another configuration: %w; Jejak never changes an existing log stream: correct it with the nats CLI or choose another --stream", cfg.Stream, err)
+	}
+	return &Log{nc: nc, js: js, stream: stream, name: cfg.Stream, maxPayload: int(nc.MaxPayload())}, nil
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
+}
+
+// verify names the first property of got that breaks the log's guarantees.
+func verify(got, want jetstream.StreamConfig) error {
+	switch {
+	case !slices.Contains(got.Subjects, "jejak.>"):
+		return fmt.Errorf("subjects %v do not include jejak.>", got.Subjects)
+	case got.Storage != jetstream.FileStorage:
+		return fmt.Errorf("storage is %v, want file", got.Storage)
+	case !got.DenyDelete:
+		return errors.New("deny_delete is off")
+	case !got.DenyPurge:
+		return errors.New("deny_purge is off")
+	case got.Retention != jetstream.LimitsPolicy:
+		return fmt.Errorf("retention is %v, want limits", got.Retention)
+	case got.MaxAge != 0:
+		return fmt.Errorf("max_age is %v, want none", got.MaxAge)
+	case got.MaxBytes > 0:
+		return fmt.Errorf("max_bytes is %d, want none", got.MaxBytes)
+	case got.MaxMsgs > 0:
+		return fmt.Errorf("max_msgs is %d, want none", got.MaxMsgs)
+	case got.MaxMsgsPerSubject > 0:
+		return fmt.Errorf("max_msgs_per_subject is %d, want none", got.MaxMsgsPerSubject)
+	case got.Duplicates == 0:
+		return errors.New("duplicate window is off")
+	case got.Replicas != want.Replicas:
+		return fmt.Errorf("replicas is %d, want %d", got.Replicas, want.Replicas)
+	}
+	return nil
+}
+
+// Name returns the stream name.
+func (l *Log) Name() string { return l.name }
+
+// MaxEventSize returns the largest message the server accepts.
+func (l *Log) MaxEventSize() int { return l.maxPayload }
+
+// Last returns the last event, or a zero LogEvent for an empty log.
+func (l *Log) Last(ctx context.Context) (lrs.LogEvent, error) {
+	seq, err := l.LastSeq(ctx)
+	if err != nil || seq == 0 {
+		return lrs.LogEvent{}, err
+	}
+	m, err := l.stream.GetMsg(ctx, seq)
+	if err != nil {
+		return lrs.LogEvent{}, fmt.Errorf("get event %d: %w", seq, err)
+	}
+	return lrs.LogEvent{Seq: m.Sequence, Subject: m.Subject, Data: m.Data}, nil
+}
+
+// LastSeq returns the stream's last sequence.
+func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// Append publishes data and returns its sequence after the PubAck, i.e.
+// once the server has stored (and, embedded, synced) it.
+func (l *Log) Append(ctx context.Context, subject string, data []byte, msgID string, expectLast uint64) (uint64, error) {
+	ack, err := l.js.Publish(ctx, subject, data,
+		jetstream.WithMsgID(msgID),
+		jetstream.WithExpectStream(l.name),
+		jetstream.WithExpectLastSequence(expectLast))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, lrs.ErrLogMoved
+		}
+		return 0, fmt.Errorf("publish to %s: %w", subject, err)
+	}
+	return ack.Sequence, nil
+}
+
+// Follow delivers events from sequence from onwards in order, in chunks of
+// up to 1024 of what has arrived, until ctx is done or fn fails.
+func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) error) error {
+	if from == 0 {
+		from = 1
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		return fmt.Errorf("follow %s from %d: %w", l.name, from, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return fmt.Errorf("follow %s from %d: %w", l.name, from, err)
+	}
+	ch := make(chan lrs.LogEvent, 8192)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					errc <- err
+				}
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				errc <- fmt.Errorf("event metadata: %w", err)
+				return
+			}
+			select {
+			case ch <- lrs.LogEvent{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data()}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() {
+		it.Stop()
+		for range ch { // let the reader finish
+		}
+	}()
+	const chunk = 1024
+	buf := make([]lrs.LogEvent, 0, chunk)
+	next := from
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errc:
+			return fmt.Errorf("follow %s: %w", l.name, err)
+		case ev, ok := <-ch:
+			if !ok {
+				select {
+				case err := <-errc:
+					return fmt.Errorf("follow %s: %w", l.name, err)
+				default:
+					return ctx.Err()
+				}
+			}
+			buf = append(buf[:0], ev)
+		drain:
+			for len(buf) < chunk {
+				select {
+				case ev, ok := <-ch:
+					if !ok {
+						break drain
+					}
+					buf = append(buf, ev)
+				default:
+					break drain
+				}
+			}
+			for _, ev := range buf {
+				if ev.Seq != next {
+					return fmt.Errorf("follow %s: expected event %d, got %d", l.name, next, ev.Seq)
+				}
+				next++
+			}
+			if err := fn(buf); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package lrs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/valyala/fastjson"
+)
+
+// Statement is a validated, normalised statement ready to be appended.
+//
+// JSON is the stored form without "stored": the appender adds it at append
+// time (see WithStored), so that stored times follow log order.
+type Statement struct {
+	ID   uuid.UUID
+	JSON []byte
+	Hash Hash // comparison hash, see ContentHash
+}
+
+// WithStored appends to dst the statement's JSON with "stored" set to t.
+func (s *Statement) WithStored(dst []byte, t time.Time) []byte {
+	dst = append(dst, `{"stored":"`...)
+	dst = t.UTC().AppendFormat(dst, StoredFormat)
+	dst = append(dst, '"')
+	if len(s.JSON) > 2 {
+		dst = append(dst, ',')
+	}
+	return append(dst, s.JSON[1:]...)
+}
+
+// Authority is who is writing: the credential and the agent that stands for
+// it in the "authority" property.
+type Authority struct {
+	Key   string // credential key
+	Store string
+	Roles []string
+	Agent []byte // JSON of the authority Agent
+}
+
+// StatementsInput is one write request after HTTP decoding.
+type StatementsInput struct {
+	Body        []byte  // a statement object, or an array of them (POST)
+	StatementID string  // the statementId parameter of a PUT, or ""
+	Version     Version // negotiated from the request header
+}
+
+var voidVerb = []byte("http://adlnet.gov/expapi/verbs/voided")
+
+// VoidVerb is the IRI of the verb that voids a statement.
+const VoidVerb = "http://adlnet.gov/expapi/verbs/voided"
+
+// PrepareStatements parses, validates and normalises a write request: it
+// assigns ids, sets authority and version, and computes comparison hashes.
+// newID supplies ids for statements without one. It returns EINVALID naming
+// the statement index and JSON path of the first problem; nothing is kept
+// from a request with any invalid statement.
+func PrepareStatements(in StatementsInput, by Authority, newID func() uuid.UUID) ([]Statement, error) {
+	var p fastjson.Parser
+	root, err := p.ParseBytes(in.Body)
+	if err != nil {
+		return nil, Errorf(EINVALID, "request body is not valid JSON: %v", err)
+	}
+	var items []*fastjson.Value
+	switch root.Type() {
+	case fastjson.TypeObject:
+		items = []*fastjson.Value{root}
+	case fastjson.TypeArray:
+		if in.StatementID != "" {
+			return nil, Errorf(EINVALID, "a PUT with statementId takes one statement object, not an array")
+		}
+		items, _ = root.Array()
+	default:
+		return nil, Errorf(EINVALID, "request body must be a statement object or an array of statements")
+	}
+	authority, err := fastjson.ParseBytes(by.Agent)
+	if err != nil {
+		return nil, Internal("parse authority", err)
+	}
+	var a fastjson.Arena
+	out := make([]Statement, 0, len(items))
+	seen := make(map[uuid.UUID]int, len(items))
+	for i, v := range items {
+		prefix := ""
+		if root.Type() == fastjson.TypeArray {
+			prefix = "statements[" + strconv.Itoa(i) + "]: "
+		}
+		if err := ValidateStatement(v, in.Version); err != nil {
+			return nil, prefixed(prefix, err)
+		}
+		var id uuid.UUID
+		if b := v.GetStringBytes("id"); b != nil {
+			id, err = uuid.ParseBytes(b)
+			if err != nil {
+				return nil, Errorf(EINVALID, "%sid: not a UUID", prefix)
+			}
+		}
+		if in.StatementID != "" {
+			qid, err := uuid.Parse(in.StatementID)
+			if err != nil || !IsUUID(in.StatementID) {
+				return nil, Errorf(EINVALID, "statementId parameter: %q is not a UUID", in.StatementID)
+			}
+			if id != uuid.Nil && id != qid {
+				return nil, Errorf(EINVALID, "id: %s does not match the statementId parameter %s", id, qid)
+			}
+			id = qid
+		}
+		if id == uuid.Nil {
+			id = newID()
+		}
+		if j, dup := seen[id]; dup {
+			return nil, Errorf(EINVALID, "%sid: %s is also the id of statements[%d] in the same request", prefix, id, j)
+		}
+		seen[id] = i
+		normalise(&a, v, id, authority, in.Version)
+		out = append(out, Statement{ID: id, JSON: v.MarshalTo(nil), Hash: ContentHash(v)})
+	}
+	return out, nil
+}
+
+func prefixed(prefix string, err error) error {
+	if prefix == "" {
+		return err
+	}
+	if e, ok := err.(*Error); ok {
+		return &Error{Code: e.Code, Message: prefix + e.Message, Err: e.Err}
+	}
+	return err
+}
+
+// normalise sets the properties the LRS assigns and puts the statement in
+// its stored form.
+func normalise(a *fastjson.Arena, v *fastjson.Value, id uuid.UUID, authority *fastjson.Value, ver Version) {
+	o, _ := v.Object()
+	o.Del("stored")
+	o.Set("id", a.NewString(id.String()))
+	o.Set("authority", authority)
+	if o.Get("version") == nil {
+		if ver == V2 {
+			o.Set("version", a.NewString("2.0.0"))
+		} else {
+			o.Set("version", a.NewString("1.0.0"))
+		}
+	}
+	if ts := o.Get("timestamp"); ts != nil {
+		if t, err := ParseTimestamp(string(ts.GetStringBytes())); err == nil && ver == V2 {
+			o.Set("timestamp", a.NewString(t.UTC().Format(time.RFC3339Nano)))
+		}
+	}
+	normaliseContext(a, o.Get("context"))
+	if obj := o.Get("object"); obj != nil && string(obj.GetStringBytes("objectType")) == "SubStatement" {
+		normaliseContext(a, obj.Get("context"))
+	}
+}
+
+// normaliseContext turns single contextActivities objects into arrays.
+func normaliseContext(a *fastjson.Arena, ctx *fastjson.Value) {
+	ca := ctx.Get("contextActivities")
+	if ca == nil || ca.Type() != fastjson.TypeObject {
+		return
+	}
+	o, _ := ca.Object()
+	for _, k := range [...]string{"parent", "grouping", "category", "other"} {
+		if x := o.Get(k); x != nil && x.Type() == fastjson.TypeObject {
+			arr := a.NewArray()
+			arr.SetArrayItem(0, x)
+			o.Set(k, arr)
+		}
+	}
+}
+
+// ContentHash returns the hash used to decide whether two statements with
+// the same id are the same statement (xAPI Data 2.3.1, statement comparison).
+// It ignores what the LRS may assign or change (id, stored, authority,
+// version), attachments, the serialisation of timestamp, verb display,
+// activity definitions and the order of group members; all else counts.
+func ContentHash(v *fastjson.Value) Hash {
+	return sha256.Sum256(canonicalStatement(nil, v, true))
+}
+
+type member struct {
+	k string
+	v *fastjson.Value
+}
+
+// sortedMembers returns the properties of object v sorted by key.
+func sortedMembers(v *fastjson.Value) []member {
+	o, _ := v.Object()
+	kvs := make([]member, 0, o.Len())
+	o.Visit(func(k []byte, x *fastjson.Value) { kvs = append(kvs, member{string(k), x}) })
+	slices.SortFunc(kvs, func(a, b member) int { return strings.Compare(a.k, b.k) })
+	return kvs
+}
+
+// canonicalStatement writes a statement (top) or sub-statement with sorted
+// keys, leaving out what statement comparison ignores.
+func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
+	if v.Type() != fastjson.TypeObject {
+		return canonical(dst, v)
+	}
+	dst = append(dst, '{')
+	n := 0
+	for _, e := range sortedMembers(v) {
+		switch e.k {
+		case "id", "stored", "authority", "version", "attachments":
+			if top {
+				continue
+			}
+		}
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		n++
+		dst = strconv.AppendQuote(dst, e.k)
+		dst = append(dst, ':')
+		switch e.k {
+		case "timestamp":
+			if t, err := ParseTimestamp(string(e.v.GetStringBytes())); err == nil {
+				dst = strconv.AppendQuote(dst, t.UTC().Format(time.RFC3339Nano))
+				continue
+			}
+			dst = canonical(dst, e.v)
+		case "verb":
+			dst = append(dst, `{"id":`...)
+			dst = strconv.AppendQuote(dst, string(e.v.GetStringBytes("id")))
+			dst = append(dst, '}')
+		case "object":
+			switch string(e.v.GetStringBytes("objectType")) {
+			case "", "Activity":
+				dst = append(dst, `{"id":`...)
+				dst = strconv.AppendQuote(dst, string(e.v.GetStringBytes("id")))
+				dst = append(dst, '}')
+			case "SubStatement":
+				dst = canonicalStatement(dst, e.v, false)
+			default:
+				dst = canonical(dst, e.v)
+			}
+		default:
+			dst = canonical(dst, e.v)
+		}
+	}
+	return append(dst, '}')
+}
+
+// canonical writes v with sorted keys, group members in sorted order and
+// numbers in one form.
+func canonical(dst []byte, v *fastjson.Value) []byte {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		dst = append(dst, '{')
+		for i, e := range sortedMembers(v) {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendQuote(dst, e.k)
+			dst = append(dst, ':')
+			if e.k == "member" && e.v.Type() == fastjson.TypeArray {
+				items, _ := e.v.Array()
+				enc := make([][]byte, len(items))
+				for j, m := range items {
+					enc[j] = canonical(nil, m)
+				}
+				slices.SortFunc(enc, bytes.Compare)
+				dst = append(dst, '[')
+				dst = append(dst, bytes.Join(enc, []byte{','})...)
+				dst = append(dst, ']')
+				continue
+			}
+			dst = canonical(dst, e.v)
+		}
+		return append(dst, '}')
+	case fastjson.TypeArray:
+		items, _ := v.Array()
+		dst = append(dst, '[')
+		for i, x := range items {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = canonical(dst, x)
+		}
+		return append(dst, ']')
+	case fastjson.TypeString:
+		return strconv.AppendQuote(dst, string(v.GetStringBytes()))
+	case fastjson.TypeNumber:
+		f, _ := v.Float64()
+		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	default:
+		return v.MarshalTo(dst)
+	}
+}
+
+// StatementFacts are the properties of a stored statement the views index.
+type StatementFacts struct {
+	ID         uuid.UUID
+	VoidTarget uuid.UUID // for a voiding statement, the statement it voids
+}
+
+// Facts extracts the indexed properties from a stored statement.
+func Facts(v *fastjson.Value) (StatementFacts, error) {
+	var f StatementFacts
+	id, err := uuid.ParseBytes(v.GetStringBytes("id"))
+	if err != nil {
+		return f, Errorf(EINVALID, "stored statement has no valid id")
+	}
+	f.ID = id
+	if bytes.Equal(v.GetStringBytes("verb", "id"), voidVerb) &&
+		string(v.GetStringBytes("object", "objectType")) == "StatementRef" {
+		if t, err := uuid.ParseBytes(v.GetStringBytes("object", "id")); err == nil {
+			f.VoidTarget = t
+		}
+	}
+	return f, nil
+}

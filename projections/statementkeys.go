@@ -1,0 +1,97 @@
+package projections
+
+import (
+	"encoding/binary"
+
+	"github.com/google/uuid"
+)
+
+// Statement view key encoding, version 1. Every key starts with one byte
+// naming its family; integers are big-endian so byte order is numeric order.
+//
+//	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
+//	m "format"              → "1"                             this encoding's version
+//	p seq(8) index(4)       → flags (1) | statement JSON      a statement by position
+//	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
+//	w target(16)            → voiding id (16)                 a void that came before its target
+//
+// A position (seq, index) is the event that carried the statement and its
+// index among the statements of that event: stored order. flags bit 0 marks
+// a voided statement, bit 1 a voiding statement.
+const (
+	famMeta     = 'm'
+	famPosition = 'p'
+	famID       = 's'
+	famVoid     = 'w'
+
+	statementFormat = "1"
+
+	flagVoided  = 1 << 0
+	flagVoiding = 1 << 1
+)
+
+var (
+	keyCheckpoint = []byte("mcheckpoint")
+	keyFormat     = []byte("mformat")
+)
+
+func positionKey(seq uint64, index uint32) []byte {
+	k := make([]byte, 13)
+	k[0] = famPosition
+	binary.BigEndian.PutUint64(k[1:], seq)
+	binary.BigEndian.PutUint32(k[9:], index)
+	return k
+}
+
+func parsePositionKey(k []byte) (seq uint64, index uint32) {
+	return binary.BigEndian.Uint64(k[1:9]), binary.BigEndian.Uint32(k[9:13])
+}
+
+func idKey(fam byte, id uuid.UUID) []byte {
+	k := make([]byte, 17)
+	k[0] = fam
+	copy(k[1:], id[:])
+	return k
+}
+
+// idRecord is the value under an s key.
+type idRecord struct {
+	seq   uint64
+	index uint32
+	hash  [32]byte
+}
+
+func (r idRecord) encode() []byte {
+	v := make([]byte, 44)
+	binary.BigEndian.PutUint64(v, r.seq)
+	binary.BigEndian.PutUint32(v[8:], r.index)
+	copy(v[12:], r.hash[:])
+	return v
+}
+
+func decodeIDRecord(v []byte) idRecord {
+	var r idRecord
+	r.seq = binary.BigEndian.Uint64(v)
+	r.index = binary.BigEndian.Uint32(v[8:])
+	copy(r.hash[:], v[12:44])
+	return r
+}
+
+func encodeCheckpoint(seq uint64, storedMs int64) []byte {
+	v := make([]byte, 16)
+	binary.BigEndian.PutUint64(v, seq)
+	binary.BigEndian.PutUint64(v[8:], uint64(storedMs))
+	return v
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		end[i]++
+		if end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}
