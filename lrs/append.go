@@ -39,8 +39,8 @@ type Appender struct {
 	reqs chan *appendReq
 	done chan struct{}
 
-	lastSeq   atomic.Uint64 // the log's last sequence as this appender knows it
-	inflight  atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
+	lastSeq  atomic.Uint64 // the log's last sequence as this appender knows it
+	inflight atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
 
 	// owned by Run
 	tail    tail

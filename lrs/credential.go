@@ -73,7 +73,7 @@ func (c Credential) Authority() Authority {
 type Keyring struct {
 	creds map[string]Credential
 
-	dummy    []byte // hash of a random secret, to spend the time of a real check
+	dummy []byte // hash of a random secret, to spend the time of a real check
 
 	mu       sync.Mutex
 	verified map[string][32]byte

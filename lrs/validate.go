@@ -109,6 +109,9 @@ var (
 // in place, so v must not be used concurrently.
 func ValidateStatement(v *fastjson.Value, ver Version) error {
 	c := checker{ver: ver}
+	if v == nil {
+		return c.fail("required")
+	}
 	if err := c.statement(v, false); err != nil {
 		return err
 	}
@@ -127,6 +130,9 @@ func ValidateAgent(v *fastjson.Value, path string) error {
 		path = "agent"
 	}
 	c := checker{root: path}
+	if v == nil {
+		return c.fail("required")
+	}
 	if _, err := c.actor(v); err != nil {
 		return err
 	}
@@ -548,7 +554,7 @@ func (c *checker) members(v *fastjson.Value) *Error {
 	}
 	for i, m := range a {
 		c.pushIndex(i)
-		err := c.agentOnly(m, "a Group member")
+		err := c.agentOnly(m)
 		c.pop()
 		if err != nil {
 			return err
@@ -557,26 +563,28 @@ func (c *checker) members(v *fastjson.Value) *Error {
 	return nil
 }
 
-// agentOnly checks an Agent in a place where a Group is not allowed.
-func (c *checker) agentOnly(v *fastjson.Value, what string) *Error {
+// agentOnly checks an Agent in a place where a Group is not allowed: a
+// Group's members (XAPI-00036), xAPI 2.0 contextAgents.
+func (c *checker) agentOnly(v *fastjson.Value) *Error {
 	o, err := c.object(v)
 	if err != nil {
 		return err
 	}
 	if t := o.Get("objectType"); t != nil && t.Type() == fastjson.TypeString && string(t.GetStringBytes()) == kindGroup {
-		return c.fail("%s must be an Agent, not a Group", what)
+		return c.fail("must be an Agent, not a Group")
 	}
 	return c.agent(o)
 }
 
-// groupOnly checks a Group in a place where an Agent is not allowed.
-func (c *checker) groupOnly(v *fastjson.Value, what string) *Error {
+// groupOnly checks a Group in a place where an Agent is not allowed:
+// context.team (XAPI-00088), xAPI 2.0 contextGroups.
+func (c *checker) groupOnly(v *fastjson.Value) *Error {
 	o, err := c.object(v)
 	if err != nil {
 		return err
 	}
 	if !has(o, "objectType") {
-		return c.fail(`%s must be a Group, with objectType "Group"`, what)
+		return c.fail(`must be a Group, with objectType "Group"`)
 	}
 	return c.group(o)
 }
@@ -1010,7 +1018,7 @@ func (c *checker) context(v *fastjson.Value, kind string) *Error {
 		return err
 	}
 	if err := c.prop(o, "team", false, func(v *fastjson.Value) *Error { // XAPI-00088
-		return c.groupOnly(v, "team")
+		return c.groupOnly(v)
 	}); err != nil {
 		return err
 	}
@@ -1117,9 +1125,9 @@ func (c *checker) contextActor(v *fastjson.Value, keys []string, objectType, act
 	}
 	if err := c.prop(o, actorKey, true, func(v *fastjson.Value) *Error {
 		if actorKey == "agent" {
-			return c.agentOnly(v, "agent")
+			return c.agentOnly(v)
 		}
-		return c.groupOnly(v, "group")
+		return c.groupOnly(v)
 	}); err != nil {
 		return err
 	}

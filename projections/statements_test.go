@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
 
 	"github.com/jejak-id/jejak/lrs"
@@ -154,7 +153,7 @@ func TestStatementIndex_ResumesAndRebuildsIdentically(t *testing.T) {
 	evs := events(groups...)
 
 	dir := t.TempDir()
-	ix, err := projections.OpenStatementIndex(dir, &pebble.Options{})
+	ix, err := projections.OpenStatementIndex(dir, lrstest.PebbleOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +161,7 @@ func TestStatementIndex_ResumesAndRebuildsIdentically(t *testing.T) {
 		t.Fatal(err)
 	}
 	ix.Close()
-	ix, err = projections.OpenStatementIndex(dir, &pebble.Options{})
+	ix, err = projections.OpenStatementIndex(dir, lrstest.PebbleOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ package lrstest
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"testing"
 
@@ -61,13 +62,25 @@ func StatementView(tb testing.TB) *projections.StatementIndex {
 // StatementViewAt opens a statement view in dir.
 func StatementViewAt(tb testing.TB, dir string) *projections.StatementIndex {
 	tb.Helper()
-	ix, err := projections.OpenStatementIndex(dir, &pebble.Options{})
+	ix, err := projections.OpenStatementIndex(dir, PebbleOptions())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ix.Close() })
 	return ix
 }
+
+// PebbleOptions are Pebble options for tests: defaults, with Pebble's
+// informational logging off.
+func PebbleOptions() *pebble.Options {
+	return &pebble.Options{Logger: quiet{}}
+}
+
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)              {}
+func (quiet) Errorf(string, ...any)             {}
+func (quiet) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 
 // Node is one LRS node: a log, a statement view fed by it and an appender.
 type Node struct {
