@@ -23,7 +23,7 @@ type env struct {
 }
 
 // newEnv serves the API over a real log and view.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	node := lrstest.StartNode(t, lrstest.Log(t, lrstest.NATS(t)))
 	cred, secret := lrstest.Credential(t, "provider-1", lrs.RoleProvider)
@@ -31,7 +31,7 @@ func newEnv(t *testing.T) *env {
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,
 		Writer:       node.Appender,
-		MaxBodyBytes: 64 << 10,
+		MaxBodyBytes: 1 << 20,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -215,7 +215,7 @@ func TestStatements_Protocol(t *testing.T) {
 		}
 	})
 	t.Run("XAPI-00328 oversized body is 413", func(t *testing.T) {
-		big := `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://e.com/v"},"object":{"id":"http://e.com/` + strings.Repeat("a", 70<<10) + `"}}`
+		big := `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://e.com/v"},"object":{"id":"http://e.com/` + strings.Repeat("a", 1100<<10) + `"}}`
 		expect(t, e.do(t, req{method: "POST", path: "/statements", body: big}), 413, "limit")
 	})
 	t.Run("malformed JSON and wrong content type are 400", func(t *testing.T) {

@@ -230,4 +230,3 @@ func (s *Server) about(c echo.Context) error {
 		"extensions": map[string]any{"https://jejak.id/xapi/about/product": "Jejak"},
 	})
 }
-

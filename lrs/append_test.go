@@ -213,3 +213,5 @@ func TestAppender_TwoNodesAgreeOnConflicts(t *testing.T) {
 	}
 	checkChain(t, readLog(t, a.Log))
 }
+
+var t0 = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)

@@ -72,6 +72,7 @@ func (c Credential) Authority() Authority {
 // of the secret, in memory only) and later checks are constant-time compares.
 type Keyring struct {
 	creds map[string]Credential
+	locks map[string]*sync.Mutex // one bcrypt check per key at a time
 
 	dummy []byte // hash of a random secret, to spend the time of a real check
 
@@ -82,9 +83,10 @@ type Keyring struct {
 // NewKeyring returns a Keyring over creds.
 func NewKeyring(creds []Credential) *Keyring {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcrypt.DefaultCost)
-	k := &Keyring{creds: make(map[string]Credential, len(creds)), verified: make(map[string][32]byte), dummy: dummy}
+	k := &Keyring{creds: make(map[string]Credential, len(creds)), locks: make(map[string]*sync.Mutex, len(creds)), verified: make(map[string][32]byte), dummy: dummy}
 	for _, c := range creds {
 		k.creds[c.Key] = c
+		k.locks[c.Key] = new(sync.Mutex)
 	}
 	return k
 }
@@ -101,10 +103,14 @@ func (k *Keyring) Check(key, secret string) (Credential, error) {
 		_ = bcrypt.CompareHashAndPassword(k.dummy, []byte(secret))
 		return Credential{}, Errorf(EUNAUTHORIZED, "unknown key or wrong secret")
 	}
-	k.mu.Lock()
-	known, seen := k.verified[key]
-	k.mu.Unlock()
-	if seen && subtle.ConstantTimeCompare(known[:], sum[:]) == 1 {
+	if k.remembered(key, sum) {
+		return c, nil
+	}
+	// Concurrent first requests with one key wait for a single bcrypt check.
+	l := k.locks[key]
+	l.Lock()
+	defer l.Unlock()
+	if k.remembered(key, sum) {
 		return c, nil
 	}
 	if bcrypt.CompareHashAndPassword([]byte(c.SecretHash), []byte(secret)) != nil {
@@ -114,6 +120,13 @@ func (k *Keyring) Check(key, secret string) (Credential, error) {
 	k.verified[key] = sum
 	k.mu.Unlock()
 	return c, nil
+}
+
+func (k *Keyring) remembered(key string, sum [32]byte) bool {
+	k.mu.Lock()
+	known, seen := k.verified[key]
+	k.mu.Unlock()
+	return seen && subtle.ConstantTimeCompare(known[:], sum[:]) == 1
 }
 
 // ParseCredentialFlag parses "key:secret[:role+role][,key:secret…]".

@@ -3,9 +3,10 @@ package lrs
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
+	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -178,62 +179,84 @@ func normaliseContext(a *fastjson.Arena, ctx *fastjson.Value) {
 // It ignores what the LRS may assign or change (id, stored, authority,
 // version), attachments, the serialisation of timestamp, verb display,
 // activity definitions and the order of group members; all else counts.
+//
+// The statement is written in a canonical binary form (sorted keys, every
+// string length-prefixed, numbers as float64 bits) and hashed.
 func ContentHash(v *fastjson.Value) Hash {
-	return sha256.Sum256(canonicalStatement(nil, v, true))
+	var buf [2048]byte
+	return sha256.Sum256(canonicalStatement(buf[:0], v, true))
 }
 
 type member struct {
-	k string
+	k []byte
 	v *fastjson.Value
 }
 
-// sortedMembers returns the properties of object v sorted by key.
-func sortedMembers(v *fastjson.Value) []member {
+// sortedMembers returns the properties of object v sorted by key, using
+// dst's storage.
+func sortedMembers(dst []member, v *fastjson.Value) []member {
 	o, _ := v.Object()
-	kvs := make([]member, 0, o.Len())
-	o.Visit(func(k []byte, x *fastjson.Value) { kvs = append(kvs, member{string(k), x}) })
-	slices.SortFunc(kvs, func(a, b member) int { return strings.Compare(a.k, b.k) })
-	return kvs
+	o.Visit(func(k []byte, x *fastjson.Value) { dst = append(dst, member{k, x}) })
+	// insertion sort: objects in statements are small
+	for i := 1; i < len(dst); i++ {
+		for j := i; j > 0 && bytes.Compare(dst[j].k, dst[j-1].k) < 0; j-- {
+			dst[j], dst[j-1] = dst[j-1], dst[j]
+		}
+	}
+	return dst
 }
 
-// canonicalStatement writes a statement (top) or sub-statement with sorted
-// keys, leaving out what statement comparison ignores.
+// Tags of the canonical form.
+const (
+	tagObject = 'o'
+	tagArray  = 'a'
+	tagString = 's'
+	tagNumber = 'n'
+	tagTrue   = 't'
+	tagFalse  = 'f'
+	tagNull   = 'z'
+)
+
+func appendLen(dst []byte, n int) []byte { return binary.BigEndian.AppendUint32(dst, uint32(n)) }
+
+func appendStr(dst []byte, s []byte) []byte {
+	dst = append(dst, tagString)
+	dst = appendLen(dst, len(s))
+	return append(dst, s...)
+}
+
+// canonicalStatement writes a statement (top) or sub-statement, leaving out
+// what statement comparison ignores.
 func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
 	if v.Type() != fastjson.TypeObject {
 		return canonical(dst, v)
 	}
-	dst = append(dst, '{')
-	n := 0
-	for _, e := range sortedMembers(v) {
-		switch e.k {
+	var store [16]member
+	ms := sortedMembers(store[:0], v)
+	dst = append(dst, tagObject)
+	for _, e := range ms {
+		k := string(e.k)
+		switch k {
 		case "id", "stored", "authority", "version", "attachments":
 			if top {
 				continue
 			}
 		}
-		if n > 0 {
-			dst = append(dst, ',')
-		}
-		n++
-		dst = strconv.AppendQuote(dst, e.k)
-		dst = append(dst, ':')
-		switch e.k {
+		dst = appendStr(dst, e.k)
+		switch k {
 		case "timestamp":
 			if t, err := ParseTimestamp(string(e.v.GetStringBytes())); err == nil {
-				dst = strconv.AppendQuote(dst, t.UTC().Format(time.RFC3339Nano))
+				dst = append(dst, tagNumber)
+				dst = binary.BigEndian.AppendUint64(dst, uint64(t.UnixNano()))
 				continue
 			}
 			dst = canonical(dst, e.v)
 		case "verb":
-			dst = append(dst, `{"id":`...)
-			dst = strconv.AppendQuote(dst, string(e.v.GetStringBytes("id")))
-			dst = append(dst, '}')
+			dst = appendStr(dst, e.v.GetStringBytes("id"))
 		case "object":
 			switch string(e.v.GetStringBytes("objectType")) {
 			case "", "Activity":
-				dst = append(dst, `{"id":`...)
-				dst = strconv.AppendQuote(dst, string(e.v.GetStringBytes("id")))
-				dst = append(dst, '}')
+				dst = appendStr(dst, e.v.GetStringBytes("id"))
 			case "SubStatement":
 				dst = canonicalStatement(dst, e.v, false)
 			default:
@@ -243,7 +266,7 @@ func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
 			dst = canonical(dst, e.v)
 		}
 	}
-	return append(dst, '}')
+	return append(dst, '.')
 }
 
 // canonical writes v with sorted keys, group members in sorted order and
@@ -251,45 +274,47 @@ func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
 func canonical(dst []byte, v *fastjson.Value) []byte {
 	switch v.Type() {
 	case fastjson.TypeObject:
-		dst = append(dst, '{')
-		for i, e := range sortedMembers(v) {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendQuote(dst, e.k)
-			dst = append(dst, ':')
-			if e.k == "member" && e.v.Type() == fastjson.TypeArray {
+		var store [16]member
+		dst = append(dst, tagObject)
+		for _, e := range sortedMembers(store[:0], v) {
+			dst = appendStr(dst, e.k)
+			if string(e.k) == "member" && e.v.Type() == fastjson.TypeArray {
 				items, _ := e.v.Array()
 				enc := make([][]byte, len(items))
 				for j, m := range items {
 					enc[j] = canonical(nil, m)
 				}
 				slices.SortFunc(enc, bytes.Compare)
-				dst = append(dst, '[')
-				dst = append(dst, bytes.Join(enc, []byte{','})...)
-				dst = append(dst, ']')
+				dst = append(dst, tagArray)
+				dst = appendLen(dst, len(enc))
+				for _, m := range enc {
+					dst = append(dst, m...)
+				}
 				continue
 			}
 			dst = canonical(dst, e.v)
 		}
-		return append(dst, '}')
+		return append(dst, '.')
 	case fastjson.TypeArray:
 		items, _ := v.Array()
-		dst = append(dst, '[')
-		for i, x := range items {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
+		dst = append(dst, tagArray)
+		dst = appendLen(dst, len(items))
+		for _, x := range items {
 			dst = canonical(dst, x)
 		}
-		return append(dst, ']')
+		return dst
 	case fastjson.TypeString:
-		return strconv.AppendQuote(dst, string(v.GetStringBytes()))
+		return appendStr(dst, v.GetStringBytes())
 	case fastjson.TypeNumber:
 		f, _ := v.Float64()
-		return strconv.AppendFloat(dst, f, 'g', -1, 64)
+		dst = append(dst, tagNumber)
+		return binary.BigEndian.AppendUint64(dst, math.Float64bits(f))
+	case fastjson.TypeTrue:
+		return append(dst, tagTrue)
+	case fastjson.TypeFalse:
+		return append(dst, tagFalse)
 	default:
-		return v.MarshalTo(dst)
+		return append(dst, tagNull)
 	}
 }
 

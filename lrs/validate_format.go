@@ -85,21 +85,18 @@ func isIRI[T text](s T) bool {
 	scheme, rest := s[:i], s[i+1:]
 	hashes := 0
 	for j := 0; j < len(rest); j++ {
-		switch c := rest[j]; c {
-		case '<', '>', '"', '{', '}', '|', '\\', '^', '`', ' ', 0x7f:
-			return false
-		case '#':
+		switch iriClass[rest[j]] {
+		case iriOK:
+		case iriHash:
 			if hashes++; hashes > 1 {
 				return false
 			}
-		case '%':
+		case iriPercent:
 			if j+2 >= len(rest) || !isHex(rest[j+1]) || !isHex(rest[j+2]) {
 				return false
 			}
 		default:
-			if c < 0x20 {
-				return false
-			}
+			return false
 		}
 	}
 	if equalFold(scheme, "http") || equalFold(scheme, "https") {
@@ -108,8 +105,13 @@ func isIRI[T text](s T) bool {
 			return false
 		}
 		host := rest[2:]
-		if at := lastIndexByteBefore(host, '@', "/?#"); at >= 0 {
-			host = host[at+1:]
+		for j := 0; j < len(host); j++ { // skip userinfo
+			if c := host[j]; c == '@' {
+				host = host[j+1:]
+				break
+			} else if c == '/' || c == '?' || c == '#' {
+				break
+			}
 		}
 		if len(host) == 0 || host[0] == '/' || host[0] == '?' || host[0] == '#' || host[0] == ':' {
 			return false
@@ -117,6 +119,29 @@ func isIRI[T text](s T) bool {
 	}
 	return true
 }
+
+// Byte classes of IRI characters after the scheme.
+const (
+	iriOK      = iota // allowed as is; bytes of non-ASCII characters included
+	iriBad            // space, control characters, <>"{}|\^`
+	iriHash           // '#', which starts the fragment
+	iriPercent        // '%', which starts a percent-encoded octet
+)
+
+// iriClass maps each byte to its class. It is never written after
+// initialization.
+var iriClass = func() (t [256]uint8) {
+	for c := 0; c <= 0x20; c++ {
+		t[c] = iriBad
+	}
+	t[0x7f] = iriBad
+	for _, c := range []byte("<>\"{}|\\^`") {
+		t[c] = iriBad
+	}
+	t['#'] = iriHash
+	t['%'] = iriPercent
+	return t
+}()
 
 // isURI is isIRI restricted to ASCII (RFC 3986), for openid (XAPI-00040).
 func isURI[T text](s T) bool {
@@ -126,23 +151,6 @@ func isURI[T text](s T) bool {
 		}
 	}
 	return isIRI(s)
-}
-
-// lastIndexByteBefore returns the index of the last c in s before the first
-// byte of stop, or -1.
-func lastIndexByteBefore[T text](s T, c byte, stop string) int {
-	at := -1
-	for i := 0; i < len(s); i++ {
-		for j := 0; j < len(stop); j++ {
-			if s[i] == stop[j] {
-				return at
-			}
-		}
-		if s[i] == c {
-			at = i
-		}
-	}
-	return at
 }
 
 // equalFold reports whether s equals the lower-case ASCII string lower,

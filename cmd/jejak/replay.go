@@ -81,7 +81,7 @@ func openViewAt(cfg config, dir string) (*projections.StatementIndex, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
-	opts := pebbleOptions(cfg)
+	opts := projections.PebbleOptions(int64(cfg.CacheMB) << 20)
 	ix, err := projections.OpenStatementIndex(dir, opts)
 	opts.Cache.Unref()
 	return ix, err

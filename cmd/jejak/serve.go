@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
@@ -98,21 +97,6 @@ func (lc *logConn) close() {
 		lc.srv.Shutdown()
 		lc.srv.WaitForShutdown()
 	}
-}
-
-func pebbleOptions(cfg config) *pebble.Options {
-	cache := pebble.NewCache(int64(cfg.CacheMB) << 20)
-	return &pebble.Options{Cache: cache, MemTableSize: 32 << 20, Logger: quietPebble{}}
-}
-
-// quietPebble drops Pebble's informational log lines; errors surface as
-// returned errors.
-type quietPebble struct{}
-
-func (quietPebble) Infof(string, ...any)  {}
-func (quietPebble) Errorf(string, ...any) {}
-func (quietPebble) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf(format, args...))
 }
 
 func openStatementView(cfg config) (*projections.StatementIndex, error) {

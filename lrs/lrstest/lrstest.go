@@ -7,7 +7,6 @@ package lrstest
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"testing"
 
@@ -62,7 +61,9 @@ func StatementView(tb testing.TB) *projections.StatementIndex {
 // StatementViewAt opens a statement view in dir.
 func StatementViewAt(tb testing.TB, dir string) *projections.StatementIndex {
 	tb.Helper()
-	ix, err := projections.OpenStatementIndex(dir, PebbleOptions())
+	opts := PebbleOptions()
+	ix, err := projections.OpenStatementIndex(dir, opts)
+	opts.Cache.Unref()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,17 +71,8 @@ func StatementViewAt(tb testing.TB, dir string) *projections.StatementIndex {
 	return ix
 }
 
-// PebbleOptions are Pebble options for tests: defaults, with Pebble's
-// informational logging off.
-func PebbleOptions() *pebble.Options {
-	return &pebble.Options{Logger: quiet{}}
-}
-
-type quiet struct{}
-
-func (quiet) Infof(string, ...any)              {}
-func (quiet) Errorf(string, ...any)             {}
-func (quiet) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+// PebbleOptions are the views' options with a small cache.
+func PebbleOptions() *pebble.Options { return projections.PebbleOptions(16 << 20) }
 
 // Node is one LRS node: a log, a statement view fed by it and an appender.
 type Node struct {
