@@ -61,6 +61,11 @@ const VoidVerb = "http://adlnet.gov/expapi/verbs/voided"
 // the statement index and JSON path of the first problem; nothing is kept
 // from a request with any invalid statement.
 func PrepareStatements(in StatementsInput, by Authority, newID func() uuid.UUID) ([]Statement, error) {
+	// The parser is lenient (bad escapes, control characters, NaN); the
+	// strict scan rejects what it would let through.
+	if err := fastjson.ValidateBytes(in.Body); err != nil {
+		return nil, Errorf(EINVALID, "request body is not valid JSON: %v", err)
+	}
 	var p fastjson.Parser
 	root, err := p.ParseBytes(in.Body)
 	if err != nil {

@@ -102,3 +102,17 @@ func TestPrepareStatements(t *testing.T) {
 		})
 	}
 }
+
+func TestPrepareStatements_StrictJSON(t *testing.T) {
+	auth := lrs.Authority{Key: "k", Agent: []byte(`{"mbox":"mailto:k@example.com"}`)}
+	for _, body := range []string{
+		`{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://e.com/v"},"object":{"id":"http://e.com/a"},"result":{"response":"bad \q escape"}}`,
+		"{\"actor\":{\"mbox\":\"mailto:a@example.com\"},\"verb\":{\"id\":\"http://e.com/v\"},\"object\":{\"id\":\"http://e.com/a\"},\"result\":{\"response\":\"raw \x01 control\"}}",
+		`{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://e.com/v"},"object":{"id":"http://e.com/a"},"result":{"score":{"raw":NaN}}}`,
+	} {
+		_, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(body), Version: lrs.V1}, auth, uuid.New)
+		if lrs.ErrorCode(err) != lrs.EINVALID || !strings.Contains(lrs.ErrorMessage(err), "not valid JSON") {
+			t.Errorf("body %q: err = %v, want invalid JSON", body, err)
+		}
+	}
+}

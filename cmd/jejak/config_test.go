@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEnvFlags_FlagWinsOverEnvironment(t *testing.T) {
+	env := map[string]string{"JEJAK_ADDR": "127.0.0.1:9999", "JEJAK_DATA": "/from/env", "JEJAK_REPLICAS": "3"}
+	var cfg config
+	f := newFlags("serve", func(k string) string { return env[k] }, io.Discard)
+	cfg.bind(f, true)
+	if err := f.parse([]string{"--data", "/from/flag"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.Data != "/from/flag" || cfg.Replicas != 3 || cfg.LogLevel != "info" {
+		t.Fatalf("config = %+v", cfg)
+	}
+	bad := newFlags("serve", func(k string) string { return map[string]string{"JEJAK_REPLICAS": "three"}[k] }, io.Discard)
+	cfg.bind(bad, true)
+	if err := bad.parse(nil); err == nil || !strings.Contains(err.Error(), "JEJAK_REPLICAS") {
+		t.Fatalf("bad environment value: err = %v", err)
+	}
+}
+
+func TestRun_Usage(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"bogus"}, os.Getenv, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if err := run(context.Background(), []string{"serve", "--log-level", "loud"}, func(string) string { return "" }, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "log-level") {
+		t.Fatalf("bad log level: %v", err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"serve", "-h"}, func(string) string { return "" }, nil, &out, &out); err != nil || !strings.Contains(out.String(), "JEJAK_NATS_URL") {
+		t.Fatalf("serve -h: %v\n%s", err, out.String())
+	}
+}
+
+// With no credentials configured, the first start creates a pair, keeps only
+// a hash of the secret, and prints the secret once; it works at once and
+// after a restart, and is not printed again.
+func TestRun_FirstStartCreatesCredential(t *testing.T) {
+	data := t.TempDir()
+	start := func() (string, string, func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-level", "warn"}, func(string) string { return "" }, nil, pw, io.Discard)
+			pw.Close()
+		}()
+		var printed strings.Builder
+		base, err := waitServing(io.TeeReader(pr, &printed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go io.Copy(io.Discard, pr)
+		return base, printed.String(), func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	base, printed, stop := start()
+	m := regexp.MustCompile(`curl -u '([^:]+):([^']+)'`).FindStringSubmatch(printed)
+	if m == nil {
+		t.Fatalf("no credential printed:\n%s", printed)
+	}
+	key, secret := m[1], m[2]
+	stored, err := os.ReadFile(filepath.Join(data, "credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stored), secret) || !strings.Contains(string(stored), key) || !strings.Contains(string(stored), "$2a$") {
+		t.Fatalf("credentials.json must hold the key and a bcrypt hash only:\n%s", stored)
+	}
+	check := func(base string) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/statements", nil)
+		req.SetBasicAuth(key, secret)
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		client := http.Client{Timeout: 10 * time.Second}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("printed credential: status %d", res.StatusCode)
+		}
+	}
+	check(base)
+	stop()
+	base, printed, stop = start()
+	defer stop()
+	if strings.Contains(printed, secret) {
+		t.Fatal("secret printed again on the second start")
+	}
+	check(base)
+}
