@@ -4,8 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"mime"
-	"net/http"
+		"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,25 +63,6 @@ func checkParams(q url.Values, allowed ...string) error {
 	return nil
 }
 
-func checkJSONContentType(c echo.Context) error {
-	ct := c.Request().Header.Get("Content-Type")
-	if ct == "" {
-		return lrs.Errorf(lrs.EINVALID, "missing Content-Type: statements are sent as application/json")
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return lrs.Errorf(lrs.EINVALID, "malformed Content-Type %q: %v", ct, err)
-	}
-	switch mt {
-	case "application/json":
-		return nil
-	case "multipart/mixed":
-		return lrs.Errorf(lrs.EINVALID, "statements with attachments (multipart/mixed) are not accepted yet")
-	default:
-		return lrs.Errorf(lrs.EINVALID, "Content-Type %q is not accepted: statements are sent as application/json", mt)
-	}
-}
-
 // putStatement stores one statement under the statementId parameter
 // (XAPI-00143..00145).
 func (s *Server) putStatement(c echo.Context) error {
@@ -118,10 +98,7 @@ func (s *Server) postStatements(c echo.Context) error {
 }
 
 func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, error) {
-	if err := checkJSONContentType(c); err != nil {
-		return nil, err
-	}
-	body, err := s.readBody(c)
+	body, err := s.readStatements(c)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +159,7 @@ func (s *Server) getStatements(c echo.Context) error {
 	}
 	buf = strconv.AppendQuote(buf, more)
 	buf = append(buf, '}')
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, buf)
+	return s.respondStatements(c, buf, page.Statements)
 }
 
 func checkFormat(q url.Values) error {
@@ -229,7 +206,7 @@ func (s *Server) getOne(c echo.Context, q url.Values) error {
 		return err
 	}
 	c.Response().Header().Set("Last-Modified", st.Stored.UTC().Format(http.TimeFormat))
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, st.JSON)
+	return s.respondStatements(c, st.JSON, []lrs.StoredStatement{st})
 }
 
 func parseQuery(q url.Values) (lrs.StatementQuery, error) {
