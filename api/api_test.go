@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -25,13 +26,15 @@ type env struct {
 // newEnv serves the API over a real log and view.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	node := lrstest.StartNode(t, lrstest.Log(t, lrstest.NATS(t)))
+	nats := lrstest.NATS(t)
+	node := lrstest.StartNode(t, lrstest.Log(t, nats))
 	cred, secret := lrstest.Credential(t, "provider-1", lrs.RoleProvider)
 	srv := api.New(api.Config{
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,
 		Writer:       node.Appender,
 		MaxBodyBytes: 1 << 20,
+		Attachments:  lrstest.Objects(t, nats),
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -54,6 +57,12 @@ type resp struct {
 
 func (e *env) do(t *testing.T, r req) resp {
 	t.Helper()
+	return e.doWith(t, r)
+}
+
+// doWith makes request r with extra header name/value pairs.
+func (e *env) doWith(t *testing.T, r req, headers ...string) resp {
+	t.Helper()
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
@@ -75,6 +84,9 @@ func (e *env) do(t *testing.T, r req) resp {
 			ct = "application/json"
 		}
 		hr.Header.Set("Content-Type", ct)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		hr.Header.Set(headers[i], headers[i+1])
 	}
 	if !r.noAuth {
 		secret := e.secret
@@ -308,4 +320,8 @@ func TestAbout(t *testing.T) {
 	if strings.Join(about.Version, ",") != "1.0.3,2.0.0" {
 		t.Fatalf("about versions %v", about.Version)
 	}
+}
+
+func basic(key, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(key + ":" + secret))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/jejak-id/jejak/lrs"
 )
@@ -31,6 +32,18 @@ type Authenticator interface {
 	Check(key, secret string) (lrs.Credential, error)
 }
 
+// AttachmentStore holds attachment data, each body once, named by its SHA-2
+// in lowercase hex (natslog.Objects).
+type AttachmentStore interface {
+	// Put stores the body read from r under hash unless it is stored
+	// already; either way it reads r to its end. If r fails, Put returns
+	// r's error (wrapped) and stores nothing.
+	Put(ctx context.Context, hash string, r io.Reader) error
+	// Get opens the body stored under hash, ENOTFOUND if there is none.
+	// The caller closes it.
+	Get(ctx context.Context, hash string) (io.ReadCloser, error)
+}
+
 // Config holds the server's dependencies.
 type Config struct {
 	Auth       Authenticator
@@ -41,9 +54,18 @@ type Config struct {
 	NewID      func() uuid.UUID
 	// MaxBodyBytes bounds a request body; larger bodies get 413.
 	MaxBodyBytes int64
+	// Attachments holds attachment data; nil refuses it.
+	Attachments AttachmentStore
+	// MaxAttachmentBytes bounds the attachment data of one request (the
+	// parts after the statements); more gets 413. Zero means 64 MiB.
+	MaxAttachmentBytes int64
 	// ReadWait bounds how long a read waits for the view to reach this
 	// node's last write (read your writes). Zero means 5s.
 	ReadWait time.Duration
+	// CORSOrigins are the browser origins allowed to call the API; empty
+	// means any ("*"). Credentials travel in the Authorization header, never
+	// in cookies.
+	CORSOrigins []string
 }
 
 // Server is the HTTP face of the LRS.
@@ -69,10 +91,31 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 8 << 20
 	}
+	if cfg.MaxAttachmentBytes == 0 {
+		cfg.MaxAttachmentBytes = 64 << 20
+	}
 	s := &Server{cfg: cfg, echo: echo.New()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	e.Pre(s.alternateSyntax)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.cfg.Logger.Error("panic", "component", "api", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return lrs.Internal("handler panic", err)
+		},
+	}))
+	origins := cfg.CORSOrigins
+	if len(origins) == 0 {
+		origins = []string{"*"}
+	}
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:  origins,
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete},
+		AllowHeaders:  []string{"Authorization", "Content-Type", "X-Experience-API-Version", "If-Match", "If-None-Match", "Accept-Language"},
+		ExposeHeaders: []string{"X-Experience-API-Version", "X-Experience-API-Consistent-Through", "ETag", "Last-Modified", "Content-Type"},
+		MaxAge:        600,
+	}))
 	e.Use(s.versionHeader)
 
 	e.GET("/xapi/about", s.about)
@@ -172,15 +215,16 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		status = statusOf(code)
 	}
 	if status >= 500 {
+		c.Response().Header().Set("Retry-After", "1")
 		s.cfg.Logger.Error("request failed", "component", "api", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	if c.Response().Header().Get("X-Experience-API-Version") == "" {
+		c.Response().Header().Set("X-Experience-API-Version", lrs.V1.String())
 	}
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Basic realm="jejak", charset="UTF-8"`)
 	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
+	// HEAD gets the same headers; net/http drops the body.
 	_ = c.JSON(status, map[string]string{"code": code, "message": msg})
 }
 
@@ -201,7 +245,9 @@ func statusOf(code string) int {
 	case lrs.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
 	case lrs.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
+		// xAPI allows 500 for "network/server issues" (XAPI-00329) and no
+		// other 5xx (XAPI-00323); the message says to retry.
+		return http.StatusInternalServerError
 	default:
 		return http.StatusInternalServerError
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-		"net/http"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/lrs"
 )
@@ -124,19 +125,25 @@ func (s *Server) waitForWrites(ctx context.Context) {
 	_ = s.cfg.Statements.WaitApplied(ctx, s.cfg.Writer.LastSeq())
 }
 
+// filterParams are the parameters that select statements; a more link
+// carries them.
+var filterParams = []string{"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since", "until"}
+
 func (s *Server) getStatements(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkParams(q, "statementId", "voidedStatementId", "limit", "format", "attachments", "ascending", "more"); err != nil {
+	allowed := append([]string{"statementId", "voidedStatementId", "limit", "format", "attachments", "ascending", "more"}, filterParams...)
+	if err := checkParams(q, allowed...); err != nil {
 		return err
 	}
-	if err := checkFormat(q); err != nil {
+	format, err := parseFormat(q)
+	if err != nil {
 		return err
 	}
 	s.waitForWrites(c.Request().Context())
 	if q.Has("statementId") || q.Has("voidedStatementId") {
-		return s.getOne(c, q)
+		return s.getOne(c, q, format)
 	}
-	query, err := parseQuery(q)
+	query, filter, err := parseQuery(q)
 	if err != nil {
 		return err
 	}
@@ -144,44 +151,121 @@ func (s *Server) getStatements(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	f := s.formatter(c, format)
 	buf := make([]byte, 0, 1024)
 	buf = append(buf, `{"statements":[`...)
-	for i, st := range page.Statements {
+	for i := range page.Statements {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, st.JSON...)
+		buf = f.append(buf, page.Statements[i].JSON)
 	}
 	buf = append(buf, `],"more":`...)
 	more := ""
 	if !page.Next.IsZero() {
-		more = c.Request().URL.Path + "?more=" + encodeCursor(moreToken{After: page.Next, Ascending: query.Ascending, Limit: query.Limit})
+		more = c.Request().URL.Path + "?more=" + encodeCursor(moreToken{After: page.Next, Ascending: query.Ascending, Limit: query.Limit, Filter: filter})
+		// the next page comes in the same form
+		for _, p := range [...]string{"format", "attachments"} {
+			if q.Has(p) {
+				more += "&" + p + "=" + url.QueryEscape(q.Get(p))
+			}
+		}
 	}
 	buf = strconv.AppendQuote(buf, more)
 	buf = append(buf, '}')
 	return s.respondStatements(c, buf, page.Statements)
 }
 
-func checkFormat(q url.Values) error {
-	switch f := q.Get("format"); f {
-	case "", "exact":
-	default:
-		if f == "ids" || f == "canonical" {
-			return lrs.Errorf(lrs.EINVALID, "format=%s is not served yet; use format=exact", f)
+func parseFormat(q url.Values) (string, error) {
+	format := lrs.FormatExact
+	if q.Has("format") {
+		switch f := q.Get("format"); f {
+		case lrs.FormatExact, lrs.FormatIDs, lrs.FormatCanonical:
+			format = f
+		default:
+			return "", lrs.Errorf(lrs.EINVALID, "format: %q is not one of ids, exact, canonical", f)
 		}
-		return lrs.Errorf(lrs.EINVALID, "format: %q is not one of ids, exact, canonical", f)
 	}
+	return format, checkFormat(q)
+}
+
+// formatter writes statements in the requested format.
+type formatter struct {
+	format string
+	langs  []string
+	canon  *canonicalLookup
+	parser fastjson.Parser
+	arena  fastjson.Arena
+}
+
+func (s *Server) formatter(c echo.Context, format string) *formatter {
+	f := &formatter{format: format}
+	if format == lrs.FormatCanonical {
+		f.langs = lrs.AcceptLanguages(c.Request().Header.Get("Accept-Language"))
+		f.canon = &canonicalLookup{view: s.cfg.Statements, activities: map[string]*fastjson.Value{}, verbs: map[string]*fastjson.Value{}}
+	}
+	return f
+}
+
+func (f *formatter) append(dst, stmt []byte) []byte {
+	if f.format == lrs.FormatExact {
+		return append(dst, stmt...)
+	}
+	v, err := f.parser.ParseBytes(stmt)
+	if err != nil {
+		return append(dst, stmt...)
+	}
+	f.arena.Reset()
+	if f.format == lrs.FormatIDs {
+		lrs.FormatStatementIDs(&f.arena, v)
+	} else {
+		lrs.FormatStatementCanonical(&f.arena, v, f.canon, f.langs)
+	}
+	return v.MarshalTo(dst)
+}
+
+// canonicalLookup reads canonical definitions from the view, once per id
+// per response.
+type canonicalLookup struct {
+	view       lrs.StatementView
+	activities map[string]*fastjson.Value
+	verbs      map[string]*fastjson.Value
+}
+
+func (l *canonicalLookup) CanonicalActivity(id string) *fastjson.Value {
+	if v, ok := l.activities[id]; ok {
+		return v
+	}
+	var v *fastjson.Value
+	if b, err := l.view.Activity(id); err == nil {
+		v, _ = fastjson.ParseBytes(b)
+	}
+	l.activities[id] = v
+	return v
+}
+
+func (l *canonicalLookup) CanonicalVerbDisplay(id string) *fastjson.Value {
+	if v, ok := l.verbs[id]; ok {
+		return v
+	}
+	var v *fastjson.Value
+	if b, err := l.view.VerbDisplay(id); err == nil && b != nil {
+		v, _ = fastjson.ParseBytes(b)
+	}
+	l.verbs[id] = v
+	return v
+}
+
+func checkFormat(q url.Values) error {
 	switch a := q.Get("attachments"); a {
-	case "", "false":
-	case "true":
-		return lrs.Errorf(lrs.EINVALID, "attachments=true is not served yet")
+	case "", "false", "true":
 	default:
 		return lrs.Errorf(lrs.EINVALID, "attachments: %q is not true or false", a)
 	}
 	return nil
 }
 
-func (s *Server) getOne(c echo.Context, q url.Values) error {
+func (s *Server) getOne(c echo.Context, q url.Values, format string) error {
 	if q.Has("statementId") && q.Has("voidedStatementId") {
 		return lrs.Errorf(lrs.EINVALID, "statementId and voidedStatementId cannot be used together")
 	}
@@ -206,27 +290,44 @@ func (s *Server) getOne(c echo.Context, q url.Values) error {
 		return err
 	}
 	c.Response().Header().Set("Last-Modified", st.Stored.UTC().Format(http.TimeFormat))
-	return s.respondStatements(c, st.JSON, []lrs.StoredStatement{st})
+	return s.respondStatements(c, s.formatter(c, format).append(nil, st.JSON), []lrs.StoredStatement{st})
 }
 
-func parseQuery(q url.Values) (lrs.StatementQuery, error) {
+// parseQuery reads a listing query, or the query a more link carries. It
+// returns the filter parameters too, for the next more link.
+func parseQuery(q url.Values) (lrs.StatementQuery, url.Values, error) {
+	var query lrs.StatementQuery
+	filter := url.Values{}
 	if q.Has("more") {
 		for name := range q {
 			if name != "more" && name != "format" && name != "attachments" {
-				return lrs.StatementQuery{}, lrs.Errorf(lrs.EINVALID, "parameter %q cannot be combined with more: the more link carries the whole query", name)
+				return query, nil, lrs.Errorf(lrs.EINVALID, "parameter %q cannot be combined with more: the more link carries the whole query", name)
 			}
 		}
 		t, err := decodeCursor(q.Get("more"))
 		if err != nil {
-			return lrs.StatementQuery{}, err
+			return query, nil, err
 		}
-		return lrs.StatementQuery{Limit: t.Limit, Ascending: t.Ascending, After: t.After}, nil
+		f, err := lrs.ParseStatementFilter(t.Filter)
+		if err != nil {
+			return query, nil, lrs.Errorf(lrs.EINVALID, "more: the cursor's query is not valid: %s", lrs.ErrorMessage(err))
+		}
+		return lrs.StatementQuery{Filter: f, Limit: t.Limit, Ascending: t.Ascending, After: t.After}, t.Filter, nil
 	}
-	var query lrs.StatementQuery
+	for _, name := range filterParams {
+		if q.Has(name) {
+			filter[name] = q[name]
+		}
+	}
+	f, err := lrs.ParseStatementFilter(q)
+	if err != nil {
+		return query, nil, err
+	}
+	query.Filter = f
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return query, lrs.Errorf(lrs.EINVALID, "limit: %q is not a non-negative integer", v)
+			return query, nil, lrs.Errorf(lrs.EINVALID, "limit: %q is not a non-negative integer", v)
 		}
 		query.Limit = min(n, lrs.MaxPageSize)
 	}
@@ -238,9 +339,9 @@ func parseQuery(q url.Values) (lrs.StatementQuery, error) {
 	case "true":
 		query.Ascending = true
 	default:
-		return query, lrs.Errorf(lrs.EINVALID, "ascending: %q is not true or false", v)
+		return query, nil, lrs.Errorf(lrs.EINVALID, "ascending: %q is not true or false", v)
 	}
-	return query, nil
+	return query, filter, nil
 }
 
 // moreToken is what a more link carries: where the page ended and the query.
@@ -248,14 +349,17 @@ type moreToken struct {
 	After     lrs.Cursor
 	Ascending bool
 	Limit     int
+	Filter    url.Values
 }
 
-// Cursor format, version 1: base64url (no padding) of
-// 1 (version byte) | seq (8) | index (4) | flags (1: bit 0 ascending) | limit (2).
-const cursorVersion = 1
+// Cursor format, version 2: base64url (no padding) of
+// 2 (version byte) | seq (8) | index (4) | flags (1: bit 0 ascending) | limit (2) | filter
+// where filter is the URL-encoded filter parameters of the first request.
+// The cursor is opaque to clients; its query is checked like a fresh one.
+const cursorVersion = 2
 
 func encodeCursor(t moreToken) string {
-	b := make([]byte, 16)
+	b := make([]byte, 16, 64)
 	b[0] = cursorVersion
 	binary.BigEndian.PutUint64(b[1:], t.After.Seq)
 	binary.BigEndian.PutUint32(b[9:], t.After.Index)
@@ -263,21 +367,26 @@ func encodeCursor(t moreToken) string {
 		b[13] = 1
 	}
 	binary.BigEndian.PutUint16(b[14:], uint16(t.Limit))
+	b = append(b, t.Filter.Encode()...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func decodeCursor(s string) (moreToken, error) {
+	bad := lrs.Errorf(lrs.EINVALID, "more: %q is not a cursor this LRS issued", s)
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != 16 || b[0] != cursorVersion {
-		return moreToken{}, lrs.Errorf(lrs.EINVALID, "more: %q is not a cursor this LRS issued", s)
+	if err != nil || len(b) < 16 || b[0] != cursorVersion {
+		return moreToken{}, bad
 	}
 	t := moreToken{
 		After:     lrs.Cursor{Seq: binary.BigEndian.Uint64(b[1:]), Index: binary.BigEndian.Uint32(b[9:])},
 		Ascending: b[13]&1 != 0,
 		Limit:     int(binary.BigEndian.Uint16(b[14:])),
 	}
+	if t.Filter, err = url.ParseQuery(string(b[16:])); err != nil {
+		return moreToken{}, bad
+	}
 	if t.Limit <= 0 || t.Limit > lrs.MaxPageSize || t.After.IsZero() {
-		return moreToken{}, lrs.Errorf(lrs.EINVALID, "more: %q is not a cursor this LRS issued", s)
+		return moreToken{}, bad
 	}
 	return t, nil
 }

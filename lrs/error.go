@@ -14,7 +14,7 @@ const (
 	ECONFLICT     = "conflict"            // 409: same id, different content
 	EPRECONDITION = "precondition_failed" // 412
 	ETOOLARGE     = "too_large"           // 413
-	EUNAVAILABLE  = "unavailable"         // 503: the log or a view is not reachable
+	EUNAVAILABLE  = "unavailable"         // 500 with Retry-After: the log or a view is not reachable
 	EINTERNAL     = "internal"            // 500: our fault; details are logged, never shown
 )
 

@@ -56,6 +56,7 @@ type StoredStatement struct {
 
 // StatementQuery selects statements for GET /statements without an id.
 type StatementQuery struct {
+	Filter    StatementFilter
 	Limit     int    // 1..MaxPageSize
 	Ascending bool   // oldest first
 	After     Cursor // continue after this position (zero: from the start)
@@ -94,4 +95,9 @@ type StatementView interface {
 	Applied() (uint64, time.Time)
 	// WaitApplied blocks until Applied reaches seq or ctx is done.
 	WaitApplied(ctx context.Context, seq uint64) error
+	// Activity returns the canonical Activity object for an activity id,
+	// assembled from the statements that used it, or ENOTFOUND.
+	Activity(id string) ([]byte, error)
+	// VerbDisplay returns the canonical display map of a verb, nil if none.
+	VerbDisplay(id string) ([]byte, error)
 }

@@ -326,6 +326,7 @@ func canonical(dst []byte, v *fastjson.Value) []byte {
 // StatementFacts are the properties of a stored statement the views index.
 type StatementFacts struct {
 	ID         uuid.UUID
+	RefTarget  uuid.UUID // the statement a StatementRef object targets
 	VoidTarget uuid.UUID // for a voiding statement, the statement it voids
 }
 
@@ -337,10 +338,12 @@ func Facts(v *fastjson.Value) (StatementFacts, error) {
 		return f, Errorf(EINVALID, "stored statement has no valid id")
 	}
 	f.ID = id
-	if bytes.Equal(v.GetStringBytes("verb", "id"), voidVerb) &&
-		string(v.GetStringBytes("object", "objectType")) == "StatementRef" {
+	if string(v.GetStringBytes("object", "objectType")) == "StatementRef" {
 		if t, err := uuid.ParseBytes(v.GetStringBytes("object", "id")); err == nil {
-			f.VoidTarget = t
+			f.RefTarget = t
+			if bytes.Equal(v.GetStringBytes("verb", "id"), voidVerb) {
+				f.VoidTarget = t
+			}
 		}
 	}
 	return f, nil

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 
 	"github.com/google/uuid"
@@ -14,6 +15,13 @@ import (
 //	p seq(8) index(4)       → flags (1) | statement JSON      a statement by position
 //	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
 //	w target(16)            → voiding id (16)                 a void that came before its target
+//	t storedms(8) seq(8)    → ""                              stored time → position (since/until)
+//	i term(17) seq(8) idx(4)→ ""                              posting: statements by term (lrs.TermKey)
+//	k seq(8) idx(4)         → term (17) …                     a statement's terms, own and inherited
+//	r target(16) seq idx    → referrer id (16)                a StatementRef to target, from that position
+//	q target(16)            → 1                               a StatementRef came before its target
+//	d sha16(activity id)    → activity JSON                   canonical activity definition
+//	e sha16(verb id)        → display language map JSON      canonical verb display
 //
 // A position (seq, index) is the event that carried the statement and its
 // index among the statements of that event: stored order. flags bit 0 marks
@@ -23,6 +31,13 @@ const (
 	famPosition = 'p'
 	famID       = 's'
 	famVoid     = 'w'
+	famTime     = 't'
+	famPosting  = 'i'
+	famTerms    = 'k'
+	famRef      = 'r'
+	famAwaited  = 'q'
+	famActivity = 'd'
+	famVerb     = 'e'
 
 	statementFormat = "1"
 
@@ -45,6 +60,74 @@ func positionKey(seq uint64, index uint32) []byte {
 
 func parsePositionKey(k []byte) (seq uint64, index uint32) {
 	return binary.BigEndian.Uint64(k[1:9]), binary.BigEndian.Uint32(k[9:13])
+}
+
+// Position is a statement's place in stored order.
+type position struct {
+	seq   uint64
+	index uint32
+}
+
+func (p position) append(dst []byte) []byte {
+	dst = binary.BigEndian.AppendUint64(dst, p.seq)
+	return binary.BigEndian.AppendUint32(dst, p.index)
+}
+
+func (p position) less(q position) bool {
+	return p.seq < q.seq || (p.seq == q.seq && p.index < q.index)
+}
+
+// next returns the position right after p.
+func (p position) next() position {
+	if p.index == ^uint32(0) {
+		return position{p.seq + 1, 0}
+	}
+	return position{p.seq, p.index + 1}
+}
+
+// prev returns the position right before p (p must not be the zero position).
+func (p position) prev() position {
+	if p.index == 0 {
+		return position{p.seq - 1, ^uint32(0)}
+	}
+	return position{p.seq, p.index - 1}
+}
+
+func decodePosition(b []byte) position {
+	return position{binary.BigEndian.Uint64(b), binary.BigEndian.Uint32(b[8:])}
+}
+
+var maxPosition = position{^uint64(0), ^uint32(0)}
+
+func postingKey(term []byte, p position) []byte {
+	k := make([]byte, 0, 1+len(term)+12)
+	k = append(k, famPosting)
+	k = append(k, term...)
+	return p.append(k)
+}
+
+func timeKey(storedMs int64, seq uint64) []byte {
+	k := make([]byte, 17)
+	k[0] = famTime
+	binary.BigEndian.PutUint64(k[1:], uint64(storedMs))
+	binary.BigEndian.PutUint64(k[9:], seq)
+	return k
+}
+
+func famPosKey(fam byte, p position) []byte {
+	return p.append([]byte{fam})
+}
+
+func refKey(target [16]byte, p position) []byte {
+	k := make([]byte, 0, 29)
+	k = append(k, famRef)
+	k = append(k, target[:]...)
+	return p.append(k)
+}
+
+func hashKey(fam byte, s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return append([]byte{fam}, h[:16]...)
 }
 
 func idKey(fam byte, id uuid.UUID) []byte {

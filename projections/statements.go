@@ -1,12 +1,14 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +31,10 @@ type StatementIndex struct {
 	mu      sync.Mutex
 	advance chan struct{} // closed and replaced whenever applied moves
 
-	parser fastjson.Parser // used by Apply only
+	// used by Apply only
+	parser   fastjson.Parser
+	seenDefs map[[17]byte][32]byte // see recordDefinitions
+	scratch  []byte
 }
 
 var _ lrs.StatementView = (*StatementIndex)(nil)
@@ -41,7 +46,7 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 	if err != nil {
 		return nil, fmt.Errorf("open statement view %s: %w", dir, err)
 	}
-	ix := &StatementIndex{db: db, advance: make(chan struct{})}
+	ix := &StatementIndex{db: db, advance: make(chan struct{}), seenDefs: make(map[[17]byte][32]byte)}
 	format, err := ix.get(keyFormat)
 	switch {
 	case err != nil:
@@ -125,6 +130,12 @@ func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 	}
 	b := ix.db.NewIndexedBatch()
 	defer b.Close()
+	committed := false
+	defer func() {
+		if !committed {
+			clear(ix.seenDefs) // it may name definitions that were not committed
+		}
+	}()
 	var last lrs.Envelope
 	for _, ev := range events {
 		if want := ix.applied.Load() + 1; ev.Seq < want {
@@ -153,6 +164,7 @@ func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("statement view: commit: %w", err)
 	}
+	committed = true
 	ix.stored.Store(last.Stored.UnixMilli())
 	ix.applied.Store(last.Seq)
 	ix.mu.Lock()
@@ -175,7 +187,10 @@ func (ix *StatementIndex) applyStatements(b *pebble.Batch, env lrs.Envelope) err
 			index++
 		}
 	}
-	return nil
+	if index == 0 {
+		return nil
+	}
+	return b.Set(timeKey(env.Stored.UnixMilli(), env.Seq), nil, nil)
 }
 
 func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint32, st *fastjson.Value) error {
@@ -190,6 +205,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	if exists != nil {
 		return nil // first writer in log order wins
 	}
+	pos := position{seq, index}
 	var flags byte
 	if facts.VoidTarget != uuid.Nil {
 		flags |= flagVoiding
@@ -207,10 +223,128 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	if err := b.Set(idKey(famID, facts.ID), rec.encode(), nil); err != nil {
 		return err
 	}
+
+	// Terms: its own, and those of the statement it targets (Filter
+	// Conditions for StatementRefs), which in turn include its target's.
+	terms := lrs.StatementTerms(st)
+	if facts.RefTarget != uuid.Nil {
+		if err := b.Set(refKey(facts.RefTarget, pos), facts.ID[:], nil); err != nil {
+			return err
+		}
+		if trec, err := batchGet(b, idKey(famID, facts.RefTarget)); err != nil {
+			return err
+		} else if trec == nil {
+			// the target is not here yet: it passes its terms on when it comes
+			if err := b.Set(idKey(famAwaited, facts.RefTarget), []byte{1}, nil); err != nil {
+				return err
+			}
+		} else {
+			tr := decodeIDRecord(trec)
+			inherited, err := batchGet(b, famPosKey(famTerms, position{tr.seq, tr.index}))
+			if err != nil {
+				return err
+			}
+			terms = mergeTerms(terms, inherited)
+		}
+	}
+	if err := ix.setTerms(b, pos, nil, terms); err != nil {
+		return err
+	}
+	// Statements that targeted this one before it arrived inherit its terms.
+	if awaited, err := batchGet(b, idKey(famAwaited, facts.ID)); err != nil {
+		return err
+	} else if awaited != nil {
+		if err := ix.propagate(b, facts.ID, terms, 0); err != nil {
+			return err
+		}
+	}
+	if err := ix.recordDefinitions(b, st); err != nil {
+		return err
+	}
 	if facts.VoidTarget != uuid.Nil {
 		return ix.void(b, facts.VoidTarget, facts.ID)
 	}
 	return nil
+}
+
+// mergeTerms adds the 17-byte terms in packed to terms, without repeats.
+func mergeTerms(terms []lrs.TermKey, packed []byte) []lrs.TermKey {
+	for i := 0; i+17 <= len(packed); i += 17 {
+		var k lrs.TermKey
+		copy(k[:], packed[i:i+17])
+		if !slices.Contains(terms, k) {
+			terms = append(terms, k)
+		}
+	}
+	return terms
+}
+
+// setTerms records terms for the statement at pos: postings for those not in
+// old, and the packed list.
+func (ix *StatementIndex) setTerms(b *pebble.Batch, pos position, old []byte, terms []lrs.TermKey) error {
+	packed := make([]byte, 0, 17*len(terms))
+	for _, t := range terms {
+		packed = append(packed, t[:]...)
+		if bytes.Contains(old, t[:]) {
+			continue
+		}
+		if err := b.Set(postingKey(t[:], pos), nil, nil); err != nil {
+			return err
+		}
+	}
+	return b.Set(famPosKey(famTerms, pos), packed, nil)
+}
+
+// propagate gives the terms of statement id to every statement that
+// targets it, and on to theirs.
+func (ix *StatementIndex) propagate(b *pebble.Batch, id uuid.UUID, terms []lrs.TermKey, depth int) error {
+	if depth > 16 {
+		return nil // a reference chain this long is not followed further
+	}
+	prefix := append([]byte{famRef}, id[:]...)
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	type ref struct {
+		pos position
+		id  uuid.UUID
+	}
+	var refs []ref
+	for ok := it.First(); ok; ok = it.Next() {
+		var r ref
+		r.pos = decodePosition(it.Key()[17:])
+		copy(r.id[:], it.Value())
+		refs = append(refs, r)
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		old, err := batchGet(b, famPosKey(famTerms, r.pos))
+		if err != nil {
+			return err
+		}
+		merged := mergeTerms(mergeTerms(nil, old), packTerms(terms))
+		if len(merged)*17 == len(old) {
+			continue
+		}
+		if err := ix.setTerms(b, r.pos, old, merged); err != nil {
+			return err
+		}
+		if err := ix.propagate(b, r.id, merged, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func packTerms(terms []lrs.TermKey) []byte {
+	out := make([]byte, 0, 17*len(terms))
+	for _, t := range terms {
+		out = append(out, t[:]...)
+	}
+	return out
 }
 
 // void marks target voided by voider. A voiding statement cannot be voided;
@@ -236,6 +370,8 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 	return b.Set(pk, val, nil)
 }
 
+// batchGet returns a copy of the value under key, nil when there is none
+// (so no value in this view is ever empty).
 func batchGet(b *pebble.Batch, key []byte) ([]byte, error) {
 	v, closer, err := b.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -291,57 +427,227 @@ func (ix *StatementIndex) ContentHash(_ context.Context, id uuid.UUID) (lrs.Hash
 }
 
 // Statements returns one page in stored order, newest first unless
-// q.Ascending, leaving out voided statements.
+// q.Ascending, leaving out voided statements. Every filter is served from
+// an index: time bounds from the stored-time index, the other filters by
+// intersecting their posting lists, so a page costs in proportion to the
+// page, not to the store.
 func (ix *StatementIndex) Statements(_ context.Context, q lrs.StatementQuery) (lrs.StatementPage, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > lrs.MaxPageSize {
 		limit = lrs.MaxPageSize
 	}
-	opts := &pebble.IterOptions{LowerBound: []byte{famPosition}, UpperBound: []byte{famPosition + 1}}
-	if !q.After.IsZero() {
-		if q.Ascending {
-			opts.LowerBound = positionKey(q.After.Seq, q.After.Index+1)
-			if q.After.Index == ^uint32(0) {
-				opts.LowerBound = positionKey(q.After.Seq+1, 0)
+	lo, hi, ok, err := ix.bounds(q)
+	if err != nil {
+		return lrs.StatementPage{}, lrs.Internal("statement view bounds", err)
+	}
+	var page lrs.StatementPage
+	if !ok {
+		return page, nil
+	}
+	var last position
+	emit := func(pos position, val []byte) bool {
+		if val[0]&flagVoided != 0 {
+			return true
+		}
+		if len(page.Statements) == limit {
+			page.Next = lrs.Cursor{Seq: last.seq, Index: last.index}
+			return false
+		}
+		s, _ := ix.storedStatement(uuid.UUID{}, pos.seq, append([]byte(nil), val...))
+		s.ID, _ = uuid.Parse(fastjson.GetString(s.JSON, "id"))
+		page.Statements = append(page.Statements, s)
+		last = pos
+		return true
+	}
+	if terms := q.Filter.Terms(); len(terms) > 0 {
+		err = ix.intersect(terms, lo, hi, q.Ascending, func(pos position) (bool, error) {
+			val, err := ix.get(positionKey(pos.seq, pos.index))
+			if err != nil || val == nil {
+				return false, fmt.Errorf("posting for %v without a statement: %v", pos, err)
 			}
+			return emit(pos, val), nil
+		})
+	} else {
+		err = ix.scan(lo, hi, q.Ascending, emit)
+	}
+	if err != nil {
+		return lrs.StatementPage{}, lrs.Internal("statement view query", err)
+	}
+	return page, nil
+}
+
+// bounds turns since, until and the cursor into an inclusive range of
+// positions; ok is false when the range is empty.
+func (ix *StatementIndex) bounds(q lrs.StatementQuery) (lo, hi position, ok bool, err error) {
+	lo, hi = position{0, 0}, position{ix.applied.Load(), ^uint32(0)}
+	if !q.Filter.Since.IsZero() {
+		// stored > since, at stored's millisecond precision
+		ms := floorDiv(q.Filter.Since.UnixNano(), 1e6) + 1
+		seq, found, err := ix.timeSeek(ms, true)
+		if err != nil || !found {
+			return lo, hi, false, err
+		}
+		lo = maxPos(lo, position{seq, 0})
+	}
+	if !q.Filter.Until.IsZero() {
+		// stored <= until
+		ms := floorDiv(q.Filter.Until.UnixNano(), 1e6)
+		seq, found, err := ix.timeSeek(ms+1, false)
+		if err != nil || !found {
+			return lo, hi, false, err
+		}
+		hi = minPos(hi, position{seq, ^uint32(0)})
+	}
+	if !q.After.IsZero() {
+		cur := position{q.After.Seq, q.After.Index}
+		if q.Ascending {
+			lo = maxPos(lo, cur.next())
 		} else {
-			opts.UpperBound = positionKey(q.After.Seq, q.After.Index)
+			if cur == (position{}) {
+				return lo, hi, false, nil
+			}
+			hi = minPos(hi, cur.prev())
 		}
 	}
-	it, err := ix.db.NewIter(opts)
+	return lo, hi, !hi.less(lo), nil
+}
+
+// timeSeek finds, with atOrAfter, the first event stored at or after ms;
+// without, the last event stored before ms.
+func (ix *StatementIndex) timeSeek(ms int64, atOrAfter bool) (uint64, bool, error) {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famTime}, UpperBound: []byte{famTime + 1}})
 	if err != nil {
-		return lrs.StatementPage{}, lrs.Internal("statement view iterate", err)
+		return 0, false, err
 	}
 	defer it.Close()
-	var page lrs.StatementPage
-	var lastPos lrs.Cursor
-	step := it.Next
-	ok := it.First()
-	if !q.Ascending {
+	var ok bool
+	if atOrAfter {
+		ok = it.SeekGE(timeKey(ms, 0))
+	} else {
+		ok = it.SeekLT(timeKey(ms, 0))
+	}
+	if !ok {
+		return 0, false, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[9:]), true, nil
+}
+
+// scan walks statements by position within [lo, hi].
+func (ix *StatementIndex) scan(lo, hi position, asc bool, emit func(position, []byte) bool) error {
+	it, err := ix.db.NewIter(&pebble.IterOptions{
+		LowerBound: famPosKey(famPosition, lo),
+		UpperBound: upperBound(famPosKey(famPosition, hi)),
+	})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	step, ok := it.Next, it.First()
+	if !asc {
 		step, ok = it.Prev, it.Last()
 	}
 	for ; ok; ok = step() {
-		val := it.Value()
-		if val[0]&flagVoided != 0 {
-			continue
-		}
-		if len(page.Statements) == limit {
-			page.Next = lastPos // there is more
+		if !emit(decodePosition(it.Key()[1:]), it.Value()) {
 			break
 		}
-		seq, index := parsePositionKey(it.Key())
-		s, err := ix.storedStatement(uuid.UUID{}, seq, append([]byte(nil), val...))
+	}
+	return it.Error()
+}
+
+// intersect calls emit with every position within [lo, hi] that has all
+// terms, in order, until emit returns false. It leapfrogs: each posting
+// list seeks to the position the others agree on, so it reads about as many
+// keys as the smallest list has in range.
+func (ix *StatementIndex) intersect(terms []lrs.TermKey, lo, hi position, asc bool, emit func(position) (bool, error)) error {
+	its := make([]*pebble.Iterator, len(terms))
+	for i, t := range terms {
+		it, err := ix.db.NewIter(&pebble.IterOptions{
+			LowerBound: postingKey(t[:], lo),
+			UpperBound: upperBound(postingKey(t[:], hi)),
+		})
 		if err != nil {
-			return lrs.StatementPage{}, err
+			return err
 		}
-		s.ID, _ = uuid.Parse(fastjson.GetString(s.JSON, "id"))
-		page.Statements = append(page.Statements, s)
-		lastPos = lrs.Cursor{Seq: seq, Index: index}
+		defer it.Close()
+		its[i] = it
 	}
-	if err := it.Error(); err != nil {
-		return lrs.StatementPage{}, lrs.Internal("statement view iterate", err)
+	const prefixLen = 1 + len(lrs.TermKey{})
+	// seek positions iterator i at the first posting at or beyond target in
+	// the walking direction.
+	seek := func(i int, target position) (position, bool) {
+		it := its[i]
+		var ok bool
+		if asc {
+			ok = it.SeekGE(postingKey(terms[i][:], target))
+		} else {
+			ok = it.SeekLT(upperBound(postingKey(terms[i][:], target)))
+		}
+		if !ok {
+			return position{}, false
+		}
+		return decodePosition(it.Key()[prefixLen:]), true
 	}
-	return page, nil
+	target := hi
+	if asc {
+		target = lo
+	}
+	for {
+		agreed := true
+		for i := range its {
+			p, ok := seek(i, target)
+			if !ok {
+				return its[i].Error()
+			}
+			if p != target {
+				target, agreed = p, false
+				break
+			}
+		}
+		if !agreed {
+			continue
+		}
+		more, err := emit(target)
+		if err != nil || !more {
+			return err
+		}
+		if asc {
+			if target == hi {
+				return nil
+			}
+			target = target.next()
+		} else {
+			if target == lo {
+				return nil
+			}
+			target = target.prev()
+		}
+	}
+}
+
+// upperBound returns the smallest key after k (k + 0x00): an exclusive bound
+// that includes k.
+func upperBound(k []byte) []byte { return append(append([]byte(nil), k...), 0) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func maxPos(a, b position) position {
+	if a.less(b) {
+		return b
+	}
+	return a
+}
+
+func minPos(a, b position) position {
+	if a.less(b) {
+		return a
+	}
+	return b
 }
 
 var _ io.Closer = (*StatementIndex)(nil)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -31,6 +32,8 @@ type config struct {
 	Credentials string
 	LogLevel    string
 	MaxBody     int
+	MaxAttach   int
+	CORS        string
 	CacheMB     int
 }
 
@@ -45,7 +48,9 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port")
 		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…]; default: the data directory's credentials.json, created on first start")
-		f.Int(&c.MaxBody, "max-body", 8<<20, "largest request body in bytes (bounded by the log's largest message)")
+		f.Int(&c.MaxBody, "max-body", 8<<20, "largest statements JSON in bytes (bounded by the log's largest message)")
+		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
+		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
 	}
 }
 
@@ -138,14 +143,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer view.Close()
 
+	// Attachment data lives beside the log, in a bucket named after it.
+	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas})
+	if err != nil {
+		return err
+	}
+
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: view, Logger: logger.With("component", "appender")})
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	srv := api.New(api.Config{
-		Auth:         lrs.NewKeyring(creds),
-		Statements:   view,
-		Writer:       appender,
-		Logger:       logger,
-		MaxBodyBytes: maxBody,
+		Auth:               lrs.NewKeyring(creds),
+		Statements:         view,
+		Writer:             appender,
+		Logger:             logger,
+		MaxBodyBytes:       maxBody,
+		Attachments:        objects,
+		MaxAttachmentBytes: int64(cfg.MaxAttach),
+		CORSOrigins:        strings.Split(cfg.CORS, ","),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -52,6 +52,16 @@ func Log(tb testing.TB, s *server.Server) *natslog.Log {
 	return l
 }
 
+// Objects opens the attachment object store on s.
+func Objects(tb testing.TB, s *server.Server) *natslog.Objects {
+	tb.Helper()
+	o, err := natslog.OpenObjects(context.Background(), Conn(tb, s), natslog.ObjectsConfig{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return o
+}
+
 // StatementView opens a statement view in a temporary directory.
 func StatementView(tb testing.TB) *projections.StatementIndex {
 	tb.Helper()

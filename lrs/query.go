@@ -1,0 +1,280 @@
+package lrs
+
+import (
+	"crypto/sha256"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/valyala/fastjson"
+)
+
+// Term kinds: what a statement can be found by. A term is a kind and a
+// canonical value; the views index statements under the terms of
+// StatementTerms.
+const (
+	TermAgent           = 'a' // actor or object (and the members of a group there)
+	TermRelatedAgent    = 'r' // any agent or group anywhere (related_agents=true)
+	TermVerb            = 'v'
+	TermActivity        = 'c' // the object activity
+	TermRelatedActivity = 'd' // any activity anywhere (related_activities=true)
+	TermRegistration    = 'g'
+)
+
+// TermKey is the fixed-size index key of a term: its kind and the first 16
+// bytes of the SHA-256 of kind and value.
+type TermKey [17]byte
+
+// MakeTermKey returns the key of term (kind, value).
+func MakeTermKey(kind byte, value string) TermKey {
+	h := sha256.New()
+	h.Write([]byte{kind})
+	h.Write([]byte(value))
+	var sum [32]byte
+	h.Sum(sum[:0])
+	var k TermKey
+	k[0] = kind
+	copy(k[1:], sum[:16])
+	return k
+}
+
+// IFI returns the canonical inverse functional identifier of an Agent or
+// identified Group, "" when it has none (an anonymous group).
+func IFI(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	if b := v.GetStringBytes("mbox"); b != nil {
+		return "mbox\x00" + string(b)
+	}
+	if b := v.GetStringBytes("mbox_sha1sum"); b != nil {
+		return "mbox_sha1sum\x00" + lowerASCII(string(b))
+	}
+	if b := v.GetStringBytes("openid"); b != nil {
+		return "openid\x00" + string(b)
+	}
+	if a := v.Get("account"); a != nil {
+		return "account\x00" + string(a.GetStringBytes("homePage")) + "\x00" + string(a.GetStringBytes("name"))
+	}
+	return ""
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// termSet collects distinct terms.
+type termSet struct {
+	keys []TermKey
+}
+
+func (t *termSet) add(kind byte, value string) {
+	if value == "" {
+		return
+	}
+	k := MakeTermKey(kind, value)
+	for _, x := range t.keys {
+		if x == k {
+			return
+		}
+	}
+	t.keys = append(t.keys, k)
+}
+
+// agent adds an Agent or Group and its members under kind.
+func (t *termSet) agent(kind byte, v *fastjson.Value) {
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return
+	}
+	t.add(kind, IFI(v))
+	for _, m := range v.GetArray("member") {
+		t.add(kind, IFI(m))
+	}
+}
+
+func isAgentObject(v *fastjson.Value) bool {
+	ot := string(v.GetStringBytes("objectType"))
+	return ot == "Agent" || ot == "Group"
+}
+
+func isActivityObject(v *fastjson.Value) bool {
+	ot := string(v.GetStringBytes("objectType"))
+	return ot == "" || ot == "Activity"
+}
+
+// StatementTerms returns the terms a stored statement is found by (its own;
+// a statement that targets another with a StatementRef also inherits that
+// one's terms, which the view adds).
+func StatementTerms(v *fastjson.Value) []TermKey {
+	var t termSet
+	t.agent(TermAgent, v.Get("actor"))
+	obj := v.Get("object")
+	if obj != nil && isAgentObject(obj) {
+		t.agent(TermAgent, obj)
+	}
+	t.add(TermVerb, string(v.GetStringBytes("verb", "id")))
+	if obj != nil && isActivityObject(obj) {
+		t.add(TermActivity, string(obj.GetStringBytes("id")))
+	}
+	t.add(TermRegistration, string(v.GetStringBytes("context", "registration")))
+	t.agent(TermRelatedAgent, v.Get("authority"))
+	t.related(v)
+	if obj != nil && string(obj.GetStringBytes("objectType")) == "SubStatement" {
+		t.related(obj)
+	}
+	return t.keys
+}
+
+// related adds the related_agents and related_activities terms of a
+// statement or sub-statement.
+func (t *termSet) related(v *fastjson.Value) {
+	t.agent(TermRelatedAgent, v.Get("actor"))
+	obj := v.Get("object")
+	if obj != nil {
+		if isAgentObject(obj) {
+			t.agent(TermRelatedAgent, obj)
+		}
+		if isActivityObject(obj) {
+			t.add(TermRelatedActivity, string(obj.GetStringBytes("id")))
+		}
+	}
+	ctx := v.Get("context")
+	if ctx == nil {
+		return
+	}
+	t.agent(TermRelatedAgent, ctx.Get("instructor"))
+	t.agent(TermRelatedAgent, ctx.Get("team"))
+	for _, ca := range ctx.GetArray("contextAgents") {
+		t.agent(TermRelatedAgent, ca.Get("agent"))
+	}
+	for _, cg := range ctx.GetArray("contextGroups") {
+		t.agent(TermRelatedAgent, cg.Get("group"))
+	}
+	if ca := ctx.Get("contextActivities"); ca != nil {
+		for _, k := range [...]string{"parent", "grouping", "category", "other"} {
+			x := ca.Get(k)
+			if x == nil {
+				continue
+			}
+			if x.Type() == fastjson.TypeObject {
+				t.add(TermRelatedActivity, string(x.GetStringBytes("id")))
+				continue
+			}
+			for _, a := range x.GetArray() {
+				t.add(TermRelatedActivity, string(a.GetStringBytes("id")))
+			}
+		}
+	}
+}
+
+// StatementFilter is the filter part of a statement query.
+type StatementFilter struct {
+	Agent             string // IFI, see IFI
+	Verb              string
+	Activity          string
+	Registration      string
+	RelatedAgents     bool
+	RelatedActivities bool
+	Since, Until      time.Time // zero when absent
+}
+
+// Terms returns the index terms every matching statement has.
+func (f StatementFilter) Terms() []TermKey {
+	var out []TermKey
+	if f.Agent != "" {
+		kind := byte(TermAgent)
+		if f.RelatedAgents {
+			kind = TermRelatedAgent
+		}
+		out = append(out, MakeTermKey(kind, f.Agent))
+	}
+	if f.Verb != "" {
+		out = append(out, MakeTermKey(TermVerb, f.Verb))
+	}
+	if f.Activity != "" {
+		kind := byte(TermActivity)
+		if f.RelatedActivities {
+			kind = TermRelatedActivity
+		}
+		out = append(out, MakeTermKey(kind, f.Activity))
+	}
+	if f.Registration != "" {
+		out = append(out, MakeTermKey(TermRegistration, f.Registration))
+	}
+	return out
+}
+
+// ParseStatementFilter reads the filter parameters of GET /statements.
+// Values are checked like the same values in statements (XAPI-00012).
+func ParseStatementFilter(q url.Values) (StatementFilter, error) {
+	var f StatementFilter
+	if s := q.Get("agent"); s != "" || q.Has("agent") {
+		v, err := fastjson.Parse(s)
+		if err != nil {
+			return f, Errorf(EINVALID, "agent: not valid JSON: %v", err)
+		}
+		if err := ValidateAgent(v, "agent"); err != nil {
+			return f, err
+		}
+		if f.Agent = IFI(v); f.Agent == "" {
+			return f, Errorf(EINVALID, "agent: an anonymous group cannot be used as a filter; give an Agent or identified Group")
+		}
+	}
+	if q.Has("verb") {
+		if f.Verb = q.Get("verb"); !IsIRI(f.Verb) {
+			return f, Errorf(EINVALID, "verb: %q is not an IRI", f.Verb)
+		}
+	}
+	if q.Has("activity") {
+		if f.Activity = q.Get("activity"); !IsIRI(f.Activity) {
+			return f, Errorf(EINVALID, "activity: %q is not an IRI", f.Activity)
+		}
+	}
+	if q.Has("registration") {
+		r := q.Get("registration")
+		id, err := uuid.Parse(r)
+		if err != nil || !IsUUID(r) {
+			return f, Errorf(EINVALID, "registration: %q is not a UUID", r)
+		}
+		f.Registration = id.String()
+	}
+	var err error
+	if f.RelatedAgents, err = boolParam(q, "related_agents"); err != nil {
+		return f, err
+	}
+	if f.RelatedActivities, err = boolParam(q, "related_activities"); err != nil {
+		return f, err
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if !q.Has(p.name) {
+			continue
+		}
+		t, err := ParseTimestamp(q.Get(p.name))
+		if err != nil {
+			return f, Errorf(EINVALID, "%s: %q is not an ISO 8601 timestamp with a time zone", p.name, q.Get(p.name))
+		}
+		*p.dst = t
+	}
+	return f, nil
+}
+
+func boolParam(q url.Values, name string) (bool, error) {
+	if !q.Has(name) {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(q.Get(name))
+	if err != nil || (q.Get(name) != "true" && q.Get(name) != "false") {
+		return false, Errorf(EINVALID, "%s: %q is not true or false", name, q.Get(name))
+	}
+	return b, nil
+}

@@ -1,0 +1,117 @@
+package projections
+
+import (
+	"crypto/sha256"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/valyala/fastjson"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// recordDefinitions folds the activity definitions and verb display of a
+// statement into the canonical ones (d and e keys).
+//
+// Merging the same definition again changes nothing, so a definition equal
+// to the last one folded for its activity is passed over (ix.seenDefs, a
+// cache that only saves work: the view is the same with or without it).
+func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value) error {
+	var a fastjson.Arena
+	var p fastjson.Parser
+	for _, act := range lrs.Activities(st) {
+		id := string(act.GetStringBytes("id"))
+		if id == "" {
+			continue
+		}
+		key := hashKey(famActivity, id)
+		ix.scratch = act.MarshalTo(ix.scratch[:0])
+		sum := sha256.Sum256(ix.scratch)
+		if ix.seen(key, sum) {
+			continue
+		}
+		old, err := batchGet(b, key)
+		if err != nil {
+			return err
+		}
+		def := act.Get("definition")
+		if old != nil && def == nil {
+			continue
+		}
+		var oldDef *fastjson.Value
+		if old != nil {
+			ov, err := p.ParseBytes(old)
+			if err != nil {
+				return err
+			}
+			oldDef = ov.Get("definition")
+		}
+		out := a.NewObject()
+		out.Set("objectType", a.NewString("Activity"))
+		out.Set("id", a.NewString(id))
+		if def != nil {
+			out.Set("definition", lrs.MergeDefinition(&a, oldDef, def))
+		}
+		if err := b.Set(key, out.MarshalTo(nil), nil); err != nil {
+			return err
+		}
+	}
+	if display := st.Get("verb", "display"); display != nil {
+		key := hashKey(famVerb, string(st.GetStringBytes("verb", "id")))
+		ix.scratch = display.MarshalTo(ix.scratch[:0])
+		if ix.seen(key, sha256.Sum256(ix.scratch)) {
+			return nil
+		}
+		old, err := batchGet(b, key)
+		if err != nil {
+			return err
+		}
+		var oldMap *fastjson.Value
+		if old != nil {
+			if oldMap, err = p.ParseBytes(old); err != nil {
+				return err
+			}
+		}
+		if err := b.Set(key, lrs.MergeLanguageMap(&a, oldMap, display).MarshalTo(nil), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seen reports whether the definition with hash sum was the last one folded
+// under key, and remembers it.
+func (ix *StatementIndex) seen(key []byte, sum [32]byte) bool {
+	var k [17]byte
+	copy(k[:], key)
+	if prev, ok := ix.seenDefs[k]; ok && prev == sum {
+		return true
+	}
+	if len(ix.seenDefs) >= 1<<16 {
+		clear(ix.seenDefs)
+	}
+	ix.seenDefs[k] = sum
+	return false
+}
+
+// Activity returns the canonical Activity object for id, assembled from the
+// statements that used it, or ENOTFOUND.
+func (ix *StatementIndex) Activity(id string) ([]byte, error) {
+	v, err := ix.get(hashKey(famActivity, id))
+	if err != nil {
+		return nil, lrs.Internal("statement view", err)
+	}
+	if v == nil {
+		return nil, lrs.Errorf(lrs.ENOTFOUND, "no activity %q is known", id)
+	}
+	return v, nil
+}
+
+// VerbDisplay returns the canonical display language map of a verb, nil if
+// none is known.
+func (ix *StatementIndex) VerbDisplay(id string) ([]byte, error) {
+	v, err := ix.get(hashKey(famVerb, id))
+	if err != nil {
+		return nil, lrs.Internal("statement view", err)
+	}
+	return v, nil
+}
