@@ -32,6 +32,7 @@ func newEnv(t testing.TB) *env {
 	srv := api.New(api.Config{
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,
+		Documents:    node.Views.Documents,
 		Writer:       node.Appender,
 		MaxBodyBytes: 1 << 20,
 		Attachments:  lrstest.Objects(t, nats),

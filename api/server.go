@@ -25,6 +25,8 @@ type StatementWriter interface {
 	LastSeq() uint64
 	// Inflight is the stored time of an event being appended now, if any.
 	Inflight() (time.Time, bool)
+	// AppendDocument commits one document write (see lrs.Appender).
+	AppendDocument(ctx context.Context, w lrs.DocumentWrite, agent []byte, by lrs.Authority) (uint64, error)
 }
 
 // Authenticator checks HTTP Basic credentials (lrs.Keyring).
@@ -48,6 +50,7 @@ type AttachmentStore interface {
 type Config struct {
 	Auth       Authenticator
 	Statements lrs.StatementView
+	Documents  lrs.DocumentView
 	Writer     StatementWriter
 	Logger     *slog.Logger
 	Now        func() time.Time
@@ -127,6 +130,21 @@ func New(cfg Config) *Server {
 	st.POST("", s.postStatements)
 	st.GET("", s.getStatements)
 	st.HEAD("", s.getStatements)
+
+	for path, res := range map[string]docResource{
+		"/activities/state":   stateResource,
+		"/activities/profile": activityProfileResource,
+		"/agents/profile":     agentProfileResource,
+	} {
+		h := s.document(res)
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete} {
+			x.Add(m, path, h)
+		}
+	}
+	x.GET("/activities", s.activities)
+	x.HEAD("/activities", s.activities)
+	x.GET("/agents", s.agents)
+	x.HEAD("/agents", s.agents)
 	return s
 }
 

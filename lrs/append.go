@@ -16,11 +16,13 @@ import (
 
 // AppenderConfig holds the dependencies of an Appender.
 type AppenderConfig struct {
-	Log    Log
-	View   StatementView    // decides id conflicts with what is already stored
-	Now    func() time.Time // clock for "stored"
-	NewID  func() uuid.UUID // ids for events (message dedup ids)
-	Logger *slog.Logger
+	Log  Log
+	View StatementView // decides id conflicts with what is already stored
+	// Documents decides document preconditions; nil refuses document writes.
+	Documents DocumentView
+	Now       func() time.Time // clock for "stored"
+	NewID     func() uuid.UUID // ids for events (message dedup ids)
+	Logger    *slog.Logger
 	// MaxGroupBytes bounds the size of one merged event. Zero means 1 MiB.
 	MaxGroupBytes int
 }
@@ -67,9 +69,15 @@ type pendingSeq struct {
 
 type appendReq struct {
 	stmts []Statement
+	doc   *docReq // a document write instead of statements
 	by    Authority
 	size  int
 	res   chan appendResult
+}
+
+type docReq struct {
+	w     DocumentWrite
+	agent []byte // the request's Agent JSON, for the event
 }
 
 type appendResult struct {
@@ -115,7 +123,11 @@ func (a *Appender) Append(ctx context.Context, stmts []Statement, by Authority) 
 	if size > a.cfg.Log.MaxEventSize() {
 		return 0, Errorf(ETOOLARGE, "the statements take %d bytes, more than the %d a single append can hold", size, a.cfg.Log.MaxEventSize())
 	}
-	r := &appendReq{stmts: stmts, by: by, size: size, res: make(chan appendResult, 1)}
+	return a.submit(ctx, &appendReq{stmts: stmts, by: by, size: size, res: make(chan appendResult, 1)})
+}
+
+// submit queues r and waits for its result.
+func (a *Appender) submit(ctx context.Context, r *appendReq) (uint64, error) {
 	select {
 	case a.reqs <- r:
 	case <-a.done:
@@ -130,6 +142,22 @@ func (a *Appender) Append(ctx context.Context, stmts []Statement, by Authority) 
 		// The event may still be appended; the caller was not told it was.
 		return 0, Errorf(EUNAVAILABLE, "request cancelled while it was being appended")
 	}
+}
+
+// AppendDocument commits one document write: it decides the write against
+// the documents view caught up with every earlier event (preconditions,
+// merge) and appends the outcome with the document's expected subject
+// sequence. It returns the sequence that makes it visible (0 when nothing
+// changed) and the errors of DecideDocument, ETOOLARGE or EUNAVAILABLE.
+func (a *Appender) AppendDocument(ctx context.Context, w DocumentWrite, agent []byte, by Authority) (uint64, error) {
+	if a.cfg.Documents == nil {
+		return 0, Errorf(EUNAVAILABLE, "documents are not served by this node")
+	}
+	size := envelopeOverhead + len(agent) + len(w.Key.ActivityID) + len(w.Key.ID) + (len(w.Body)*4/3 + 4)
+	if size > a.cfg.Log.MaxEventSize() {
+		return 0, Errorf(ETOOLARGE, "the document takes %d bytes in the log, more than the %d it accepts", size, a.cfg.Log.MaxEventSize())
+	}
+	return a.submit(ctx, &appendReq{doc: &docReq{w: w, agent: agent}, by: by, size: size, res: make(chan appendResult, 1)})
 }
 
 // LastSeq returns the log's last sequence as this node knows it: at least
@@ -167,6 +195,10 @@ func (a *Appender) Run(ctx context.Context) error {
 				return nil
 			}
 		}
+		if first.doc != nil {
+			a.commitDocument(ctx, first)
+			continue
+		}
 		group := a.gather(first)
 		a.commit(ctx, group)
 	}
@@ -180,7 +212,7 @@ func (a *Appender) gather(first *appendReq) []*appendReq {
 	for size < a.cfg.MaxGroupBytes {
 		select {
 		case r := <-a.reqs:
-			if r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
+			if r.doc != nil || r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
 				a.held = r
 				return group
 			}
@@ -258,23 +290,12 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 		if len(batches) == 0 {
 			return
 		}
-		stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
-		if stored.Before(a.tail.stored) {
-			stored = a.tail.stored
-		}
-		seq := a.tail.seq + 1
-		data := a.encode(batches, group[0].by.Store, seq, stored)
-		a.inflight.Store(stored.UnixMilli())
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		got, err := a.cfg.Log.Append(actx, Subject(group[0].by.Store, "statements"), data, a.cfg.NewID().String(), a.tail.seq)
-		cancel()
-		a.inflight.Store(0)
-		if err == nil && got != seq {
-			err = fmt.Errorf("log wrote event at %d, expected %d", got, seq)
-		}
+		store := group[0].by.Store
+		req := AppendRequest{Subject: Subject(store, "statements")}
+		seq, err := a.appendEvent(ctx, req, func(seq uint64, stored time.Time) []byte {
+			return a.encode(batches, store, seq, stored)
+		})
 		if err == nil {
-			a.tail = tail{seq: seq, hash: HashEvent(data), stored: stored}
-			a.lastSeq.Store(seq)
 			ids := make([]uuid.UUID, 0, len(batches))
 			for _, b := range batches {
 				for i := range b.stmts {
@@ -288,17 +309,93 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 			}
 			return
 		}
-		moved := errors.Is(err, ErrLogMoved)
-		if !moved {
-			a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
-		}
-		if rerr := a.resync(ctx); rerr != nil {
-			a.cfg.Logger.Error("resync after failed append", "err", rerr)
-		}
-		if !moved || attempt >= maxAppendAttempts {
+		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
 			for _, r := range waiting {
-				r.res <- appendResult{err: &Error{Code: EUNAVAILABLE, Message: "the event log could not be written; retry the request", Err: err}}
+				r.res <- appendResult{err: unavailable(err)}
 			}
+			return
+		}
+	}
+}
+
+func unavailable(err error) error {
+	return &Error{Code: EUNAVAILABLE, Message: "the event log could not be written; retry the request", Err: err}
+}
+
+// appendEvent appends the event that build makes for the log's next
+// sequence, stored time and, through a.tail, previous hash. On success the
+// tail advances; on failure the appender resyncs with the log, and
+// ErrLogMoved means another writer came first and the caller may decide
+// again and retry.
+func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build func(seq uint64, stored time.Time) []byte) (uint64, error) {
+	stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
+	if stored.Before(a.tail.stored) {
+		stored = a.tail.stored
+	}
+	seq := a.tail.seq + 1
+	req.Data = build(seq, stored)
+	req.ExpectLast = a.tail.seq
+	req.MsgID = a.cfg.NewID().String()
+	a.inflight.Store(stored.UnixMilli())
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	got, err := a.cfg.Log.Append(actx, req)
+	cancel()
+	a.inflight.Store(0)
+	if err == nil && got != seq {
+		err = fmt.Errorf("log wrote event at %d, expected %d", got, seq)
+	}
+	if err == nil {
+		a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored}
+		a.lastSeq.Store(seq)
+		return seq, nil
+	}
+	if !errors.Is(err, ErrLogMoved) {
+		a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
+	}
+	if rerr := a.resync(ctx); rerr != nil {
+		a.cfg.Logger.Error("resync after failed append", "err", rerr)
+	}
+	return 0, err
+}
+
+// commitDocument decides and appends one document write. Documents are
+// few, so each write is its own event, decided against the documents view
+// caught up with the log's tail.
+func (a *Appender) commitDocument(ctx context.Context, r *appendReq) {
+	w := r.doc.w
+	for attempt := 1; ; attempt++ {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := a.cfg.Documents.WaitApplied(wctx, a.tail.seq)
+		cancel()
+		if err != nil {
+			r.res <- appendResult{err: &Error{Code: EUNAVAILABLE, Message: "the documents view is behind the log; retry the request", Err: err}}
+			return
+		}
+		cur, err := a.cfg.Documents.Document(ctx, w.Key)
+		if err != nil {
+			r.res <- appendResult{err: err}
+			return
+		}
+		change, err := DecideDocument(cur, w)
+		if err != nil || change.Op == "" {
+			r.res <- appendResult{err: err}
+			return
+		}
+		store := r.by.Store
+		req := AppendRequest{Subject: w.Key.Subject(store), ExpectSubject: true, ExpectSubjectLast: cur.SubjectSeq}
+		if change.Op == DocDeleteAll {
+			req = AppendRequest{Subject: w.Key.ScopeSubject(store)}
+		}
+		payload := EncodeDocumentPayload(w.Key, r.doc.agent, change)
+		seq, err := a.appendEvent(ctx, req, func(seq uint64, stored time.Time) []byte {
+			return EncodeEnvelope(make([]byte, 0, len(payload)+256), EventDocument, EventDocumentV1, seq, store, stored, a.tail.hash, payload)
+		})
+		if err == nil {
+			r.res <- appendResult{seq: seq}
+			return
+		}
+		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
+			r.res <- appendResult{err: unavailable(err)}
 			return
 		}
 	}

@@ -23,13 +23,24 @@ var ErrLogMoved = errors.New("log moved past the expected sequence")
 type Log interface {
 	// Last returns the last event of the log, or a zero LogEvent when it is empty.
 	Last(ctx context.Context) (LogEvent, error)
-	// Append writes data on subject, succeeding only if the log's last
-	// sequence is expectLast; it returns the new event's sequence once the
-	// log has made it durable. msgID makes retries idempotent. A sequence
-	// mismatch returns ErrLogMoved.
-	Append(ctx context.Context, subject string, data []byte, msgID string, expectLast uint64) (uint64, error)
+	// Append writes one event, succeeding only if the log's last sequence
+	// is r.ExpectLast (and, when r.ExpectSubject, the last sequence on
+	// r.Subject is r.ExpectSubjectLast); it returns the new event's sequence
+	// once the log has made it durable. r.MsgID makes retries idempotent.
+	// A sequence mismatch returns ErrLogMoved.
+	Append(ctx context.Context, r AppendRequest) (uint64, error)
 	// MaxEventSize is the largest message the log accepts.
 	MaxEventSize() int
+}
+
+// AppendRequest is one event to append with its expectations.
+type AppendRequest struct {
+	Subject           string
+	Data              []byte
+	MsgID             string
+	ExpectLast        uint64
+	ExpectSubject     bool
+	ExpectSubjectLast uint64
 }
 
 // LogReader follows the event log in order.
@@ -100,4 +111,19 @@ type StatementView interface {
 	Activity(id string) ([]byte, error)
 	// VerbDisplay returns the canonical display map of a verb, nil if none.
 	VerbDisplay(id string) ([]byte, error)
+	// AgentNames returns the names an agent (by IFI) went by, sorted.
+	AgentNames(ifi string) ([]string, error)
+}
+
+// DocumentView is the read side of the documents view.
+type DocumentView interface {
+	// Document returns the document under key; Exists is false when there
+	// is none (SubjectSeq still names the last event on its subject).
+	Document(ctx context.Context, key DocumentKey) (Document, error)
+	// DocumentIDs returns the ids of the documents in key's scope updated
+	// after since (all when since is zero), sorted.
+	DocumentIDs(ctx context.Context, scope DocumentKey, since time.Time) ([]string, error)
+	// Applied and WaitApplied are as for StatementView.
+	Applied() (uint64, time.Time)
+	WaitApplied(ctx context.Context, seq uint64) error
 }

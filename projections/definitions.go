@@ -115,3 +115,47 @@ func (ix *StatementIndex) VerbDisplay(id string) ([]byte, error) {
 	}
 	return v, nil
 }
+
+// recordNames remembers the names agents went by, for the Agents resource
+// (n keys).
+func (ix *StatementIndex) recordNames(b *pebble.Batch, st *fastjson.Value) error {
+	var err error
+	note := func(agent *fastjson.Value) {
+		if agent == nil || err != nil {
+			return
+		}
+		name := agent.GetStringBytes("name")
+		ifi := lrs.IFI(agent)
+		if len(name) == 0 || ifi == "" {
+			return
+		}
+		err = b.Set(append(hashKey(famName, ifi), name...), []byte{1}, nil)
+	}
+	note(st.Get("actor"))
+	for _, m := range st.GetArray("actor", "member") {
+		note(m)
+	}
+	if obj := st.Get("object"); obj != nil {
+		switch string(obj.GetStringBytes("objectType")) {
+		case "Agent", "Group":
+			note(obj)
+		}
+	}
+	note(st.Get("context", "instructor"))
+	return err
+}
+
+// AgentNames returns the names an agent (by IFI) went by in statements.
+func (ix *StatementIndex) AgentNames(ifi string) ([]string, error) {
+	prefix := hashKey(famName, ifi)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, lrs.Internal("statement view", err)
+	}
+	defer it.Close()
+	var names []string
+	for ok := it.First(); ok; ok = it.Next() {
+		names = append(names, string(it.Key()[len(prefix):]))
+	}
+	return names, it.Error()
+}

@@ -22,6 +22,7 @@ import (
 //	q target(16)            → 1                               a StatementRef came before its target
 //	d sha16(activity id)    → activity JSON                   canonical activity definition
 //	e sha16(verb id)        → display language map JSON      canonical verb display
+//	n sha16(IFI) name       → 1                               a name an agent went by
 //
 // A position (seq, index) is the event that carried the statement and its
 // index among the statements of that event: stored order. flags bit 0 marks
@@ -38,16 +39,12 @@ const (
 	famAwaited  = 'q'
 	famActivity = 'd'
 	famVerb     = 'e'
+	famName     = 'n'
 
 	statementFormat = "1"
 
 	flagVoided  = 1 << 0
 	flagVoiding = 1 << 1
-)
-
-var (
-	keyCheckpoint = []byte("mcheckpoint")
-	keyFormat     = []byte("mformat")
 )
 
 func positionKey(seq uint64, index uint32) []byte {

@@ -3,14 +3,9 @@ package projections
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -21,18 +16,12 @@ import (
 )
 
 // StatementIndex is the statement view: every statement by id and by
-// position in stored order, with voiding applied.
+// position in stored order, with voiding applied, the filter indexes, and
+// the canonical activity definitions and verb displays.
 type StatementIndex struct {
-	db *pebble.DB
-
-	applied atomic.Uint64
-	stored  atomic.Int64 // unix ms of the last applied event
-
-	mu      sync.Mutex
-	advance chan struct{} // closed and replaced whenever applied moves
+	*view
 
 	// used by Apply only
-	parser   fastjson.Parser
 	seenDefs map[[17]byte][32]byte // see recordDefinitions
 	scratch  []byte
 }
@@ -42,136 +31,26 @@ var _ lrs.StatementView = (*StatementIndex)(nil)
 // OpenStatementIndex opens (or creates) the view in dir. The caller closes it
 // after every reader and the projector have stopped.
 func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, error) {
-	db, err := pebble.Open(dir, opts)
+	v, err := openView("statements", dir, opts, statementFormat)
 	if err != nil {
-		return nil, fmt.Errorf("open statement view %s: %w", dir, err)
-	}
-	ix := &StatementIndex{db: db, advance: make(chan struct{}), seenDefs: make(map[[17]byte][32]byte)}
-	format, err := ix.get(keyFormat)
-	switch {
-	case err != nil:
-		db.Close()
-		return nil, err
-	case format == nil:
-		if err := db.Set(keyFormat, []byte(statementFormat), pebble.Sync); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("statement view: write format: %w", err)
-		}
-	case string(format) != statementFormat:
-		db.Close()
-		return nil, fmt.Errorf("statement view %s has key format %q, this build reads %q: run `jejak replay` to rebuild it", dir, format, statementFormat)
-	}
-	cp, err := ix.get(keyCheckpoint)
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	if len(cp) == 16 {
-		ix.applied.Store(binary.BigEndian.Uint64(cp))
-		ix.stored.Store(int64(binary.BigEndian.Uint64(cp[8:])))
-	}
-	return ix, nil
-}
-
-// Close closes the Pebble database.
-func (ix *StatementIndex) Close() error { return ix.db.Close() }
-
-// Name is the view's name.
-func (ix *StatementIndex) Name() string { return "statements" }
-
-// Checkpoint returns the last applied log sequence.
-func (ix *StatementIndex) Checkpoint() uint64 { return ix.applied.Load() }
-
-// Applied returns the last applied sequence and the stored time of that event.
-func (ix *StatementIndex) Applied() (uint64, time.Time) {
-	seq := ix.applied.Load()
-	if seq == 0 {
-		return 0, time.Time{}
-	}
-	return seq, time.UnixMilli(ix.stored.Load()).UTC()
-}
-
-// WaitApplied blocks until the view has applied seq or ctx is done.
-func (ix *StatementIndex) WaitApplied(ctx context.Context, seq uint64) error {
-	for {
-		ix.mu.Lock()
-		ch := ix.advance
-		ix.mu.Unlock()
-		if ix.applied.Load() >= seq {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (ix *StatementIndex) get(key []byte) ([]byte, error) {
-	v, closer, err := ix.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("statement view get: %w", err)
-	}
-	out := append([]byte(nil), v...)
-	closer.Close()
-	return out, nil
+	return &StatementIndex{view: v, seenDefs: make(map[[17]byte][32]byte)}, nil
 }
 
 // Apply folds a chunk of events into the view in one batch with the
-// checkpoint. Events must follow the checkpoint without a gap. Events of
-// other types are passed over.
+// checkpoint. Events of other types are passed over.
 func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	b := ix.db.NewIndexedBatch()
-	defer b.Close()
-	committed := false
-	defer func() {
-		if !committed {
-			clear(ix.seenDefs) // it may name definitions that were not committed
-		}
-	}()
-	var last lrs.Envelope
-	for _, ev := range events {
-		if want := ix.applied.Load() + 1; ev.Seq < want {
-			continue // already applied
-		}
-		env, err := lrs.DecodeEnvelope(&ix.parser, ev.Data)
-		if err != nil {
-			return fmt.Errorf("statement view: event %d: %w", ev.Seq, err)
-		}
-		if env.Seq != ev.Seq {
-			return fmt.Errorf("statement view: event %d claims sequence %d", ev.Seq, env.Seq)
-		}
+	err := ix.apply(events, func(b *pebble.Batch, env lrs.Envelope) error {
 		if env.Type == lrs.EventStatements {
-			if err := ix.applyStatements(b, env); err != nil {
-				return fmt.Errorf("statement view: event %d: %w", ev.Seq, err)
-			}
+			return ix.applyStatements(b, env)
 		}
-		last = env
-	}
-	if last.Seq == 0 {
 		return nil
+	})
+	if err != nil {
+		clear(ix.seenDefs) // it may name definitions that were not committed
 	}
-	if err := b.Set(keyCheckpoint, encodeCheckpoint(last.Seq, last.Stored.UnixMilli()), nil); err != nil {
-		return err
-	}
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("statement view: commit: %w", err)
-	}
-	committed = true
-	ix.stored.Store(last.Stored.UnixMilli())
-	ix.applied.Store(last.Seq)
-	ix.mu.Lock()
-	close(ix.advance)
-	ix.advance = make(chan struct{})
-	ix.mu.Unlock()
-	return nil
+	return err
 }
 
 func (ix *StatementIndex) applyStatements(b *pebble.Batch, env lrs.Envelope) error {
@@ -259,6 +138,9 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 		}
 	}
 	if err := ix.recordDefinitions(b, st); err != nil {
+		return err
+	}
+	if err := ix.recordNames(b, st); err != nil {
 		return err
 	}
 	if facts.VoidTarget != uuid.Nil {
@@ -368,21 +250,6 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 	}
 	val[0] |= flagVoided
 	return b.Set(pk, val, nil)
-}
-
-// batchGet returns a copy of the value under key, nil when there is none
-// (so no value in this view is ever empty).
-func batchGet(b *pebble.Batch, key []byte) ([]byte, error) {
-	v, closer, err := b.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := append([]byte(nil), v...)
-	closer.Close()
-	return out, nil
 }
 
 // Statement returns one statement by id (see lrs.StatementView).
@@ -648,29 +515,4 @@ func minPos(a, b position) position {
 		return a
 	}
 	return b
-}
-
-var _ io.Closer = (*StatementIndex)(nil)
-
-// Digest returns a SHA-256 over every key and value of the view in key
-// order: two views with the same digest are the same, byte for byte.
-func (ix *StatementIndex) Digest() (lrs.Hash, error) {
-	it, err := ix.db.NewIter(nil)
-	if err != nil {
-		return lrs.Hash{}, err
-	}
-	defer it.Close()
-	h := sha256.New()
-	var n [4]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		binary.BigEndian.PutUint32(n[:], uint32(len(it.Key())))
-		h.Write(n[:])
-		h.Write(it.Key())
-		binary.BigEndian.PutUint32(n[:], uint32(len(it.Value())))
-		h.Write(n[:])
-		h.Write(it.Value())
-	}
-	var out lrs.Hash
-	h.Sum(out[:0])
-	return out, it.Error()
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/jejak-id/jejak/projections"
@@ -42,26 +41,30 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer lc.close()
 
-	final := filepath.Join(cfg.Data, "views", "statements")
+	final := viewsDir(cfg)
 	fresh := final + ".rebuild"
 	if err := os.RemoveAll(fresh); err != nil {
 		return err
 	}
-	build := cfg
-	view, err := openViewAt(build, fresh)
+	views, err := projections.Open(fresh, int64(cfg.CacheMB)<<20)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	last := time.Time{}
-	err = projections.CatchUp(ctx, lc.log, view, func(applied, total uint64) {
-		if time.Since(last) >= time.Second || applied == total {
-			last = time.Now()
-			fmt.Fprintf(stdout, "replay statements: event %d of %d\n", applied, total)
+	for i, p := range views.All() {
+		last := time.Time{}
+		err = projections.CatchUp(ctx, lc.log, p, func(applied, total uint64) {
+			if time.Since(last) >= time.Second || applied == total {
+				last = time.Now()
+				fmt.Fprintf(stdout, "replay %s: event %d of %d\n", projections.ViewNames[i], applied, total)
+			}
+		})
+		if err != nil {
+			break
 		}
-	})
-	applied := view.Checkpoint()
-	if cerr := view.Close(); err == nil {
+	}
+	applied := views.Statements.Checkpoint()
+	if cerr := views.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -73,16 +76,6 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	if err := os.Rename(fresh, final); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "replay statements: rebuilt from %d events in %s\n", applied, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "replay: rebuilt every view from %d events in %s\n", applied, time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-func openViewAt(cfg config, dir string) (*projections.StatementIndex, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
-	}
-	opts := projections.PebbleOptions(int64(cfg.CacheMB) << 20)
-	ix, err := projections.OpenStatementIndex(dir, opts)
-	opts.Cache.Unref()
-	return ix, err
 }

@@ -89,7 +89,7 @@ func TestRun_ReplayRebuildsIdenticalViews(t *testing.T) {
 	if err := run(t.Context(), []string{"replay", "--data", data, "--log-level", "warn"}, func(string) string { return "" }, nil, &out, &out); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "rebuilt from 15 events") {
+	if !strings.Contains(out.String(), "rebuilt every view from 15 events") {
 		t.Fatalf("replay output: %s", out.String())
 	}
 	if got := viewDigest(t, data); got != digestBefore {

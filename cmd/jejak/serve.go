@@ -104,9 +104,7 @@ func (lc *logConn) close() {
 	}
 }
 
-func openStatementView(cfg config) (*projections.StatementIndex, error) {
-	return openViewAt(cfg, filepath.Join(cfg.Data, "views", "statements"))
-}
+func viewsDir(cfg config) string { return filepath.Join(cfg.Data, "views") }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
@@ -137,11 +135,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer lc.close()
-	view, err := openStatementView(cfg)
+	views, err := projections.Open(viewsDir(cfg), int64(cfg.CacheMB)<<20)
 	if err != nil {
 		return err
 	}
-	defer view.Close()
+	defer views.Close()
 
 	// Attachment data lives beside the log, in a bucket named after it.
 	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas})
@@ -149,11 +147,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: view, Logger: logger.With("component", "appender")})
+	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Logger: logger.With("component", "appender")})
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	srv := api.New(api.Config{
 		Auth:               lrs.NewKeyring(creds),
-		Statements:         view,
+		Statements:         views.Statements,
+		Documents:          views.Documents,
 		Writer:             appender,
 		Logger:             logger,
 		MaxBodyBytes:       maxBody,
@@ -168,19 +167,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	// Every long-lived goroutine is owned here and stopped in order:
-	// HTTP, then the appender, then the projector; then the deferred
+	// HTTP, then the appender, then the projectors; then the deferred
 	// closes run: Pebble, NATS, the embedded server, the lock.
-	failed := make(chan error, 3)
+	failed := make(chan error, 2+len(views.All()))
 	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
-	projCtx, stopProjector := context.WithCancel(context.WithoutCancel(ctx))
-	projDone := make(chan error, 1)
-	go func() {
-		err := projections.Run(projCtx, lc.log, view, logger)
-		projDone <- err
-		if err != nil {
-			failed <- err
-		}
-	}()
+	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
+	projDone := make(chan error, len(views.All()))
+	for _, p := range views.All() {
+		go func() {
+			err := projections.Run(projCtx, lc.log, p, logger)
+			projDone <- err
+			if err != nil {
+				failed <- err
+			}
+		}()
+	}
 	appDone := make(chan error, 1)
 	go func() {
 		err := appender.Run(appCtx)
@@ -218,9 +219,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := <-appDone; err != nil && runErr == nil {
 		runErr = err
 	}
-	stopProjector()
-	if err := <-projDone; err != nil && runErr == nil {
-		runErr = err
+	stopProjectors()
+	for range views.All() {
+		if err := <-projDone; err != nil && runErr == nil {
+			runErr = err
+		}
 	}
 	return runErr
 }

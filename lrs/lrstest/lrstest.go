@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
+	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -84,37 +85,45 @@ func StatementViewAt(tb testing.TB, dir string) *projections.StatementIndex {
 // PebbleOptions are the views' options with a small cache.
 func PebbleOptions() *pebble.Options { return projections.PebbleOptions(16 << 20) }
 
-// Node is one LRS node: a log, a statement view fed by it and an appender.
+// Node is one LRS node: a log, the views fed by it and an appender.
 type Node struct {
 	Log      *natslog.Log
+	Views    *projections.Views
 	View     *projections.StatementIndex
 	Appender *lrs.Appender
 }
 
-// StartNode runs a projector and an appender on log until the test ends.
+// StartNode runs the projectors and an appender on log until the test ends.
 func StartNode(tb testing.TB, log *natslog.Log) *Node {
 	tb.Helper()
-	n := &Node{Log: log, View: StatementView(tb)}
-	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: n.View})
+	views, err := projections.Open(tb.TempDir(), 16<<20)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := &Node{Log: log, Views: views, View: views.Statements}
+	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: views.Statements, Documents: views.Documents})
 	ctx, cancel := context.WithCancel(context.Background())
-	projDone := make(chan struct{})
-	appDone := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, p := range views.All() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := projections.Run(ctx, log, p, slog.New(slog.DiscardHandler)); err != nil {
+				tb.Errorf("projector: %v", err)
+			}
+		}()
+	}
+	wg.Add(1)
 	go func() {
-		defer close(projDone)
-		if err := projections.Run(ctx, log, n.View, slog.New(slog.DiscardHandler)); err != nil {
-			tb.Errorf("projector: %v", err)
-		}
-	}()
-	go func() {
-		defer close(appDone)
+		defer wg.Done()
 		if err := n.Appender.Run(ctx); err != nil {
 			tb.Errorf("appender: %v", err)
 		}
 	}()
 	tb.Cleanup(func() {
 		cancel()
-		<-appDone
-		<-projDone
+		wg.Wait()
+		views.Close()
 	})
 	return n
 }

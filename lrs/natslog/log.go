@@ -154,13 +154,20 @@ func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
-// Append publishes data and returns its sequence after the PubAck, i.e.
-// once the server has stored (and, embedded, synced) it.
-func (l *Log) Append(ctx context.Context, subject string, data []byte, msgID string, expectLast uint64) (uint64, error) {
-	ack, err := l.js.Publish(ctx, subject, data,
-		jetstream.WithMsgID(msgID),
+// Append publishes r.Data and returns its sequence after the PubAck, i.e.
+// once the server has stored (and, embedded, synced) it. A mismatch of
+// either expected sequence (JetStream reports both alike) is ErrLogMoved.
+func (l *Log) Append(ctx context.Context, r lrs.AppendRequest) (uint64, error) {
+	opts := []jetstream.PublishOpt{
+		jetstream.WithMsgID(r.MsgID),
 		jetstream.WithExpectStream(l.name),
-		jetstream.WithExpectLastSequence(expectLast))
+		jetstream.WithExpectLastSequence(r.ExpectLast),
+	}
+	if r.ExpectSubject {
+		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(r.ExpectSubjectLast))
+	}
+	subject := r.Subject
+	ack, err := l.js.Publish(ctx, subject, r.Data, opts...)
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||

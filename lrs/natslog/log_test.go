@@ -29,7 +29,7 @@ func TestOpen_CreatesAppendOnlyStream(t *testing.T) {
 	// Opening again verifies the existing stream and succeeds.
 	lrstest.Log(t, s)
 	// Deleting a message is refused by the server.
-	if _, err := lrstest.Log(t, s).Append(context.Background(), "jejak.default.statements", []byte("{}"), "m1", 0); err != nil {
+	if _, err := lrstest.Log(t, s).Append(context.Background(), lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte("{}"), MsgID: "m1", ExpectLast: 0}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.DeleteMsg(context.Background(), 1); err == nil {
@@ -60,15 +60,15 @@ func TestOpen_RefusesMismatchedStream(t *testing.T) {
 func TestLog_AppendExpectsLastSequence(t *testing.T) {
 	l := lrstest.Log(t, lrstest.NATS(t))
 	ctx := context.Background()
-	seq, err := l.Append(ctx, "jejak.default.statements", []byte(`{"a":1}`), "id-1", 0)
+	seq, err := l.Append(ctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte(`{"a":1}`), MsgID: "id-1", ExpectLast: 0})
 	if err != nil || seq != 1 {
 		t.Fatalf("first append = %d, %v; want 1, nil", seq, err)
 	}
-	if _, err := l.Append(ctx, "jejak.default.statements", []byte(`{"a":2}`), "id-2", 0); !errors.Is(err, lrs.ErrLogMoved) {
+	if _, err := l.Append(ctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte(`{"a":2}`), MsgID: "id-2", ExpectLast: 0}); !errors.Is(err, lrs.ErrLogMoved) {
 		t.Fatalf("append with stale expected sequence: err = %v, want ErrLogMoved", err)
 	}
 	// A retry with the same message id is deduplicated to the same sequence.
-	if seq, err := l.Append(ctx, "jejak.default.statements", []byte(`{"a":1}`), "id-1", 1); err != nil || seq != 1 {
+	if seq, err := l.Append(ctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte(`{"a":1}`), MsgID: "id-1", ExpectLast: 1}); err != nil || seq != 1 {
 		t.Fatalf("retry = %d, %v; want 1, nil", seq, err)
 	}
 	last, err := l.Last(ctx)
@@ -82,7 +82,7 @@ func TestLog_FollowDeliversInOrderFromSequence(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := uint64(0); i < 5; i++ {
-		if _, err := l.Append(ctx, "jejak.default.statements", []byte{'0' + byte(i)}, string(rune('a'+i)), i); err != nil {
+		if _, err := l.Append(ctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte{'0' + byte(i)}, MsgID: string(rune('a' + i)), ExpectLast: i}); err != nil {
 			t.Fatal(err)
 		}
 	}

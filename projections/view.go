@@ -1,0 +1,214 @@
+package projections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/valyala/fastjson"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// view is what every Pebble view shares: the database, the format check,
+// the checkpoint, waiting for it, and the one-batch fold of a chunk of
+// events. Every view keeps these two keys:
+//
+//	m "checkpoint" → seq (8) | stored unix ms (8)   the last applied event
+//	m "format"     → the view's key format version
+type view struct {
+	name string
+	db   *pebble.DB
+
+	applied atomic.Uint64
+	stored  atomic.Int64 // unix ms of the last applied event
+
+	mu      sync.Mutex
+	advance chan struct{} // closed and replaced whenever applied moves
+
+	parser fastjson.Parser // used by apply only
+}
+
+var (
+	keyCheckpoint = []byte("mcheckpoint")
+	keyFormat     = []byte("mformat")
+)
+
+// openView opens the Pebble database in dir and checks its key format.
+func openView(name, dir string, opts *pebble.Options, format string) (*view, error) {
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open %s view %s: %w", name, dir, err)
+	}
+	v := &view{name: name, db: db, advance: make(chan struct{})}
+	have, err := v.get(keyFormat)
+	switch {
+	case err != nil:
+		db.Close()
+		return nil, err
+	case have == nil:
+		if err := db.Set(keyFormat, []byte(format), pebble.Sync); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s view: write format: %w", name, err)
+		}
+	case string(have) != format:
+		db.Close()
+		return nil, fmt.Errorf("%s view %s has key format %q, this build reads %q: run `jejak replay` to rebuild it", name, dir, have, format)
+	}
+	cp, err := v.get(keyCheckpoint)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(cp) == 16 {
+		v.applied.Store(binary.BigEndian.Uint64(cp))
+		v.stored.Store(int64(binary.BigEndian.Uint64(cp[8:])))
+	}
+	return v, nil
+}
+
+// Close closes the Pebble database, after every reader and the projector
+// have stopped.
+func (v *view) Close() error { return v.db.Close() }
+
+// Name is the view's name.
+func (v *view) Name() string { return v.name }
+
+// Checkpoint returns the last applied log sequence.
+func (v *view) Checkpoint() uint64 { return v.applied.Load() }
+
+// Applied returns the last applied sequence and the stored time of that event.
+func (v *view) Applied() (uint64, time.Time) {
+	seq := v.applied.Load()
+	if seq == 0 {
+		return 0, time.Time{}
+	}
+	return seq, time.UnixMilli(v.stored.Load()).UTC()
+}
+
+// WaitApplied blocks until the view has applied seq or ctx is done.
+func (v *view) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		v.mu.Lock()
+		ch := v.advance
+		v.mu.Unlock()
+		if v.applied.Load() >= seq {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// get returns a copy of the value under key, nil when there is none.
+func (v *view) get(key []byte) ([]byte, error) {
+	val, closer, err := v.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s view get: %w", v.name, err)
+	}
+	out := append([]byte(nil), val...)
+	closer.Close()
+	return out, nil
+}
+
+// apply folds a chunk of events with fold in one batch, together with the
+// checkpoint. Events at or below the checkpoint are passed over (exactly
+// once); the others must follow it without a gap. It reports whether the
+// batch was committed.
+func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.Envelope) error) error {
+	if len(events) == 0 {
+		return nil
+	}
+	b := v.db.NewIndexedBatch()
+	defer b.Close()
+	var last lrs.Envelope
+	for _, ev := range events {
+		want := v.applied.Load() + 1
+		if last.Seq != 0 {
+			want = last.Seq + 1
+		}
+		if ev.Seq < want {
+			continue // already applied
+		}
+		if ev.Seq != want {
+			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
+		}
+		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
+		if err != nil {
+			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
+		}
+		if env.Seq != ev.Seq {
+			return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, env.Seq)
+		}
+		if err := fold(b, env); err != nil {
+			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
+		}
+		last = env
+	}
+	if last.Seq == 0 {
+		return nil
+	}
+	if err := b.Set(keyCheckpoint, encodeCheckpoint(last.Seq, last.Stored.UnixMilli()), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("%s view: commit: %w", v.name, err)
+	}
+	v.stored.Store(last.Stored.UnixMilli())
+	v.applied.Store(last.Seq)
+	v.mu.Lock()
+	close(v.advance)
+	v.advance = make(chan struct{})
+	v.mu.Unlock()
+	return nil
+}
+
+// Digest returns a SHA-256 over every key and value of the view in key
+// order: two views with the same digest are the same, byte for byte.
+func (v *view) Digest() (lrs.Hash, error) {
+	it, err := v.db.NewIter(nil)
+	if err != nil {
+		return lrs.Hash{}, err
+	}
+	defer it.Close()
+	h := sha256.New()
+	var n [4]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		binary.BigEndian.PutUint32(n[:], uint32(len(it.Key())))
+		h.Write(n[:])
+		h.Write(it.Key())
+		binary.BigEndian.PutUint32(n[:], uint32(len(it.Value())))
+		h.Write(n[:])
+		h.Write(it.Value())
+	}
+	var out lrs.Hash
+	h.Sum(out[:0])
+	return out, it.Error()
+}
+
+// batchGet returns a copy of the value under key as the batch sees it, nil
+// when there is none (so no value in a view is ever empty).
+func batchGet(b *pebble.Batch, key []byte) ([]byte, error) {
+	val, closer, err := b.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), val...)
+	closer.Close()
+	return out, nil
+}
