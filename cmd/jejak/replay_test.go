@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jejak-id/jejak/lrs"
+
 	"github.com/google/uuid"
-	"github.com/jejak-id/jejak/lrs/lrstest"
 
 	"github.com/jejak-id/jejak/projections"
 )
@@ -42,18 +44,34 @@ func snapshot(t *testing.T, base string, ids []string) string {
 	return sb.String()
 }
 
+// documents reads document resources as a client would.
+func documents(t *testing.T, base string, paths []string) string {
+	t.Helper()
+	var sb strings.Builder
+	for _, p := range paths {
+		status, body, hdr := call(t, http.MethodGet, base+p, nil)
+		fmt.Fprintf(&sb, "%s %d %s %s %s\n", p, status, hdr.Get("ETag"), hdr.Get("Last-Modified"), body)
+	}
+	return sb.String()
+}
+
+// viewDigest returns the digests of every view.
 func viewDigest(t *testing.T, data string) string {
 	t.Helper()
-	ix, err := projections.OpenStatementIndex(filepath.Join(data, "views", "statements"), lrstest.PebbleOptions())
+	views, err := projections.Open(filepath.Join(data, "views"), 8<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ix.Close()
-	d, err := ix.Digest()
-	if err != nil {
-		t.Fatal(err)
+	defer views.Close()
+	var out []string
+	for i, p := range []interface{ Digest() (lrs.Hash, error) }{views.Statements, views.Documents} {
+		d, err := p.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, projections.ViewNames[i]+"="+d.String())
 	}
-	return d.String()
+	return strings.Join(out, " ")
 }
 
 // `jejak replay` deletes the views and rebuilds them from the log: the
@@ -79,7 +97,21 @@ func TestRun_ReplayRebuildsIdenticalViews(t *testing.T) {
 			t.Fatalf("void = %d %s", status, body)
 		}
 	}
-	before := snapshot(t, s.base, ids)
+	agent := url.QueryEscape(`{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`)
+	state := "/activities/state?activityId=" + url.QueryEscape("http://example.com/1") + "&agent=" + agent
+	for i, id := range []string{"bookmark", "progress", "notes"} {
+		if status, body, _ := call(t, http.MethodPut, s.base+state+"&stateId="+id, map[string]any{"n": i}); status != http.StatusNoContent {
+			t.Fatalf("PUT state = %d %s", status, body)
+		}
+	}
+	if status, body, _ := call(t, http.MethodPost, s.base+state+"&stateId=progress", map[string]any{"done": true}); status != http.StatusNoContent {
+		t.Fatalf("POST state = %d %s", status, body)
+	}
+	if status, body, _ := call(t, http.MethodDelete, s.base+state+"&stateId=notes", nil); status != http.StatusNoContent {
+		t.Fatalf("DELETE state = %d %s", status, body)
+	}
+	docs := []string{state, state + "&stateId=progress", state + "&stateId=bookmark", state + "&stateId=notes"}
+	before := snapshot(t, s.base, ids) + documents(t, s.base, docs)
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +121,14 @@ func TestRun_ReplayRebuildsIdenticalViews(t *testing.T) {
 	if err := run(t.Context(), []string{"replay", "--data", data, "--log-level", "warn"}, func(string) string { return "" }, nil, &out, &out); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "rebuilt every view from 15 events") {
+	if !strings.Contains(out.String(), "rebuilt every view from 20 events") {
 		t.Fatalf("replay output: %s", out.String())
 	}
 	if got := viewDigest(t, data); got != digestBefore {
 		t.Fatalf("rebuilt view digest %s, live view %s", got, digestBefore)
 	}
 	s = startServe(t, data)
-	if after := snapshot(t, s.base, ids); after != before {
+	if after := snapshot(t, s.base, ids) + documents(t, s.base, docs); after != before {
 		t.Fatalf("answers differ after replay:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }

@@ -106,3 +106,22 @@ func TestLog_FollowDeliversInOrderFromSequence(t *testing.T) {
 		t.Fatalf("followed %v, want [3 4 5]", got)
 	}
 }
+
+func TestLog_AppendExpectsSubjectSequence(t *testing.T) {
+	l := lrstest.Log(t, lrstest.NATS(t))
+	ctx := context.Background()
+	doc := "jejak.default.documents.abc"
+	if _, err := l.Append(ctx, lrs.AppendRequest{Subject: doc, Data: []byte("1"), MsgID: "d1", ExpectLast: 0, ExpectSubject: true, ExpectSubjectLast: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(ctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte("2"), MsgID: "s1", ExpectLast: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The stream is at 2 but the document's subject last saw 1.
+	if _, err := l.Append(ctx, lrs.AppendRequest{Subject: doc, Data: []byte("3"), MsgID: "d2", ExpectLast: 2, ExpectSubject: true, ExpectSubjectLast: 0}); !errors.Is(err, lrs.ErrLogMoved) {
+		t.Fatalf("stale subject sequence: err = %v, want ErrLogMoved", err)
+	}
+	if seq, err := l.Append(ctx, lrs.AppendRequest{Subject: doc, Data: []byte("3"), MsgID: "d3", ExpectLast: 2, ExpectSubject: true, ExpectSubjectLast: 1}); err != nil || seq != 3 {
+		t.Fatalf("append = %d, %v", seq, err)
+	}
+}
