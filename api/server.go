@@ -27,6 +27,8 @@ type StatementWriter interface {
 	Inflight() (time.Time, bool)
 	// AppendDocument commits one document write (see lrs.Appender).
 	AppendDocument(ctx context.Context, w lrs.DocumentWrite, agent []byte, by lrs.Authority) (uint64, error)
+	// AppendEvent appends a registry or catalogue event (see lrs.Appender).
+	AppendEvent(ctx context.Context, typ string, v int, kind string, payload []byte, by lrs.Authority) (uint64, error)
 }
 
 // Authenticator checks HTTP Basic credentials (lrs.Keyring).
@@ -51,10 +53,14 @@ type Config struct {
 	Auth       Authenticator
 	Statements lrs.StatementView
 	Documents  lrs.DocumentView
-	Writer     StatementWriter
-	Logger     *slog.Logger
-	Now        func() time.Time
-	NewID      func() uuid.UUID
+	// JP is the JP view; nil serves no analyst API.
+	JP JPView
+	// BangkomProfile is the JSON-LD of the Bangkom xAPI Profile.
+	BangkomProfile []byte
+	Writer         StatementWriter
+	Logger         *slog.Logger
+	Now            func() time.Time
+	NewID          func() uuid.UUID
 	// MaxBodyBytes bounds a request body; larger bodies get 413.
 	MaxBodyBytes int64
 	// Attachments holds attachment data; nil refuses it.
@@ -141,6 +147,7 @@ func New(cfg Config) *Server {
 			x.Add(m, path, h)
 		}
 	}
+	s.registerJP()
 	x.GET("/activities", s.activities)
 	x.HEAD("/activities", s.activities)
 	x.GET("/agents", s.agents)

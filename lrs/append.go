@@ -69,7 +69,8 @@ type pendingSeq struct {
 
 type appendReq struct {
 	stmts []Statement
-	doc   *docReq // a document write instead of statements
+	doc   *docReq   // a document write instead of statements
+	event *eventReq // or an event as it is
 	by    Authority
 	size  int
 	res   chan appendResult
@@ -78,6 +79,14 @@ type appendReq struct {
 type docReq struct {
 	w     DocumentWrite
 	agent []byte // the request's Agent JSON, for the event
+}
+
+// eventReq is an event appended as it is (registry, catalogue).
+type eventReq struct {
+	typ     string
+	v       int
+	kind    string // subject kind: jejak.<store>.<kind>
+	payload []byte
 }
 
 type appendResult struct {
@@ -160,6 +169,17 @@ func (a *Appender) AppendDocument(ctx context.Context, w DocumentWrite, agent []
 	return a.submit(ctx, &appendReq{doc: &docReq{w: w, agent: agent}, by: by, size: size, res: make(chan appendResult, 1)})
 }
 
+// AppendEvent appends one event of type typ (schema version v) with payload
+// as it is, on subject jejak.<store>.<kind>; for the registry and the
+// catalogue, whose checks happen before. It returns the event's sequence.
+func (a *Appender) AppendEvent(ctx context.Context, typ string, v int, kind string, payload []byte, by Authority) (uint64, error) {
+	size := envelopeOverhead + len(payload)
+	if size > a.cfg.Log.MaxEventSize() {
+		return 0, Errorf(ETOOLARGE, "the event takes %d bytes, more than the %d the log accepts", size, a.cfg.Log.MaxEventSize())
+	}
+	return a.submit(ctx, &appendReq{event: &eventReq{typ: typ, v: v, kind: kind, payload: payload}, by: by, size: size, res: make(chan appendResult, 1)})
+}
+
 // LastSeq returns the log's last sequence as this node knows it: at least
 // every sequence it has acknowledged to a writer. A reader that waits for the
 // view to reach it reads every write acknowledged on this node.
@@ -195,8 +215,12 @@ func (a *Appender) Run(ctx context.Context) error {
 				return nil
 			}
 		}
-		if first.doc != nil {
+		switch {
+		case first.doc != nil:
 			a.commitDocument(ctx, first)
+			continue
+		case first.event != nil:
+			a.commitEvent(ctx, first)
 			continue
 		}
 		group := a.gather(first)
@@ -212,7 +236,7 @@ func (a *Appender) gather(first *appendReq) []*appendReq {
 	for size < a.cfg.MaxGroupBytes {
 		select {
 		case r := <-a.reqs:
-			if r.doc != nil || r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
+			if r.doc != nil || r.event != nil || r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
 				a.held = r
 				return group
 			}
@@ -401,8 +425,27 @@ func (a *Appender) commitDocument(ctx context.Context, r *appendReq) {
 	}
 }
 
+// commitEvent appends an event as it is.
+func (a *Appender) commitEvent(ctx context.Context, r *appendReq) {
+	e, store := r.event, r.by.Store
+	for attempt := 1; ; attempt++ {
+		seq, err := a.appendEvent(ctx, AppendRequest{Subject: Subject(store, e.kind)}, func(seq uint64, stored time.Time) []byte {
+			return EncodeEnvelope(make([]byte, 0, len(e.payload)+256), e.typ, e.v, seq, store, stored, a.tail.hash, e.payload)
+		})
+		if err == nil {
+			r.res <- appendResult{seq: seq}
+			return
+		}
+		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
+			r.res <- appendResult{err: unavailable(err)}
+			return
+		}
+	}
+}
+
 type batch struct {
 	by    string
+	roles []string
 	stmts []Statement
 }
 
@@ -448,7 +491,7 @@ func (a *Appender) decide(ctx context.Context, group []*appendReq) ([]batch, []*
 			for i := range keep {
 				inGroup[keep[i].ID] = keep[i].Hash
 			}
-			batches = append(batches, batch{by: r.by.Key, stmts: keep})
+			batches = append(batches, batch{by: r.by.Key, roles: r.by.Roles, stmts: keep})
 			waiting = append(waiting, r)
 		}
 	}
@@ -483,6 +526,16 @@ func (a *Appender) encode(batches []batch, store string, seq uint64, stored time
 		}
 		payload = append(payload, `{"by":`...)
 		payload = strconv.AppendQuote(payload, b.by)
+		if len(b.roles) > 0 {
+			payload = append(payload, `,"roles":[`...)
+			for k, role := range b.roles {
+				if k > 0 {
+					payload = append(payload, ',')
+				}
+				payload = strconv.AppendQuote(payload, role)
+			}
+			payload = append(payload, ']')
+		}
 		payload = append(payload, `,"statements":[`...)
 		for j := range b.stmts {
 			if j > 0 {

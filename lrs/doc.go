@@ -46,8 +46,19 @@
 // Event types:
 //
 //   - "xapi.statements" v1, subject jejak.<store>.statements. Payload:
-//     {"batches":[{"by":"<credential key>","statements":[<statement>,…]},…]}.
-//     One batch per accepted request, in the order they were committed. Each
+//     {"batches":[{"by":"<credential key>","roles":["provider"],"statements":[<statement>,…]},…]}.
+//     One batch per accepted request, in the order they were committed; roles
+//     are the credential's roles when it wrote (absent when none). Each
 //     statement is the complete stored form: id, stored, authority and version
 //     assigned.
+//   - "xapi.document" v1, subject jejak.<store>.documents.<key hash> (or
+//     jejak.<store>.documents.scope.<scope hash> for clearing a State scope).
+//     Payload: see EncodeDocumentPayload. A merge is recorded as the put of
+//     the merged content.
+//   - "bangkom.people" v1, subject jejak.<store>.people. Payload:
+//     {"people":[{"nip","name","unit","position","type","timezone","supervisor_nip"},…]};
+//     each entry replaces the registry entry of its NIP.
+//   - "bangkom.catalogue" v1, subject jejak.<store>.catalogue. Payload:
+//     {"entries":[{"activity","form","jp","competencies","name"},…]}; each
+//     entry replaces the catalogue entry of its activity.
 package lrs

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/jejak-id/jejak/lrs/bangkom"
 )
 
 // Views are all the views a node keeps, each in its own Pebble database
@@ -11,14 +13,19 @@ import (
 type Views struct {
 	Statements *StatementIndex
 	Documents  *DocumentIndex
+	JP         *JPIndex // nil when opened without rules
 }
 
-// ViewNames lists the views in the order they are opened.
-var ViewNames = []string{"statements", "documents"}
+// JPOptions are what the JP view folds with.
+type JPOptions struct {
+	Rules    *bangkom.RuleSet
+	HomePage string // the account homePage of ASN agents
+}
 
 // Open opens (or creates) every view under dir, each with a block cache of
-// cacheBytes. The caller closes them after the projectors and readers stop.
-func Open(dir string, cacheBytes int64) (*Views, error) {
+// cacheBytes; the JP view only when jp is not nil. The caller closes them
+// after the projectors and readers stop.
+func Open(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
 	open := func(name string, fn func(string) error) error {
 		sub := filepath.Join(dir, name)
 		if err := os.MkdirAll(sub, 0o750); err != nil {
@@ -43,6 +50,15 @@ func Open(dir string, cacheBytes int64) (*Views, error) {
 			return err
 		})
 	}
+	if err == nil && jp != nil {
+		err = open("jp", func(d string) error {
+			opts := PebbleOptions(cacheBytes)
+			defer opts.Cache.Unref()
+			var err error
+			v.JP, err = OpenJPIndex(d, opts, jp.Rules, jp.HomePage)
+			return err
+		})
+	}
 	if err != nil {
 		v.Close()
 		return nil, err
@@ -52,7 +68,11 @@ func Open(dir string, cacheBytes int64) (*Views, error) {
 
 // All returns every view as a Projection, to be fed by the log.
 func (v *Views) All() []Projection {
-	return []Projection{v.Statements, v.Documents}
+	all := []Projection{v.Statements, v.Documents}
+	if v.JP != nil {
+		all = append(all, v.JP)
+	}
+	return all
 }
 
 // Close closes every open view.
@@ -63,6 +83,9 @@ func (v *Views) Close() error {
 	}
 	if v.Documents != nil {
 		errs = append(errs, v.Documents.Close())
+	}
+	if v.JP != nil {
+		errs = append(errs, v.JP.Close())
 	}
 	return errors.Join(errs...)
 }

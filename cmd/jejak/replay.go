@@ -46,17 +46,21 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	if err := os.RemoveAll(fresh); err != nil {
 		return err
 	}
-	views, err := projections.Open(fresh, int64(cfg.CacheMB)<<20)
+	jp, err := loadJPOptions(cfg)
+	if err != nil {
+		return err
+	}
+	views, err := projections.Open(fresh, int64(cfg.CacheMB)<<20, jp)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	for i, p := range views.All() {
+	for _, p := range views.All() {
 		last := time.Time{}
 		err = projections.CatchUp(ctx, lc.log, p, func(applied, total uint64) {
 			if time.Since(last) >= time.Second || applied == total {
 				last = time.Now()
-				fmt.Fprintf(stdout, "replay %s: event %d of %d\n", projections.ViewNames[i], applied, total)
+				fmt.Fprintf(stdout, "replay %s: event %d of %d\n", p.Name(), applied, total)
 			}
 		})
 		if err != nil {

@@ -58,18 +58,21 @@ func documents(t *testing.T, base string, paths []string) string {
 // viewDigest returns the digests of every view.
 func viewDigest(t *testing.T, data string) string {
 	t.Helper()
-	views, err := projections.Open(filepath.Join(data, "views"), 8<<20)
+	views, err := projections.Open(filepath.Join(data, "views"), 8<<20, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer views.Close()
 	var out []string
-	for i, p := range []interface{ Digest() (lrs.Hash, error) }{views.Statements, views.Documents} {
+	for _, p := range []interface {
+		Name() string
+		Digest() (lrs.Hash, error)
+	}{views.Statements, views.Documents} {
 		d, err := p.Digest()
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, projections.ViewNames[i]+"="+d.String())
+		out = append(out, p.Name()+"="+d.String())
 	}
 	return strings.Join(out, " ")
 }

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/schemas"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -35,6 +39,8 @@ type config struct {
 	MaxAttach   int
 	CORS        string
 	CacheMB     int
+	Rules       string
+	HomePage    string
 }
 
 func (c *config) bind(f *envFlags, serve bool) {
@@ -44,6 +50,8 @@ func (c *config) bind(f *envFlags, serve bool) {
 	f.Int(&c.Replicas, "replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.Int(&c.CacheMB, "cache-mb", 64, "Pebble block cache per view, MiB")
+	f.String(&c.Rules, "rules", "", "directory holding jp-rules/ and catalogue/ (default: the rules built in); a change takes effect by `jejak replay`")
+	f.String(&c.HomePage, "home-page", bangkom.DefaultHomePage, "account homePage of ASN agents (the name is the NIP)")
 	if serve {
 		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port")
@@ -104,6 +112,23 @@ func (lc *logConn) close() {
 	}
 }
 
+// loadJPOptions loads and checks the JP rules: the built-in ones or those
+// of --rules.
+func loadJPOptions(cfg config) (*projections.JPOptions, error) {
+	fsys := schemas.Files()
+	if cfg.Rules != "" {
+		fsys = os.DirFS(cfg.Rules)
+	}
+	if err := schemas.ValidateAll(fsys); err != nil {
+		return nil, fmt.Errorf("JP rules: %w", err)
+	}
+	rules, err := bangkom.LoadRules(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return &projections.JPOptions{Rules: rules, HomePage: cfg.HomePage}, nil
+}
+
 func viewsDir(cfg config) string { return filepath.Join(cfg.Data, "views") }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -135,7 +160,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer lc.close()
-	views, err := projections.Open(viewsDir(cfg), int64(cfg.CacheMB)<<20)
+	jp, err := loadJPOptions(cfg)
+	if err != nil {
+		return err
+	}
+	views, err := projections.Open(viewsDir(cfg), int64(cfg.CacheMB)<<20, jp)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ type Node struct {
 // StartNode runs the projectors and an appender on log until the test ends.
 func StartNode(tb testing.TB, log *natslog.Log) *Node {
 	tb.Helper()
-	views, err := projections.Open(tb.TempDir(), 16<<20)
+	views, err := projections.Open(tb.TempDir(), 16<<20, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,360 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
+)
+
+// JPView is the read side of the JP view (projections.JPIndex).
+type JPView interface {
+	Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Facts, bool, error)
+	Person(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error)
+	Unit(ctx context.Context, unit string) ([]bangkom.NIP, error)
+	Supervisees(ctx context.Context, nip bangkom.NIP) ([]bangkom.NIP, error)
+	SeqAt(ctx context.Context, t time.Time) (uint64, error)
+	Rules() *bangkom.RuleSet
+	Applied() (uint64, time.Time)
+	WaitApplied(ctx context.Context, seq uint64) error
+}
+
+// Event types the analyst API appends.
+const (
+	eventPeople    = "bangkom.people"
+	eventCatalogue = "bangkom.catalogue"
+)
+
+// registerJP adds the analyst API under /api/v1.
+func (s *Server) registerJP() {
+	e := s.echo
+	e.GET("/xapi/profiles/bangkom", s.profile)
+	e.HEAD("/xapi/profiles/bangkom", s.profile)
+	if s.cfg.JP == nil {
+		return
+	}
+	g := e.Group("/api/v1", s.authenticate)
+	g.GET("/people/:nip/jp", s.personJP)
+	g.GET("/units/:unit/jp", s.unitJP)
+	g.GET("/approvals", s.approvals)
+	g.POST("/people", s.postPeople)
+	g.POST("/catalogue", s.postCatalogue)
+}
+
+func (s *Server) profile(c echo.Context) error {
+	if len(s.cfg.BangkomProfile) == 0 {
+		return lrs.Errorf(lrs.ENOTFOUND, "the Bangkom profile is not served by this node")
+	}
+	return c.Blob(http.StatusOK, "application/ld+json", s.cfg.BangkomProfile)
+}
+
+// jpQuery reads year (default: this year) and as_of (an RFC 3339 time;
+// default: now) and waits for the view to hold this node's writes.
+func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint64, err error) {
+	q := c.QueryParams()
+	if err := checkParams(q, append([]string{"year", "as_of"}, allowed...)...); err != nil {
+		return 0, 0, err
+	}
+	year = s.cfg.Now().Year()
+	if q.Has("year") {
+		y, err := strconv.Atoi(q.Get("year"))
+		if err != nil || y < 1970 || y > 9999 {
+			return 0, 0, lrs.Errorf(lrs.EINVALID, "year: %q is not a year like 2026", q.Get("year"))
+		}
+		year = y
+	}
+	ctx := c.Request().Context()
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
+	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
+	cancel()
+	if q.Has("as_of") {
+		t, err := time.Parse(time.RFC3339Nano, q.Get("as_of"))
+		if err != nil {
+			return 0, 0, lrs.Errorf(lrs.EINVALID, "as_of: %q is not an RFC 3339 time like 2026-06-30T23:59:59+07:00", q.Get("as_of"))
+		}
+		if asOf, err = s.cfg.JP.SeqAt(ctx, t); err != nil {
+			return 0, 0, lrs.Internal("jp view", err)
+		}
+		if asOf == 0 {
+			return 0, 0, lrs.Errorf(lrs.ENOTFOUND, "the log holds nothing stored at or before %s", t.Format(time.RFC3339))
+		}
+	}
+	return year, asOf, nil
+}
+
+func parseNIPParam(raw string) (bangkom.NIP, error) {
+	nip, err := bangkom.ParseNIP(raw)
+	if err != nil {
+		return "", lrs.Errorf(lrs.EINVALID, "%v", err)
+	}
+	return nip, nil
+}
+
+func (s *Server) personJP(c echo.Context) error {
+	nip, err := parseNIPParam(c.Param("nip"))
+	if err != nil {
+		return err
+	}
+	year, asOf, err := s.jpQuery(c)
+	if err != nil {
+		return err
+	}
+	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	if !found {
+		return lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
+	}
+	rep := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
+	if asOf > 0 {
+		rep.AsOf = c.QueryParam("as_of")
+	}
+	if wantsCSV(c) {
+		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs"}}
+		for _, it := range rep.Items {
+			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs)})
+		}
+		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", nip, year), rows)
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// UnitReport is the body of GET /api/v1/units/{unit}/jp.
+type UnitReport struct {
+	Unit              string              `json:"unit"`
+	Year              int                 `json:"year"`
+	People            int                 `json:"people"`
+	Met               int                 `json:"met"`
+	RecognizedTotal   float64             `json:"recognized_total"`
+	ByForm            []bangkom.FormTotal `json:"by_form"`
+	PeopleBelowTarget []PersonTotal       `json:"people_below_target"`
+}
+
+// PersonTotal is one person's recognised JP in a unit report.
+type PersonTotal struct {
+	NIP        bangkom.NIP `json:"nip"`
+	Name       string      `json:"name"`
+	Recognized float64     `json:"recognized"`
+}
+
+func (s *Server) unitJP(c echo.Context) error {
+	unit := c.Param("unit")
+	year, asOf, err := s.jpQuery(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	nips, err := s.cfg.JP.Unit(ctx, unit)
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	if len(nips) == 0 {
+		return lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
+	}
+	rep := UnitReport{Unit: unit, Year: year, ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}}
+	forms := map[string]*bangkom.FormTotal{}
+	var all []PersonTotal
+	for _, nip := range nips {
+		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
+		if err != nil {
+			return lrs.Internal("jp view", err)
+		}
+		if !found {
+			continue
+		}
+		pr := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
+		rep.People++
+		rep.RecognizedTotal += pr.Recognized
+		pt := PersonTotal{NIP: nip, Name: facts.Person.Name, Recognized: pr.Recognized}
+		all = append(all, pt)
+		if pr.Met {
+			rep.Met++
+		} else {
+			rep.PeopleBelowTarget = append(rep.PeopleBelowTarget, pt)
+		}
+		for _, ft := range pr.ByForm {
+			t := forms[ft.Form]
+			if t == nil {
+				t = &bangkom.FormTotal{Form: ft.Form}
+				forms[ft.Form] = t
+			}
+			t.Recognized += ft.Recognized
+			t.Pending += ft.Pending
+		}
+	}
+	for _, t := range forms {
+		rep.ByForm = append(rep.ByForm, *t)
+	}
+	slices.SortFunc(rep.ByForm, func(a, b bangkom.FormTotal) int { return strings.Compare(a.Form, b.Form) })
+	if wantsCSV(c) {
+		rows := [][]string{{"nip", "name", "recognized", "met"}}
+		below := map[bangkom.NIP]bool{}
+		for _, p := range rep.PeopleBelowTarget {
+			below[p.NIP] = true
+		}
+		for _, p := range all {
+			rows = append(rows, []string{string(p.NIP), p.Name, num(p.Recognized), strconv.FormatBool(!below[p.NIP])})
+		}
+		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", unit, year), rows)
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// PendingClaim is a claim a supervisor can approve.
+type PendingClaim struct {
+	NIP          bangkom.NIP `json:"nip"`
+	Name         string      `json:"name"`
+	StatementID  string      `json:"statement_id"`
+	Form         string      `json:"form"`
+	Date         string      `json:"date"`
+	JPClaimed    float64     `json:"jp_claimed"`
+	Activity     string      `json:"activity"`
+	ActivityName string      `json:"activity_name,omitempty"`
+}
+
+func (s *Server) approvals(c echo.Context) error {
+	q := c.QueryParams()
+	if err := checkParams(q, "supervisor", "year"); err != nil {
+		return err
+	}
+	if !q.Has("supervisor") {
+		return lrs.Errorf(lrs.EINVALID, "missing supervisor parameter (a NIP)")
+	}
+	sup, err := parseNIPParam(q.Get("supervisor"))
+	if err != nil {
+		return err
+	}
+	year, asOf, err := s.jpQuery(c, "supervisor")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	nips, err := s.cfg.JP.Supervisees(ctx, sup)
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	pending := []PendingClaim{}
+	for _, nip := range nips {
+		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
+		if err != nil {
+			return lrs.Internal("jp view", err)
+		}
+		if !found {
+			continue
+		}
+		for _, it := range bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf).Items {
+			if it.State == bangkom.Pending {
+				pending = append(pending, PendingClaim{NIP: nip, Name: facts.Person.Name, StatementID: it.StatementID, Form: it.Form, Date: it.Date, JPClaimed: it.JPClaimed, Activity: it.Activity, ActivityName: it.ActivityName})
+			}
+		}
+	}
+	if wantsCSV(c) {
+		rows := [][]string{{"nip", "name", "statement_id", "form", "date", "jp_claimed", "activity"}}
+		for _, p := range pending {
+			rows = append(rows, []string{string(p.NIP), p.Name, p.StatementID, p.Form, p.Date, num(p.JPClaimed), p.Activity})
+		}
+		return writeCSV(c, "approvals-"+string(sup)+".csv", rows)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"supervisor": sup, "year": year, "pending": pending})
+}
+
+// requireRole answers 403 unless the credential has one of roles.
+func requireRole(c echo.Context, roles ...string) error {
+	cred := credential(c)
+	for _, r := range roles {
+		if cred.HasRole(r) {
+			return nil
+		}
+	}
+	return lrs.Errorf(lrs.EFORBIDDEN, "credential %q lacks the role for this (needs one of: %s)", cred.Key, strings.Join(roles, ", "))
+}
+
+// postPeople imports registry entries (a JSON array); a bad entry is
+// reported by index and field, and nothing from a bad body is applied.
+func (s *Server) postPeople(c echo.Context) error {
+	if err := requireRole(c, lrs.RoleAdmin, lrs.RoleVerifier); err != nil {
+		return err
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	people, err := bangkom.ReadPeopleJSON(body)
+	if err != nil {
+		return lrs.Errorf(lrs.EINVALID, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	payload, _ := json.Marshal(map[string]any{"people": people})
+	seq, err := s.cfg.Writer.AppendEvent(c.Request().Context(), eventPeople, 1, "people", payload, credential(c).Authority())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"imported": len(people), "seq": seq})
+}
+
+// postCatalogue adds or replaces activity catalogue entries.
+func (s *Server) postCatalogue(c echo.Context) error {
+	if err := requireRole(c, lrs.RoleAdmin); err != nil {
+		return err
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var entries []bangkom.CatalogueEntry
+	if err := dec.Decode(&entries); err != nil || len(entries) == 0 {
+		return lrs.Errorf(lrs.EINVALID, "body: want a non-empty JSON array of catalogue entries {activity, form, jp, competencies, name}")
+	}
+	rules := s.cfg.JP.Rules()
+	for i, e := range entries {
+		switch {
+		case !lrs.IsIRI(e.Activity):
+			return lrs.Errorf(lrs.EINVALID, "[%d].activity: %q is not an IRI", i, e.Activity)
+		case rules.Forms[e.Form] == nil:
+			return lrs.Errorf(lrs.EINVALID, "[%d].form: %q is not a form of the rules", i, e.Form)
+		case e.JP != nil && *e.JP < 0:
+			return lrs.Errorf(lrs.EINVALID, "[%d].jp: must not be negative", i)
+		}
+	}
+	payload, _ := json.Marshal(map[string]any{"entries": entries})
+	seq, err := s.cfg.Writer.AppendEvent(c.Request().Context(), eventCatalogue, 1, "catalogue", payload, credential(c).Authority())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"added": len(entries), "seq": seq})
+}
+
+func wantsCSV(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get("Accept"), "text/csv")
+}
+
+func writeCSV(c echo.Context, filename string, rows [][]string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.WriteAll(rows)
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func seqs(s []uint64) string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = strconv.FormatUint(x, 10)
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,305 @@
+package bangkom
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Recognition states of a claim.
+const (
+	Pending  = "pending"
+	Approved = "approved"
+	Rejected = "rejected"
+	Voided   = "voided"
+)
+
+// Item is one claim as the JP report shows it, traceable to its statements.
+type Item struct {
+	StatementID  string   `json:"statement_id"`
+	Form         string   `json:"form"`
+	Date         string   `json:"date"`
+	JPClaimed    float64  `json:"jp_claimed"`
+	JPRecognized float64  `json:"jp_recognized"`
+	State        string   `json:"state"`
+	ApprovedBy   string   `json:"approved_by"`
+	Rule         string   `json:"rule"`
+	Seqs         []uint64 `json:"seqs"` // log sequences of the claim and the statements that decided it
+	Activity     string   `json:"activity"`
+	ActivityName string   `json:"activity_name,omitempty"`
+	Competencies []string `json:"competencies,omitempty"`
+	Organizer    string   `json:"organizer,omitempty"`
+	Note         string   `json:"note,omitempty"`
+	day          time.Time
+	seq          uint64
+	intl         bool
+}
+
+// FormTotal sums one form's JP.
+type FormTotal struct {
+	Form       string  `json:"form"`
+	Recognized float64 `json:"recognized"`
+	Pending    float64 `json:"pending"`
+}
+
+// YearReport is a person's JP for a year: the body of
+// GET /api/v1/people/{nip}/jp.
+type YearReport struct {
+	NIP        NIP         `json:"nip"`
+	Year       int         `json:"year"`
+	Type       string      `json:"type"`
+	Target     float64     `json:"target"`
+	Recognized float64     `json:"recognized"`
+	Pending    float64     `json:"pending"`
+	Rejected   float64     `json:"rejected"`
+	Met        bool        `json:"met"`
+	ByForm     []FormTotal `json:"by_form"`
+	Items      []Item      `json:"items"`
+	Rules      string      `json:"rules"`
+	AsOf       string      `json:"as_of,omitempty"`
+	Notes      []string    `json:"notes,omitempty"`
+}
+
+// Facts are what the JP view holds about one person, all from the log.
+type Facts struct {
+	Person    Person
+	Claims    []Claim
+	Decisions map[string][]Decision // by claim statement id, in log order
+	Voided    map[string]uint64     // statement id → sequence of its voiding
+}
+
+// Compute works out a person's JP for a year from their facts and the
+// rules, counting only what the log held at sequence asOf (0: everything).
+// It is pure.
+func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
+	loc := f.Person.Location()
+	rep := YearReport{NIP: f.Person.NIP, Year: year, Type: f.Person.Type, Rules: rules.Digest, ByForm: []FormTotal{}, Items: []Item{}}
+	if t, ok := rules.Target(f.Person.Type, year); ok {
+		rep.Target = t.JP
+		if t.MaxJP != nil {
+			defer func() {
+				if rep.Recognized > *t.MaxJP {
+					rep.Notes = append(rep.Notes, fmt.Sprintf("recognised JP exceed the %s maximum of %g JP a year (%s)", f.Person.Type, *t.MaxJP, t.Source))
+				}
+			}()
+		}
+	}
+	visible := func(seq uint64) bool { return asOf == 0 || seq <= asOf }
+	for _, c := range f.Claims {
+		if !visible(c.Seq) {
+			continue
+		}
+		local := c.Timestamp.In(loc)
+		if local.Year() != year {
+			continue
+		}
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
+		it := Item{StatementID: c.StatementID, Form: c.Form, Date: day.Format("2006-01-02"), Seqs: []uint64{c.Seq},
+			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International}
+		rule := rules.Forms[c.Form]
+		v, ok := rule.At(day)
+		if !ok {
+			it.State, it.Note = Pending, "no rule of this form is in force on this date"
+			rep.Items = append(rep.Items, it)
+			continue
+		}
+		it.Rule = c.Form + "@" + v.Version
+		it.JPClaimed = claimedJP(c, v, rules.Targets.MinutesPerJP)
+		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
+		rep.Items = append(rep.Items, it)
+	}
+	slices.SortStableFunc(rep.Items, func(a, b Item) int {
+		if c := a.day.Compare(b.day); c != 0 {
+			return c
+		}
+		return int(a.seq) - int(b.seq)
+	})
+	applyCaps(rep.Items, rules)
+	totals := map[string]*FormTotal{}
+	for i := range rep.Items {
+		it := &rep.Items[i]
+		ft := totals[it.Form]
+		if ft == nil {
+			ft = &FormTotal{Form: it.Form}
+			totals[it.Form] = ft
+		}
+		switch it.State {
+		case Approved:
+			rep.Recognized += it.JPRecognized
+			ft.Recognized += it.JPRecognized
+		case Pending:
+			rep.Pending += it.JPClaimed
+			ft.Pending += it.JPClaimed
+		case Rejected:
+			rep.Rejected += it.JPClaimed
+		}
+	}
+	for _, ft := range totals {
+		rep.ByForm = append(rep.ByForm, *ft)
+	}
+	slices.SortFunc(rep.ByForm, func(a, b FormTotal) int {
+		switch {
+		case a.Form < b.Form:
+			return -1
+		case a.Form > b.Form:
+			return 1
+		}
+		return 0
+	})
+	rep.Met = rep.Target > 0 && rep.Recognized >= rep.Target
+	return rep
+}
+
+// claimedJP is what one claim is worth under v, before caps.
+func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) float64 {
+	fromMinutes := func() float64 {
+		if c.Minutes == nil {
+			return 0
+		}
+		return *c.Minutes / minutesPerJP
+	}
+	uplift := func(jp float64) float64 {
+		if c.International && v.InternationalUplift != nil {
+			jp *= *v.InternationalUplift
+		}
+		return math.Floor(jp + 1e-9)
+	}
+	perUnit := func() float64 {
+		jp := 0.0
+		if v.JP != nil {
+			jp = *v.JP
+		}
+		if c.International {
+			if v.JPInternational != nil {
+				return *v.JPInternational
+			}
+			if v.InternationalUplift != nil {
+				return math.Floor(jp**v.InternationalUplift + 1e-9)
+			}
+		}
+		return jp
+	}
+	switch v.Unit {
+	case UnitDeclared:
+		if c.DeclaredJP != nil {
+			return uplift(*c.DeclaredJP)
+		}
+		return uplift(fromMinutes())
+	case UnitDuration:
+		return uplift(fromMinutes())
+	case UnitPerDay:
+		return perUnit() * float64(max(c.Days, 1))
+	case UnitPerSession, UnitPerAssignment, UnitPerSemester, UnitPerContrib:
+		return perUnit()
+	default:
+		return 0
+	}
+}
+
+// state decides a claim's recognition: voided when it was voided; approved
+// on arrival for a classroom form from a provider; otherwise the latest
+// valid decision (by the person's registered supervisor or a verifier
+// credential), else pending. Decisions by anyone else, or voided ones, are
+// passed over.
+func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
+	if seq, ok := f.Voided[c.StatementID]; ok && visible(seq) {
+		it.Seqs = append(it.Seqs, seq)
+		return Voided, ""
+	}
+	st, by := Pending, ""
+	if rule.Classroom && c.Provider {
+		st, by = Approved, "provider:"+c.By
+	}
+	for _, d := range f.Decisions[c.StatementID] {
+		if !visible(d.Seq) {
+			continue
+		}
+		if seq, ok := f.Voided[d.StatementID]; ok && visible(seq) {
+			continue
+		}
+		who := ""
+		switch {
+		case d.Approver != "" && d.Approver == f.Person.SupervisorNIP:
+			who = string(d.Approver)
+		case d.Verifier:
+			who = "verifier:" + d.By
+		default:
+			continue // recorded, and ignored: not this person's supervisor
+		}
+		it.Seqs = append(it.Seqs, d.Seq)
+		if d.Approve {
+			st, by = Approved, who
+		} else {
+			st, by = Rejected, who
+		}
+	}
+	return st, by
+}
+
+// applyCaps sets JPRecognized on approved items in date order: each cap of
+// the form (or of the form it counts against) limits JP or claims per day,
+// month or semester.
+func applyCaps(items []Item, rules *RuleSet) {
+	usedJP := map[string]float64{}
+	usedN := map[string]int{}
+	for i := range items {
+		it := &items[i]
+		if it.State != Approved {
+			continue
+		}
+		rec := it.JPClaimed
+		rule := rules.Forms[it.Form]
+		v, _ := rule.At(it.day)
+		capForm := it.Form
+		if v != nil && v.CapForm != nil {
+			capForm = *v.CapForm
+		}
+		var caps []Cap
+		if cr := rules.Forms[capForm]; cr != nil {
+			if cv, ok := cr.At(it.day); ok {
+				caps = cv.Caps
+			}
+		}
+		for _, cp := range caps {
+			key := capForm + "/" + period(cp.Period, it.day)
+			if cp.MaxSessions != nil && usedN[key] >= *cp.MaxSessions {
+				rec = 0
+			}
+			limit := cp.MaxJP
+			if it.intl && cp.MaxJPInternational != nil {
+				limit = cp.MaxJPInternational
+			}
+			if limit != nil {
+				rec = math.Max(0, math.Min(rec, *limit-usedJP[key]))
+			}
+		}
+		for _, cp := range caps {
+			key := capForm + "/" + period(cp.Period, it.day)
+			usedN[key]++
+			usedJP[key] += rec
+		}
+		it.JPRecognized = rec
+		if rec < it.JPClaimed {
+			it.Note = fmt.Sprintf("capped: %g of %g JP recognised", rec, it.JPClaimed)
+		}
+	}
+}
+
+// period names the cap period holding day.
+func period(p string, day time.Time) string {
+	switch p {
+	case "day":
+		return day.Format("2006-01-02")
+	case "month":
+		return day.Format("2006-01")
+	case "semester":
+		if day.Month() <= 6 {
+			return fmt.Sprintf("%d-S1", day.Year())
+		}
+		return fmt.Sprintf("%d-S2", day.Year())
+	case "year":
+		return day.Format("2006")
+	}
+	return p
+}

@@ -1,0 +1,198 @@
+package bangkom
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Units of a rule version: what one claim is worth.
+const (
+	UnitDeclared      = "declared"       // the declared JP, else floor(minutes/45)
+	UnitDuration      = "duration"       // floor(minutes/45)
+	UnitPerDay        = "per_day"        // jp × days
+	UnitPerSession    = "per_session"    // jp per claim
+	UnitPerAssignment = "per_assignment" // jp per claim
+	UnitPerSemester   = "per_semester"   // jp per claim
+	UnitPerContrib    = "per_contribution"
+	UnitZero          = "zero"
+)
+
+// Date is a civil date (no zone), as rule validity is written.
+type Date struct{ time.Time }
+
+// UnmarshalJSON reads "YYYY-MM-DD" or null.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	d.Time = t
+	return nil
+}
+
+// Cap limits recognised JP, or the number of claims, per period.
+type Cap struct {
+	Period             string   `json:"period"` // day, month, semester
+	MaxJP              *float64 `json:"max_jp"`
+	MaxJPInternational *float64 `json:"max_jp_international"`
+	MaxSessions        *int     `json:"max_sessions"`
+}
+
+// RuleVersion is one dated version of a form's rule.
+type RuleVersion struct {
+	Version             string   `json:"version"`
+	ValidFrom           Date     `json:"valid_from"`
+	ValidTo             Date     `json:"valid_to"` // zero: open-ended
+	Source              string   `json:"source"`
+	Basis               string   `json:"basis"`
+	Unit                string   `json:"unit"`
+	JP                  *float64 `json:"jp"`
+	JPInternational     *float64 `json:"jp_international"`
+	InternationalUplift *float64 `json:"international_uplift"`
+	Caps                []Cap    `json:"caps"`
+	CapForm             *string  `json:"cap_form"`
+}
+
+// Rule is a form of learning and the versions of its JP rule.
+type Rule struct {
+	Form      string        `json:"form"`
+	Name      string        `json:"name"`
+	Category  string        `json:"category"`
+	SIASN     *int          `json:"siasn_jenis_diklat_id"`
+	Classroom bool          `json:"classroom"`
+	Versions  []RuleVersion `json:"versions"`
+}
+
+// At returns the version in force on day (a civil date), if any.
+func (r *Rule) At(day time.Time) (*RuleVersion, bool) {
+	for i := range r.Versions {
+		v := &r.Versions[i]
+		if !day.Before(v.ValidFrom.Time) && (v.ValidTo.IsZero() || day.Before(v.ValidTo.Time)) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// Target is an annual JP target for an employee type.
+type Target struct {
+	Type      string   `json:"type"`
+	JP        float64  `json:"jp"`
+	MaxJP     *float64 `json:"max_jp"`
+	ValidFrom Date     `json:"valid_from"`
+	ValidTo   Date     `json:"valid_to"`
+	Source    string   `json:"source"`
+}
+
+// Targets are the annual targets and the length of a JP.
+type Targets struct {
+	MinutesPerJP float64  `json:"minutes_per_jp"`
+	Targets      []Target `json:"targets"`
+}
+
+// CatalogueEntry maps an activity to its form, declared JP and competencies.
+type CatalogueEntry struct {
+	Activity     string            `json:"activity"`
+	Form         string            `json:"form"`
+	JP           *float64          `json:"jp,omitempty"`
+	Competencies []string          `json:"competencies,omitempty"`
+	Name         map[string]string `json:"name,omitempty"`
+}
+
+// RuleSet is every rule, the targets and the static activity catalogue,
+// with a digest that names this exact set.
+type RuleSet struct {
+	Forms     map[string]*Rule
+	Targets   Targets
+	Catalogue map[string]CatalogueEntry
+	Digest    string
+}
+
+// LoadRules reads jp-rules/*.json, jp-rules/targets.json and
+// catalogue/*.json from fsys (schema files are skipped). The files are
+// expected to have passed their JSON Schemas already.
+func LoadRules(fsys fs.FS) (*RuleSet, error) {
+	rs := &RuleSet{Forms: map[string]*Rule{}, Catalogue: map[string]CatalogueEntry{}}
+	h := sha256.New()
+	read := func(dir string, fn func(name string, b []byte) error) error {
+		names, err := fs.Glob(fsys, dir+"/*.json")
+		if err != nil {
+			return err
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if strings.HasSuffix(name, ".schema.json") {
+				continue
+			}
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return err
+			}
+			h.Write([]byte(name))
+			h.Write(b)
+			if err := fn(name, b); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	}
+	err := read("jp-rules", func(name string, b []byte) error {
+		if path.Base(name) == "targets.json" {
+			return json.Unmarshal(b, &rs.Targets)
+		}
+		var r Rule
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		rs.Forms[r.Form] = &r
+		return nil
+	})
+	if err == nil {
+		err = read("catalogue", func(_ string, b []byte) error {
+			var entries []CatalogueEntry
+			if err := json.Unmarshal(b, &entries); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				rs.Catalogue[e.Activity] = e
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	if len(rs.Forms) == 0 {
+		return nil, fmt.Errorf("load rules: no rule files under jp-rules/")
+	}
+	if rs.Targets.MinutesPerJP <= 0 {
+		rs.Targets.MinutesPerJP = 45
+	}
+	rs.Digest = hex.EncodeToString(h.Sum(nil))[:16]
+	return rs, nil
+}
+
+// Target returns the annual target for an employee type in a year.
+func (rs *RuleSet) Target(typ string, year int) (Target, bool) {
+	mid := time.Date(year, 7, 1, 0, 0, 0, 0, time.UTC)
+	for _, t := range rs.Targets.Targets {
+		if t.Type == typ && !mid.Before(t.ValidFrom.Time) && (t.ValidTo.IsZero() || mid.Before(t.ValidTo.Time)) {
+			return t, true
+		}
+	}
+	return Target{}, false
+}

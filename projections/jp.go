@@ -1,0 +1,336 @@
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
+	"github.com/valyala/fastjson"
+
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
+)
+
+// Event types of the person registry and the activity catalogue.
+const (
+	EventPeople      = "bangkom.people"
+	EventPeopleV1    = 1
+	EventCatalogue   = "bangkom.catalogue"
+	EventCatalogueV1 = 1
+)
+
+// JPIndex is the JP view: the person registry, the learning claims of
+// registered ASN accounts, the decisions on them and the voids, as facts.
+// JP itself is worked out from the facts and the rules when asked
+// (bangkom.Compute), so a report as of any log sequence is exact. The view
+// records the digest of the rules it was folded with: a rule change takes
+// effect by rebuilding it.
+type JPIndex struct {
+	*view
+	rules    *bangkom.RuleSet
+	homePage string
+}
+
+// OpenJPIndex opens (or creates) the view in dir. It refuses a view folded
+// with other rules: rebuild it with `jejak replay`.
+func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homePage string) (*JPIndex, error) {
+	v, err := openView("jp", dir, opts, jpFormat)
+	if err != nil {
+		return nil, err
+	}
+	ix := &JPIndex{view: v, rules: rules, homePage: homePage}
+	have, err := v.get(keyRules)
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
+	switch {
+	case have == nil && v.Checkpoint() == 0:
+		if err := v.db.Set(keyRules, []byte(rules.Digest+" "+homePage), pebble.Sync); err != nil {
+			v.Close()
+			return nil, err
+		}
+	case string(have) != rules.Digest+" "+homePage:
+		v.Close()
+		return nil, fmt.Errorf("the JP view in %s was folded with rules %q; the rules now are %q: run `jejak replay` to apply them", dir, have, rules.Digest+" "+homePage)
+	}
+	return ix, nil
+}
+
+// Rules returns the rule set the view folds with.
+func (ix *JPIndex) Rules() *bangkom.RuleSet { return ix.rules }
+
+// Apply folds a chunk of events in one batch with the checkpoint.
+func (ix *JPIndex) Apply(events []lrs.LogEvent) error {
+	return ix.apply(events, func(b *pebble.Batch, env lrs.Envelope) error {
+		if err := b.Set(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{famJPTime}, uint64(env.Stored.UnixMilli())), env.Seq), []byte{1}, nil); err != nil {
+			return err
+		}
+		switch env.Type {
+		case lrs.EventStatements:
+			return ix.applyStatements(b, env)
+		case EventPeople:
+			return ix.applyPeople(b, env)
+		case EventCatalogue:
+			return ix.applyCatalogue(b, env)
+		}
+		return nil
+	})
+}
+
+func (ix *JPIndex) applyStatements(b *pebble.Batch, env lrs.Envelope) error {
+	var index uint32
+	for _, bt := range env.Payload.GetArray("batches") {
+		w := bangkom.Writer{Key: string(bt.GetStringBytes("by"))}
+		for _, r := range bt.GetArray("roles") {
+			w.Roles = append(w.Roles, string(r.GetStringBytes()))
+		}
+		for _, st := range bt.GetArray("statements") {
+			pos := position{env.Seq, index}
+			index++
+			if err := ix.applyStatement(b, env.Seq, pos, st, w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st *fastjson.Value, w bangkom.Writer) error {
+	facts, err := lrs.Facts(st)
+	if err != nil {
+		return err
+	}
+	if dup, err := batchGet(b, uuidKey(famClaimID, facts.ID)); err != nil || dup != nil {
+		return err // a statement id seen before: the first writer won
+	}
+	if facts.VoidTarget != uuid.Nil {
+		if v, err := batchGet(b, uuidKey(famVoided, facts.VoidTarget)); err != nil || v != nil {
+			return err // voided once is enough
+		}
+		return b.Set(uuidKey(famVoided, facts.VoidTarget), binary.BigEndian.AppendUint64(nil, seq), nil)
+	}
+	if c, ok := bangkom.ClaimFrom(st, seq, w, ix.homePage, ix.rules, func(activity string) (bangkom.CatalogueEntry, bool) {
+		return ix.catalogue(b, activity)
+	}); ok {
+		js, _ := json.Marshal(c)
+		if err := b.Set(claimKey(string(c.NIP), pos), js, nil); err != nil {
+			return err
+		}
+		return b.Set(uuidKey(famClaimID, facts.ID), []byte(c.NIP), nil)
+	}
+	if d, ok := bangkom.DecisionFrom(st, seq, w, ix.homePage); ok {
+		claim, err := uuid.Parse(d.Claim)
+		if err != nil {
+			return nil
+		}
+		js, _ := json.Marshal(d)
+		return b.Set(decisionKey(claim, pos), js, nil)
+	}
+	return nil
+}
+
+// catalogue finds an activity in the catalogue: entries added through the
+// API win over the static catalogue files.
+func (ix *JPIndex) catalogue(b *pebble.Batch, activity string) (bangkom.CatalogueEntry, bool) {
+	if v, err := batchGet(b, append([]byte{famCatalogue}, activity...)); err == nil && v != nil {
+		var e bangkom.CatalogueEntry
+		if json.Unmarshal(v, &e) == nil {
+			return e, true
+		}
+	}
+	e, ok := ix.rules.Catalogue[activity]
+	return e, ok
+}
+
+func (ix *JPIndex) applyPeople(b *pebble.Batch, env lrs.Envelope) error {
+	if env.V != EventPeopleV1 {
+		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
+	}
+	for _, pv := range env.Payload.GetArray("people") {
+		var p bangkom.Person
+		if err := json.Unmarshal(pv.MarshalTo(nil), &p); err != nil {
+			return err
+		}
+		old, found, err := ix.latestPerson(b, p.NIP, 0)
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := b.Delete(unitKey(old.Unit, string(old.NIP)), nil); err != nil {
+				return err
+			}
+			if old.SupervisorNIP != "" {
+				if err := b.Delete(superKey(string(old.SupervisorNIP), string(old.NIP)), nil); err != nil {
+					return err
+				}
+			}
+		}
+		js, _ := json.Marshal(p)
+		if err := b.Set(personKey(string(p.NIP), env.Seq), js, nil); err != nil {
+			return err
+		}
+		if err := b.Set(unitKey(p.Unit, string(p.NIP)), []byte{1}, nil); err != nil {
+			return err
+		}
+		if p.SupervisorNIP != "" {
+			if err := b.Set(superKey(string(p.SupervisorNIP), string(p.NIP)), []byte{1}, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (ix *JPIndex) applyCatalogue(b *pebble.Batch, env lrs.Envelope) error {
+	if env.V != EventCatalogueV1 {
+		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
+	}
+	for _, e := range env.Payload.GetArray("entries") {
+		if err := b.Set(append([]byte{famCatalogue}, e.GetStringBytes("activity")...), e.MarshalTo(nil), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reader is what both a batch and the database offer for lookups.
+type reader interface {
+	NewIter(*pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+// latestPerson returns the registry entry of nip as of sequence asOf (0:
+// the latest).
+func (ix *JPIndex) latestPerson(r reader, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error) {
+	prefix := append([]byte{famPerson}, nip...)
+	upper := prefixEnd(prefix)
+	if asOf > 0 {
+		upper = personKey(string(nip), asOf+1)
+	}
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return bangkom.Person{}, false, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return bangkom.Person{}, false, it.Error()
+	}
+	var p bangkom.Person
+	if err := json.Unmarshal(it.Value(), &p); err != nil {
+		return p, false, err
+	}
+	return p, true, nil
+}
+
+// Person returns the registry entry of nip as of asOf (0: now).
+func (ix *JPIndex) Person(_ context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error) {
+	return ix.latestPerson(ix.db, nip, asOf)
+}
+
+// Facts returns everything the view holds about nip as of asOf (0: now);
+// found is false when nip is not in the registry.
+func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Facts, bool, error) {
+	p, found, err := ix.Person(ctx, nip, asOf)
+	if err != nil || !found {
+		return bangkom.Facts{}, found, err
+	}
+	f := bangkom.Facts{Person: p, Decisions: map[string][]bangkom.Decision{}, Voided: map[string]uint64{}}
+	prefix := append([]byte{famClaim}, nip...)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return f, false, err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		var c bangkom.Claim
+		if err := json.Unmarshal(it.Value(), &c); err != nil {
+			return f, false, err
+		}
+		if asOf > 0 && c.Seq > asOf {
+			break // claims are in log order
+		}
+		f.Claims = append(f.Claims, c)
+		id, err := uuid.Parse(c.StatementID)
+		if err != nil {
+			continue
+		}
+		if err := ix.decisions(id, &f); err != nil {
+			return f, false, err
+		}
+		if v, err := ix.get(uuidKey(famVoided, id)); err != nil {
+			return f, false, err
+		} else if v != nil {
+			f.Voided[c.StatementID] = binary.BigEndian.Uint64(v)
+		}
+	}
+	return f, true, it.Error()
+}
+
+func (ix *JPIndex) decisions(claim uuid.UUID, f *bangkom.Facts) error {
+	prefix := uuidKey(famDecision, claim)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		var d bangkom.Decision
+		if err := json.Unmarshal(it.Value(), &d); err != nil {
+			return err
+		}
+		f.Decisions[d.Claim] = append(f.Decisions[d.Claim], d)
+		id, err := uuid.Parse(d.StatementID)
+		if err != nil {
+			continue
+		}
+		if v, err := ix.get(uuidKey(famVoided, id)); err != nil {
+			return err
+		} else if v != nil {
+			f.Voided[d.StatementID] = binary.BigEndian.Uint64(v)
+		}
+	}
+	return it.Error()
+}
+
+// members lists the NIPs under a U or S prefix.
+func (ix *JPIndex) members(prefix []byte) ([]bangkom.NIP, error) {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []bangkom.NIP
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, bangkom.NIP(it.Key()[len(prefix):]))
+	}
+	return out, it.Error()
+}
+
+// Unit returns the NIPs of the people registered in unit now.
+func (ix *JPIndex) Unit(_ context.Context, unit string) ([]bangkom.NIP, error) {
+	return ix.members(append(append([]byte{famUnit}, unit...), 0))
+}
+
+// Supervisees returns the NIPs of the people whose registered supervisor is
+// nip now.
+func (ix *JPIndex) Supervisees(_ context.Context, nip bangkom.NIP) ([]bangkom.NIP, error) {
+	return ix.members(append([]byte{famSuper}, nip...))
+}
+
+// SeqAt returns the last log sequence stored at or before t (0 if none).
+func (ix *JPIndex) SeqAt(_ context.Context, t time.Time) (uint64, error) {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famJPTime}, UpperBound: []byte{famJPTime + 1}})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	ms := t.UnixMilli() + 1
+	if !it.SeekLT(binary.BigEndian.AppendUint64([]byte{famJPTime}, uint64(ms))) {
+		return 0, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[9:]), nil
+}

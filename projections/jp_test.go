@@ -1,0 +1,286 @@
+package projections_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/projections"
+	"github.com/jejak-id/jejak/schemas"
+)
+
+// A JP scenario (testdata/jp/*.json): people and statements in, the JP
+// view out. Statements are written compactly and expanded to xAPI here.
+type scenario struct {
+	Description string                   `json:"description"`
+	Year        int                      `json:"year"`
+	Events      []scenarioEvent          `json:"events"`
+	Expect      map[string]expect        `json:"expect"` // by NIP
+	AsOf        string                   `json:"as_of"`  // ref of the last event counted
+	Catalogue   []bangkom.CatalogueEntry `json:"catalogue"`
+}
+
+type scenarioEvent struct {
+	// a registry update
+	People []bangkom.Person `json:"people"`
+	// or a learning statement
+	Ref       string   `json:"ref"`
+	NIP       string   `json:"nip"`
+	Verb      string   `json:"verb"` // completed (default), passed, attended, experienced
+	Activity  string   `json:"activity"`
+	Form      string   `json:"form"`
+	Timestamp string   `json:"timestamp"`
+	Duration  string   `json:"duration"`
+	JP        *float64 `json:"jp"`
+	Days      int      `json:"days"`
+	Scope     string   `json:"scope"`
+	HomePage  string   `json:"home_page"`
+	// or a decision on a claim
+	Decide   string `json:"decide"` // approved or rejected
+	Claim    string `json:"claim"`  // ref of the claim
+	Approver string `json:"approver"`
+	// or a void of a statement
+	Void string `json:"void"` // ref of the voided statement
+	// who wrote it
+	By    string   `json:"by"`
+	Roles []string `json:"roles"`
+}
+
+type expect struct {
+	Recognized *float64     `json:"recognized"`
+	Pending    *float64     `json:"pending"`
+	Rejected   *float64     `json:"rejected"`
+	Target     *float64     `json:"target"`
+	Met        *bool        `json:"met"`
+	Items      []expectItem `json:"items"`
+	Notes      int          `json:"notes"`
+}
+
+type expectItem struct {
+	Ref          string   `json:"ref"`
+	State        string   `json:"state"`
+	Date         string   `json:"date"`
+	JPClaimed    *float64 `json:"jp_claimed"`
+	JPRecognized *float64 `json:"jp_recognized"`
+	ApprovedBy   string   `json:"approved_by"`
+	Rule         string   `json:"rule"`
+}
+
+func refID(ref string) uuid.UUID {
+	sum := sha256.Sum256([]byte(ref))
+	id, _ := uuid.FromBytes(sum[:16])
+	id[6] = (id[6] & 0x0f) | 0x40
+	id[8] = (id[8] & 0x3f) | 0x80
+	return id
+}
+
+func account(home, nip string) map[string]any {
+	if home == "" {
+		home = bangkom.DefaultHomePage
+	}
+	return map[string]any{"objectType": "Agent", "account": map[string]any{"homePage": home, "name": nip}}
+}
+
+// statementOf expands a scenario statement to xAPI.
+func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
+	st := map[string]any{"id": refID(ev.Ref).String(), "stored": stored.Format(lrs.StoredFormat), "version": "1.0.0"}
+	switch {
+	case ev.Void != "":
+		st["actor"] = map[string]any{"mbox": "mailto:admin@example.go.id"}
+		st["verb"] = map[string]any{"id": lrs.VoidVerb}
+		st["object"] = map[string]any{"objectType": "StatementRef", "id": refID(ev.Void).String()}
+	case ev.Decide != "":
+		st["actor"] = account("", ev.Approver)
+		st["verb"] = map[string]any{"id": bangkom.IRIBase + "/verbs/" + ev.Decide}
+		st["object"] = map[string]any{"objectType": "StatementRef", "id": refID(ev.Claim).String()}
+	default:
+		verb := ev.Verb
+		if verb == "" {
+			verb = "completed"
+		}
+		st["actor"] = account(ev.HomePage, ev.NIP)
+		st["verb"] = map[string]any{"id": "http://adlnet.gov/expapi/verbs/" + verb}
+		act := ev.Activity
+		if act == "" {
+			act = "https://lms.example.go.id/activity/" + ev.Ref
+		}
+		st["object"] = map[string]any{"id": act}
+		ext := map[string]any{}
+		if ev.Form != "" {
+			ext[bangkom.ExtForm] = ev.Form
+		}
+		if ev.JP != nil {
+			ext[bangkom.ExtJP] = *ev.JP
+		}
+		if ev.Days > 0 {
+			ext[bangkom.ExtDays] = ev.Days
+		}
+		if ev.Scope != "" {
+			ext[bangkom.ExtScope] = ev.Scope
+		}
+		st["context"] = map[string]any{"extensions": ext}
+		if ev.Duration != "" {
+			st["result"] = map[string]any{"duration": ev.Duration}
+		}
+		st["timestamp"] = ev.Timestamp
+	}
+	return st
+}
+
+// scenarioLog turns the events into a log; refs maps each ref to its sequence.
+func scenarioLog(t *testing.T, sc scenario) ([]lrs.LogEvent, map[string]uint64) {
+	t.Helper()
+	var out []lrs.LogEvent
+	refs := map[string]uint64{}
+	var prev lrs.Hash
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	add := func(typ string, payload []byte) uint64 {
+		seq := uint64(len(out) + 1)
+		data := lrs.EncodeEnvelope(nil, typ, 1, seq, "default", base.Add(time.Duration(seq)*time.Second), prev, payload)
+		prev = lrs.HashEvent(data)
+		out = append(out, lrs.LogEvent{Seq: seq, Data: data})
+		return seq
+	}
+	if len(sc.Catalogue) > 0 {
+		p, _ := json.Marshal(map[string]any{"entries": sc.Catalogue})
+		add(projections.EventCatalogue, p)
+	}
+	for _, ev := range sc.Events {
+		if ev.People != nil {
+			p, _ := json.Marshal(map[string]any{"people": ev.People})
+			add(projections.EventPeople, p)
+			continue
+		}
+		by := ev.By
+		if by == "" {
+			by = "lms"
+		}
+		stored := base.Add(time.Duration(len(out)+1) * time.Second)
+		batch := map[string]any{"by": by, "statements": []any{statementOf(ev, stored)}}
+		if len(ev.Roles) > 0 {
+			batch["roles"] = ev.Roles
+		}
+		p, _ := json.Marshal(map[string]any{"batches": []any{batch}})
+		refs[ev.Ref] = add(lrs.EventStatements, p)
+	}
+	return out, refs
+}
+
+func loadRules(t testing.TB) *bangkom.RuleSet {
+	t.Helper()
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+func openJP(t testing.TB, rules *bangkom.RuleSet) *projections.JPIndex {
+	t.Helper()
+	opts := lrstest.PebbleOptions()
+	ix, err := projections.OpenJPIndex(t.TempDir(), opts, rules, bangkom.DefaultHomePage)
+	opts.Cache.Unref()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+func TestJP_Scenarios(t *testing.T) {
+	rules := loadRules(t)
+	files, _ := filepath.Glob("testdata/jp/*.json")
+	if len(files) == 0 {
+		t.Fatal("no scenarios in testdata/jp")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(t *testing.T) {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sc scenario
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&sc); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			evs, refs := scenarioLog(t, sc)
+			ix := openJP(t, rules)
+			if err := ix.Apply(evs); err != nil {
+				t.Fatal(err)
+			}
+			var asOf uint64
+			if sc.AsOf != "" {
+				if asOf = refs[sc.AsOf]; asOf == 0 {
+					t.Fatalf("as_of names unknown ref %q", sc.AsOf)
+				}
+			}
+			for nip, want := range sc.Expect {
+				facts, found, err := ix.Facts(context.Background(), bangkom.NIP(nip), asOf)
+				if err != nil || !found {
+					t.Fatalf("%s: facts: found %v, %v", nip, found, err)
+				}
+				got := bangkom.Compute(facts, rules, sc.Year, asOf)
+				checkReport(t, nip, got, want)
+			}
+		})
+	}
+}
+
+func checkReport(t *testing.T, nip string, got bangkom.YearReport, want expect) {
+	t.Helper()
+	dump := func() string { b, _ := json.MarshalIndent(got, "", "  "); return string(b) }
+	eqf := func(name string, g float64, w *float64) {
+		if w != nil && g != *w {
+			t.Errorf("%s %s = %g, want %g\n%s", nip, name, g, *w, dump())
+		}
+	}
+	eqf("recognized", got.Recognized, want.Recognized)
+	eqf("pending", got.Pending, want.Pending)
+	eqf("rejected", got.Rejected, want.Rejected)
+	eqf("target", got.Target, want.Target)
+	if want.Met != nil && got.Met != *want.Met {
+		t.Errorf("%s met = %v, want %v", nip, got.Met, *want.Met)
+	}
+	if want.Notes != len(got.Notes) {
+		t.Errorf("%s notes = %v, want %d", nip, got.Notes, want.Notes)
+	}
+	if want.Items == nil {
+		return
+	}
+	if len(got.Items) != len(want.Items) {
+		t.Fatalf("%s has %d items, want %d\n%s", nip, len(got.Items), len(want.Items), dump())
+	}
+	for i, w := range want.Items {
+		g := got.Items[i]
+		if w.Ref != "" && g.StatementID != refID(w.Ref).String() {
+			t.Errorf("%s item %d is %s, want %s", nip, i, g.StatementID, w.Ref)
+		}
+		if w.State != "" && g.State != w.State {
+			t.Errorf("%s item %d (%s) state %s, want %s", nip, i, w.Ref, g.State, w.State)
+		}
+		if w.Date != "" && g.Date != w.Date {
+			t.Errorf("%s item %d (%s) date %s, want %s", nip, i, w.Ref, g.Date, w.Date)
+		}
+		eqf(fmt.Sprintf("item %d (%s) jp_claimed", i, w.Ref), g.JPClaimed, w.JPClaimed)
+		eqf(fmt.Sprintf("item %d (%s) jp_recognized", i, w.Ref), g.JPRecognized, w.JPRecognized)
+		if w.ApprovedBy != "" && g.ApprovedBy != w.ApprovedBy {
+			t.Errorf("%s item %d (%s) approved_by %q, want %q", nip, i, w.Ref, g.ApprovedBy, w.ApprovedBy)
+		}
+		if w.Rule != "" && !strings.HasPrefix(g.Rule, w.Rule) {
+			t.Errorf("%s item %d (%s) rule %q, want %q…", nip, i, w.Ref, g.Rule, w.Rule)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package projections
+
+import (
+	"encoding/binary"
+
+	"github.com/google/uuid"
+)
+
+// JP view key encoding, version 1 (besides the m keys of every view):
+//
+//	m "rules"                 → digest of the rule set the view was folded with
+//	P nip(18) seq(8)          → person JSON          registry entry as of that event
+//	U unit 0x00 nip           → 1                    current unit membership
+//	S supervisor(18) nip(18)  → 1                    current supervisor of nip
+//	C nip(18) seq(8) idx(4)   → claim JSON           a learning claim (bangkom.Claim)
+//	X statement id(16)        → nip                  where a claim is kept
+//	A claim id(16) seq idx    → decision JSON        an approval or rejection
+//	V statement id(16)        → seq(8)               the statement was voided at seq
+//	K activity                → catalogue entry JSON an entry added through the API
+//	T stored ms(8) seq(8)     → 1                    stored time → sequence (as_of)
+const (
+	famPerson    = 'P'
+	famUnit      = 'U'
+	famSuper     = 'S'
+	famClaim     = 'C'
+	famClaimID   = 'X'
+	famDecision  = 'A'
+	famVoided    = 'V'
+	famCatalogue = 'K'
+	famJPTime    = 'T'
+
+	jpFormat = "1"
+)
+
+var keyRules = []byte("mrules")
+
+func personKey(nip string, seq uint64) []byte {
+	k := append([]byte{famPerson}, nip...)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func unitKey(unit, nip string) []byte {
+	k := append([]byte{famUnit}, unit...)
+	k = append(k, 0)
+	return append(k, nip...)
+}
+
+func superKey(supervisor, nip string) []byte {
+	k := append([]byte{famSuper}, supervisor...)
+	return append(k, nip...)
+}
+
+func claimKey(nip string, p position) []byte {
+	return p.append(append([]byte{famClaim}, nip...))
+}
+
+func uuidKey(fam byte, id uuid.UUID) []byte { return append([]byte{fam}, id[:]...) }
+
+func decisionKey(claim uuid.UUID, p position) []byte {
+	return p.append(uuidKey(famDecision, claim))
+}
