@@ -33,6 +33,7 @@ func newEnv(t testing.TB) *env {
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,
 		Documents:    node.Views.Documents,
+		JP:           node.Views.JP,
 		Writer:       node.Appender,
 		MaxBodyBytes: 1 << 20,
 		Attachments:  lrstest.Objects(t, nats),

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -100,7 +101,8 @@ func (res docResource) parse(q url.Values) (docRequest, error) {
 	return r, nil
 }
 
-// parseAgentParam checks an agent parameter and returns its IFI.
+// parseAgentParam checks an agent parameter, an Agent (not a Group), and
+// returns its IFI.
 func parseAgentParam(s string) (string, error) {
 	v, err := fastjson.Parse(s)
 	if err != nil {
@@ -108,6 +110,9 @@ func parseAgentParam(s string) (string, error) {
 	}
 	if err := lrs.ValidateAgent(v, "agent"); err != nil {
 		return "", err
+	}
+	if string(v.GetStringBytes("objectType")) == "Group" {
+		return "", lrs.Errorf(lrs.EINVALID, "agent: must be an Agent, not a Group")
 	}
 	ifi := lrs.IFI(v)
 	if ifi == "" {
@@ -138,11 +143,16 @@ func (s *Server) getDocument(c echo.Context, r docRequest) error {
 	ctx := c.Request().Context()
 	s.waitForDocuments(ctx)
 	if !r.hasID {
-		ids, err := s.cfg.Documents.DocumentIDs(ctx, r.key, r.since)
+		ids, newest, err := s.cfg.Documents.DocumentIDs(ctx, r.key, r.since)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, ids)
+		body, _ := json.Marshal(ids)
+		c.Response().Header().Set("ETag", lrs.ETag(body))
+		if !newest.IsZero() {
+			c.Response().Header().Set("Last-Modified", newest.UTC().Format(http.TimeFormat))
+		}
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 	}
 	d, err := s.cfg.Documents.Document(ctx, r.key)
 	if err != nil {
@@ -173,8 +183,8 @@ func (s *Server) putDocument(c echo.Context, res docResource, r docRequest) erro
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	if lrs.IsJSONType(ct) && !json.Valid(body) {
-		return lrs.Errorf(lrs.EINVALID, "the body is declared application/json but is not valid JSON")
+	if lrs.IsJSONType(ct) && (!utf8.Valid(body) || fastjson.ValidateBytes(body) != nil) {
+		return lrs.Errorf(lrs.EINVALID, "the body is declared application/json but is not valid UTF-8 JSON")
 	}
 	w := lrs.DocumentWrite{
 		Key:         r.key,
@@ -232,9 +242,14 @@ func (s *Server) activities(c echo.Context) error {
 	}
 	s.waitForWrites(c.Request().Context())
 	act, err := s.cfg.Statements.Activity(id)
+	if lrs.ErrorCode(err) == lrs.ENOTFOUND {
+		// Nothing is known of it: the Activity is its id (Communication 2.5).
+		act, err = json.Marshal(map[string]string{"objectType": "Activity", "id": id})
+	}
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("ETag", lrs.ETag(act))
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, act)
 }
 
@@ -278,7 +293,9 @@ func (s *Server) agents(c echo.Context) error {
 			person.Set(k, arr)
 		}
 	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, person.MarshalTo(nil))
+	body := person.MarshalTo(nil)
+	c.Response().Header().Set("ETag", lrs.ETag(body))
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 func contains(list []string, s string) bool {

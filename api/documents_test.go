@@ -1585,8 +1585,9 @@ func TestActivities_Resource(t *testing.T) {
 			expect(t, dtGet(t, e, req{path: "/activities?activityid=" + url.QueryEscape(act), version: ver}), 400)
 		}
 	})
-	t.Run("an unknown activity is 404", func(t *testing.T) {
-		expect(t, dtGet(t, e, req{path: "/activities?activityId=" + url.QueryEscape(dtActivity())}), 404)
+	t.Run("an unknown activity is its id alone (Communication 2.5)", func(t *testing.T) {
+		id := dtActivity()
+		expect(t, dtGet(t, e, req{path: "/activities?activityId=" + url.QueryEscape(id)}), 200, `"objectType":"Activity"`, id)
 	})
 	t.Run("XAPI-00012 XAPI-00324 an activityId that is not an IRI, or another parameter, is 400", func(t *testing.T) {
 		for _, p := range []string{"activityId=", "activityId=not+an+iri", "activityId=" + url.QueryEscape(act) + "&bogus=1", "activityId=" + url.QueryEscape(act) + "&agent=" + url.QueryEscape(dtSari)} {

@@ -60,6 +60,9 @@ func checkParams(q url.Values, allowed ...string) error {
 		if !ok {
 			return lrs.Errorf(lrs.EINVALID, "unknown parameter %q (this resource takes: %s)", name, strings.Join(allowed, ", "))
 		}
+		if len(q[name]) > 1 {
+			return lrs.Errorf(lrs.EINVALID, "parameter %q is given %d times; give it once", name, len(q[name]))
+		}
 	}
 	return nil
 }

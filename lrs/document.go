@@ -171,21 +171,28 @@ func checkPreconditions(cur Document, w DocumentWrite) error {
 		if !cur.Exists {
 			return Errorf(EPRECONDITION, "If-Match: the document does not exist")
 		}
-		if !matchETag(w.IfMatch, cur.ETag()) {
+		if !matchETag(w.IfMatch, cur.ETag(), true) {
 			return Errorf(EPRECONDITION, "If-Match: the document's ETag is %s", cur.ETag())
 		}
 	}
-	if w.IfNoneMatch != "" && cur.Exists && matchETag(w.IfNoneMatch, cur.ETag()) {
+	if w.IfNoneMatch != "" && cur.Exists && matchETag(w.IfNoneMatch, cur.ETag(), false) {
 		return Errorf(EPRECONDITION, "If-None-Match: the document exists with ETag %s", cur.ETag())
 	}
 	return nil
 }
 
-// matchETag reports whether an If-Match / If-None-Match list matches etag.
-func matchETag(header, etag string) bool {
+// matchETag reports whether an If-Match (strong comparison: a weak tag
+// never matches) or If-None-Match (weak comparison) list matches etag
+// (RFC 7232 2.3.2).
+func matchETag(header, etag string, strong bool) bool {
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimSpace(t)
-		t = strings.TrimPrefix(t, "W/")
+		if weak, ok := strings.CutPrefix(t, "W/"); ok {
+			if strong {
+				continue
+			}
+			t = weak
+		}
 		if t == "*" || t == etag {
 			return true
 		}
@@ -208,10 +215,15 @@ func MergeJSONDocuments(cur Document, w DocumentWrite) ([]byte, error) {
 	if err != nil || upd.Type() != fastjson.TypeObject {
 		return nil, Errorf(EINVALID, "the request body is not a JSON object, so it cannot be merged")
 	}
+	// Build the result afresh, one value per key (the last one given):
+	// both documents are de-serialised before they are merged.
+	var a fastjson.Arena
+	out := a.NewObject()
 	oo, _ := old.Object()
 	uo, _ := upd.Object()
-	uo.Visit(func(k []byte, v *fastjson.Value) { oo.Set(string(k), v) })
-	return old.MarshalTo(nil), nil
+	oo.Visit(func(k []byte, v *fastjson.Value) { out.Set(string(k), v) })
+	uo.Visit(func(k []byte, v *fastjson.Value) { out.Set(string(k), v) })
+	return out.MarshalTo(nil), nil
 }
 
 // EventDocument is the event type of a document change, and its version.

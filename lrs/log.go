@@ -121,8 +121,9 @@ type DocumentView interface {
 	// is none (SubjectSeq still names the last event on its subject).
 	Document(ctx context.Context, key DocumentKey) (Document, error)
 	// DocumentIDs returns the ids of the documents in key's scope updated
-	// after since (all when since is zero), sorted.
-	DocumentIDs(ctx context.Context, scope DocumentKey, since time.Time) ([]string, error)
+	// after since (all when since is zero), sorted, and when the newest of
+	// them was updated.
+	DocumentIDs(ctx context.Context, scope DocumentKey, since time.Time) ([]string, time.Time, error)
 	// Applied and WaitApplied are as for StatementView.
 	Applied() (uint64, time.Time)
 	WaitApplied(ctx context.Context, seq uint64) error

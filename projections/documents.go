@@ -117,23 +117,27 @@ func (ix *DocumentIndex) Document(_ context.Context, key lrs.DocumentKey) (lrs.D
 }
 
 // DocumentIDs returns the ids of scope's documents updated after since.
-func (ix *DocumentIndex) DocumentIDs(_ context.Context, scope lrs.DocumentKey, since time.Time) ([]string, error) {
+func (ix *DocumentIndex) DocumentIDs(_ context.Context, scope lrs.DocumentKey, since time.Time) ([]string, time.Time, error) {
 	prefix := docListPrefix(scope.ScopeHash())
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return nil, lrs.Internal("documents view", err)
+		return nil, time.Time{}, lrs.Internal("documents view", err)
 	}
 	defer it.Close()
 	ids := []string{}
+	var newest time.Time
 	for ok := it.First(); ok; ok = it.Next() {
 		updated := time.UnixMilli(int64(binary.BigEndian.Uint64(it.Value())))
 		if !since.IsZero() && !updated.After(since) {
 			continue
 		}
 		ids = append(ids, string(it.Key()[len(prefix):]))
+		if updated.After(newest) {
+			newest = updated
+		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, lrs.Internal("documents view", err)
+		return nil, time.Time{}, lrs.Internal("documents view", err)
 	}
-	return ids, nil
+	return ids, newest, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,6 +130,12 @@ func loadJPOptions(cfg config) (*projections.JPOptions, error) {
 	return &projections.JPOptions{Rules: rules, HomePage: cfg.HomePage}, nil
 }
 
+// bangkomProfile returns the JSON-LD of the Bangkom xAPI Profile.
+func bangkomProfile() []byte {
+	b, _ := fs.ReadFile(schemas.Files(), "profiles/bangkom.jsonld")
+	return b
+}
+
 func viewsDir(cfg config) string { return filepath.Join(cfg.Data, "views") }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -182,6 +189,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Auth:               lrs.NewKeyring(creds),
 		Statements:         views.Statements,
 		Documents:          views.Documents,
+		JP:                 views.JP,
+		BangkomProfile:     bangkomProfile(),
 		Writer:             appender,
 		Logger:             logger,
 		MaxBodyBytes:       maxBody,

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/schemas"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -96,7 +99,11 @@ type Node struct {
 // StartNode runs the projectors and an appender on log until the test ends.
 func StartNode(tb testing.TB, log *natslog.Log) *Node {
 	tb.Helper()
-	views, err := projections.Open(tb.TempDir(), 16<<20, nil)
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	views, err := projections.Open(tb.TempDir(), 16<<20, &projections.JPOptions{Rules: rules, HomePage: bangkom.DefaultHomePage})
 	if err != nil {
 		tb.Fatal(err)
 	}
