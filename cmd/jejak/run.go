@@ -25,6 +25,7 @@ const usage = `jejak — an event-sourced xAPI learning record store.
 Usage:
   jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
   jejak replay  [flags]   rebuild the views from the log (server stopped)
+  jejak people import FILE.csv   send the person registry to a running Jejak
   jejak help              this text
 
 Run "jejak <command> -h" for a command's flags. Every flag has a JEJAK_*
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
+	case "people":
+		return runPeople(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

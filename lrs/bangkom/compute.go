@@ -34,6 +34,8 @@ type Item struct {
 	day          time.Time
 	seq          uint64
 	intl         bool
+	minutes      float64
+	pooled       bool
 }
 
 // FormTotal sums one form's JP.
@@ -106,6 +108,9 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		}
 		it.Rule = c.Form + "@" + v.Version
 		it.JPClaimed = claimedJP(c, v, rules.Targets.MinutesPerJP)
+		if v.Pool != nil && *v.Pool == "day" && c.Minutes != nil {
+			it.pooled, it.minutes = true, *c.Minutes
+		}
 		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
 		rep.Items = append(rep.Items, it)
 	}
@@ -115,6 +120,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		}
 		return int(a.seq) - int(b.seq)
 	})
+	poolMinutes(rep.Items, rules.Targets.MinutesPerJP)
 	applyCaps(rep.Items, rules)
 	totals := map[string]*FormTotal{}
 	for i := range rep.Items {
@@ -235,6 +241,23 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 		}
 	}
 	return st, by
+}
+
+// poolMinutes works out pooled items per form and day: each item is worth
+// the whole JP its minutes add to the day's running total, so the day's
+// JP is floor(Σminutes/45).
+func poolMinutes(items []Item, minutesPerJP float64) {
+	total := map[string]float64{}
+	for i := range items {
+		it := &items[i]
+		if !it.pooled || it.State == Voided || it.State == Rejected {
+			continue
+		}
+		key := it.Form + "/" + it.Date
+		before := math.Floor(total[key]/minutesPerJP + 1e-9)
+		total[key] += it.minutes
+		it.JPClaimed = math.Floor(total[key]/minutesPerJP+1e-9) - before
+	}
 }
 
 // applyCaps sets JPRecognized on approved items in date order: each cap of

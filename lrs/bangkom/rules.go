@@ -65,6 +65,8 @@ type RuleVersion struct {
 	InternationalUplift *float64 `json:"international_uplift"`
 	Caps                []Cap    `json:"caps"`
 	CapForm             *string  `json:"cap_form"`
+	// Pool "day" adds up a day's minutes before rounding down.
+	Pool *string `json:"pool"`
 }
 
 // Rule is a form of learning and the versions of its JP rule.

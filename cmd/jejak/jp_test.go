@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const registryCSV = `nip,name,unit,position,type,timezone,supervisor_nip
+199001012015011001,Siti Rahma,BPSDM-1,Analis Kebijakan,PNS,WIB,197805152003121002
+197805152003121002,Budi Santoso,BPSDM-1,Kepala Bidang,PNS,WIB,
+198505052010122002,Rina Wulandari,BPSDM-2,Pranata Komputer,PPPK,WITA,197805152003121002
+`
+
+// The JP path end to end: the registry imported with the CLI, a provider's
+// classroom claim approved on arrival, a coaching claim approved by the
+// supervisor, the reports in JSON and CSV.
+func TestRun_JPEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin,pusdiklat:pusdiklat-secret:provider,app:app-secret")
+	base := strings.TrimSuffix(s.base, "/xapi")
+
+	file := filepath.Join(t.TempDir(), "people.csv")
+	bad := strings.Replace(registryCSV, "WITA", "CET", 1)
+	if err := os.WriteFile(file, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err := run(t.Context(), []string{"people", "import", "--url", base, "--auth", testKey + ":" + testSecret, file}, func(string) string { return "" }, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "line 4: timezone") || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("bad file: err = %v", err)
+	}
+	if err := os.WriteFile(file, []byte(registryCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"people", "import", "--url", base, file}, func(k string) string {
+		return map[string]string{"JEJAK_AUTH": testKey + ":" + testSecret}[k]
+	}, nil, &out, &out); err != nil || !strings.Contains(out.String(), "imported 3 people") {
+		t.Fatalf("import: %v %s", err, out.String())
+	}
+
+	post := func(key, secret, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.base+"/statements", strings.NewReader(body))
+		req.SetBasicAuth(key, secret)
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("POST = %d %s", res.StatusCode, b)
+		}
+	}
+	siti := `{"objectType":"Agent","account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`
+	post("pusdiklat", "pusdiklat-secret", `{"actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://pusdiklat.example.go.id/pelatihan/teknis-1"},"timestamp":"2026-03-10T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-TEKNIS","https://jejak.id/xapi/bangkom/extensions/jp":16}}}`)
+	post("app", "app-secret", `{"id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa","actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://coaching.example.go.id/sesi/1"},"timestamp":"2026-04-01T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"NK-COACHING"}}}`)
+
+	get := func(path, accept string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.SetBasicAuth(testKey, testSecret)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, string(b)
+	}
+	status, body := get("/api/v1/approvals?supervisor=197805152003121002&year=2026", "")
+	if status != 200 || !strings.Contains(body, "6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa") {
+		t.Fatalf("approvals = %d %s", status, body)
+	}
+	budi := `{"objectType":"Agent","account":{"homePage":"https://siasn.bkn.go.id","name":"197805152003121002"}}`
+	post("app", "app-secret", `{"actor":`+budi+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa"}}`)
+
+	status, body = get("/api/v1/people/199001012015011001/jp?year=2026", "")
+	var rep struct {
+		Recognized, Pending, Target float64
+		Met                         bool
+		Items                       []struct{ State, ApprovedBy string }
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &rep) != nil || rep.Recognized != 18 || rep.Pending != 0 || rep.Target != 20 || rep.Met {
+		t.Fatalf("person jp = %d %s", status, body)
+	}
+	status, body = get("/api/v1/people/199001012015011001/jp?year=2026", "text/csv")
+	if status != 200 || !strings.HasPrefix(body, "statement_id,form,date,jp_claimed,jp_recognized,state,approved_by,rule") || strings.Count(body, "\n") != 3 {
+		t.Fatalf("person jp csv = %d %s", status, body)
+	}
+	status, body = get("/api/v1/units/BPSDM-1/jp?year=2026", "")
+	if status != 200 || !strings.Contains(body, `"people":2`) || !strings.Contains(body, `"recognized_total":18`) {
+		t.Fatalf("unit jp = %d %s", status, body)
+	}
+	for path, want := range map[string]int{
+		"/api/v1/people/199001012015011009/jp?year=2026": 404,
+		"/api/v1/people/12345/jp?year=2026":              400,
+		"/api/v1/people/199001012015011001/jp?year=20x6": 400,
+	} {
+		if status, body := get(path, ""); status != want {
+			t.Errorf("GET %s = %d %s, want %d", path, status, body, want)
+		}
+	}
+}
