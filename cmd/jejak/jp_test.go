@@ -113,3 +113,117 @@ func TestRun_JPEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// A rule change takes effect by replay: the JP view refuses to open under
+// other rules, and a replay with the new rules gives new numbers and names
+// the rule version behind each item.
+func TestRun_ReplayUnderChangedRules(t *testing.T) {
+	data := t.TempDir()
+	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin+verifier")
+	base := strings.TrimSuffix(s.base, "/xapi")
+	people := `[{"nip":"199001012015011001","name":"Siti","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB"}]`
+	for _, req := range []struct{ path, body string }{
+		{"/api/v1/people", people},
+		{"/xapi/statements", `{"actor":{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"id":"https://e.go.id/seminar/1"},"timestamp":"2026-05-05T09:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-SEMINAR","https://jejak.id/xapi/bangkom/extensions/days":2}}}`},
+	} {
+		hr, _ := http.NewRequest(http.MethodPost, base+req.path, strings.NewReader(req.body))
+		hr.SetBasicAuth(testKey, testSecret)
+		hr.Header.Set("X-Experience-API-Version", "1.0.3")
+		hr.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("POST %s = %d %s", req.path, res.StatusCode, b)
+		}
+	}
+	seminar := func(s *testServer) (float64, string) {
+		t.Helper()
+		hr, _ := http.NewRequest(http.MethodGet, strings.TrimSuffix(s.base, "/xapi")+"/api/v1/people/199001012015011001/jp?year=2026", nil)
+		hr.SetBasicAuth(testKey, testSecret)
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var rep struct {
+			Pending float64
+			Items   []struct {
+				JPClaimed float64 `json:"jp_claimed"`
+				Rule      string
+			}
+		}
+		if err := json.NewDecoder(res.Body).Decode(&rep); err != nil || len(rep.Items) != 1 {
+			t.Fatalf("jp report: %v %+v", err, rep)
+		}
+		return rep.Items[0].JPClaimed, rep.Items[0].Rule
+	}
+	if jp, rule := seminar(s); jp != 8 || !strings.HasPrefix(rule, "KLS-SEMINAR@2019.1") {
+		t.Fatalf("2 seminar days = %g JP under %s, want 8 under KLS-SEMINAR@2019.1", jp, rule)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// New rules: a seminar day is worth 5 JP from 2026 on.
+	rules := filepath.Join(t.TempDir(), "rules")
+	copyTree(t, "../../schemas", rules)
+	path := filepath.Join(rules, "jp-rules", "KLS-SEMINAR.json")
+	var rule map[string]any
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &rule); err != nil {
+		t.Fatal(err)
+	}
+	versions := rule["versions"].([]any)
+	old := versions[0].(map[string]any)
+	old["valid_to"] = "2026-01-01"
+	next := map[string]any{}
+	for k, v := range old {
+		next[k] = v
+	}
+	next["version"], next["valid_from"], next["valid_to"], next["jp"], next["source"] = "2026.1", "2026-01-01", nil, 5, "test: a changed rule"
+	rule["versions"] = append(versions, next)
+	b, _ = json.MarshalIndent(rule, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--rules", rules, "--credentials", "a:b"}, func(string) string { return "" }, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "jejak replay") {
+		t.Fatalf("serve under changed rules: err = %v, want a request to replay", err)
+	}
+	var out strings.Builder
+	if err := run(t.Context(), []string{"replay", "--data", data, "--rules", rules, "--log-level", "warn"}, func(string) string { return "" }, nil, &out, &out); err != nil {
+		t.Fatalf("replay: %v\n%s", err, out.String())
+	}
+	s = startServe(t, data, "--rules", rules, "--credentials", testKey+":"+testSecret+":admin")
+	if jp, rule := seminar(s); jp != 10 || !strings.HasPrefix(rule, "KLS-SEMINAR@2026.1") {
+		t.Fatalf("after replay: %g JP under %s, want 10 under KLS-SEMINAR@2026.1", jp, rule)
+	}
+}
+
+// copyTree copies the files of dir src into dst.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o750)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
