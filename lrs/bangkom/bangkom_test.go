@@ -1,0 +1,85 @@
+package bangkom_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jejak-id/jejak/lrs/bangkom"
+)
+
+func TestParseNIP(t *testing.T) {
+	tests := []struct {
+		nip, wantErr string
+	}{
+		{"199001012015011001", ""},
+		{"198609262015051001", ""},
+		{"197805152003122002", ""},
+		{"19900101201501100", "18 digits"},
+		{"1990010120150110011", "18 digits"},
+		{"19900101201501100a", "not a digit"},
+		{"199002302015011001", "birth date"},
+		{"199001012015131001", "appointment"},
+		{"199001011989121001", "not after birth"},
+		{"199001012015013001", "sex"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.nip, func(t *testing.T) {
+			_, err := bangkom.ParseNIP(tt.nip)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("ParseNIP(%q) = %v, want error %q", tt.nip, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestDurationMinutes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"PT45M", 45, true},
+		{"PT1H30M", 90, true},
+		{"PT1.5H", 90, true},
+		{"PT90S", 1.5, true},
+		{"P1D", 1440, true},
+		{"P1DT2H", 1560, true},
+		{"P1W", 10080, true},
+		{"PT0,5H", 30, true},
+		{"P1M", 0, false},
+		{"P1Y", 0, false},
+		{"PT", 0, false},
+		{"45M", 0, false},
+		{"PT1H30", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := bangkom.DurationMinutes(tt.in)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("DurationMinutes(%q) = %g, %v; want %g, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestReadPeopleCSV(t *testing.T) {
+	good := "nip,name,unit,position,type,timezone,supervisor_nip\n199001012015011001,Siti,U1,Analis,pns,wib,197805152003121002\n"
+	people, err := bangkom.ReadPeopleCSV(strings.NewReader(good))
+	if err != nil || len(people) != 1 || people[0].Type != "PNS" || people[0].Timezone != "WIB" {
+		t.Fatalf("good file: %+v, %v", people, err)
+	}
+	bad := "nip,name,unit,position,type,timezone,supervisor_nip\n" +
+		"199001012015011001,Siti,U1,Analis,PNS,WIB,\n" +
+		"19900101201501100,,U1,Analis,PNS,WIB,\n" +
+		"199001012015011001,Siti lagi,U1,Analis,Honorer,CET,199001012015011001\n"
+	_, err = bangkom.ReadPeopleCSV(strings.NewReader(bad))
+	if err == nil {
+		t.Fatal("bad file accepted")
+	}
+	for _, want := range []string{"line 3: nip", "line 3: name", "line 4: type", "line 4: timezone", "line 4: supervisor_nip", "line 4: nip: 199001012015011001 also on line 2"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := bangkom.ReadPeopleCSV(strings.NewReader("nip,name\n")); err == nil || !strings.Contains(err.Error(), "header lacks") {
+		t.Errorf("missing columns: %v", err)
+	}
+}
