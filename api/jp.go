@@ -24,6 +24,7 @@ type JPView interface {
 	Person(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error)
 	Unit(ctx context.Context, unit string) ([]bangkom.NIP, error)
 	Supervisees(ctx context.Context, nip bangkom.NIP) ([]bangkom.NIP, error)
+	People(ctx context.Context) ([]bangkom.NIP, error)
 	SeqAt(ctx context.Context, t time.Time) (uint64, error)
 	Rules() *bangkom.RuleSet
 	Applied() (uint64, time.Time)
@@ -50,6 +51,7 @@ func (s *Server) registerJP() {
 	g.GET("/approvals", s.approvals)
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
+	s.registerCompetency(g)
 }
 
 func (s *Server) profile(c echo.Context) error {

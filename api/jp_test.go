@@ -7,7 +7,9 @@ import (
 
 	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/schemas"
 )
 
 // newJPEnv serves the API with an admin and a provider credential.
@@ -23,6 +25,7 @@ func newJPEnv(t *testing.T) (admin, provider *env) {
 		JP:             node.Views.JP,
 		Writer:         node.Appender,
 		BangkomProfile: []byte(`{"id":"https://jejak.id/xapi/bangkom"}`),
+		Frameworks:     frameworks(t),
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -77,4 +80,13 @@ func TestAnalystAPI(t *testing.T) {
 		e := &env{url: strings.TrimSuffix(admin.url, "/api/v1")}
 		expect(t, e.raw(t, "GET", "/xapi/profiles/bangkom", ""), 200, "jejak.id/xapi/bangkom")
 	})
+}
+
+func frameworks(t *testing.T) bangkom.Frameworks {
+	t.Helper()
+	fw, err := bangkom.LoadFrameworks(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fw
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jejak-id/jejak/lrs/bangkom"
+
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -57,10 +59,12 @@ type Config struct {
 	JP JPView
 	// BangkomProfile is the JSON-LD of the Bangkom xAPI Profile.
 	BangkomProfile []byte
-	Writer         StatementWriter
-	Logger         *slog.Logger
-	Now            func() time.Time
-	NewID          func() uuid.UUID
+	// Frameworks are the competency dictionaries.
+	Frameworks bangkom.Frameworks
+	Writer     StatementWriter
+	Logger     *slog.Logger
+	Now        func() time.Time
+	NewID      func() uuid.UUID
 	// MaxBodyBytes bounds a request body; larger bodies get 413.
 	MaxBodyBytes int64
 	// Attachments holds attachment data; nil refuses it.

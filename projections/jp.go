@@ -21,6 +21,8 @@ const (
 	EventPeopleV1    = 1
 	EventCatalogue   = "bangkom.catalogue"
 	EventCatalogueV1 = 1
+	EventPositions   = "bangkom.positions"
+	EventPositionsV1 = 1
 )
 
 // JPIndex is the JP view: the person registry, the learning claims of
@@ -77,6 +79,8 @@ func (ix *JPIndex) Apply(events []lrs.LogEvent) error {
 			return ix.applyPeople(b, env)
 		case EventCatalogue:
 			return ix.applyCatalogue(b, env)
+		case EventPositions:
+			return ix.applyPositions(b, env)
 		}
 		return nil
 	})
@@ -122,6 +126,16 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 			return err
 		}
 		return b.Set(uuidKey(famClaimID, facts.ID), []byte(c.NIP), nil)
+	}
+	if a, ok := bangkom.AssessmentFrom(st, seq, w, ix.homePage); ok {
+		js, _ := json.Marshal(a)
+		return b.Set(nipPosKey(famAssess, string(a.NIP), pos), js, nil)
+	}
+	if p, ok := bangkom.PriorLearningFrom(st, seq, w, ix.homePage, func(activity string) (bangkom.CatalogueEntry, bool) {
+		return ix.catalogue(b, activity)
+	}); ok {
+		js, _ := json.Marshal(p)
+		return b.Set(nipPosKey(famRPL, string(p.NIP), pos), js, nil)
 	}
 	if d, ok := bangkom.DecisionFrom(st, seq, w, ix.homePage); ok {
 		claim, err := uuid.Parse(d.Claim)
@@ -198,6 +212,42 @@ func (ix *JPIndex) applyCatalogue(b *pebble.Batch, env lrs.Envelope) error {
 	return nil
 }
 
+func (ix *JPIndex) applyPositions(b *pebble.Batch, env lrs.Envelope) error {
+	if env.V != EventPositionsV1 {
+		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
+	}
+	for _, p := range env.Payload.GetArray("positions") {
+		name := p.GetStringBytes("position")
+		std := p.Get("standards")
+		if len(name) == 0 || std == nil {
+			continue
+		}
+		if err := b.Set(positionStdKey(string(name), env.Seq), std.MarshalTo(nil), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// standards returns a position's standard as of asOf (0: the latest).
+func (ix *JPIndex) standards(position string, asOf uint64) (map[string]int, error) {
+	prefix := append(append([]byte{famPosition2}, position...), 0)
+	upper := prefixEnd(prefix)
+	if asOf > 0 {
+		upper = positionStdKey(position, asOf+1)
+	}
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return nil, it.Error()
+	}
+	var std map[string]int
+	return std, json.Unmarshal(it.Value(), &std)
+}
+
 // reader is what both a batch and the database offer for lookups.
 type reader interface {
 	NewIter(*pebble.IterOptions) (*pebble.Iterator, error)
@@ -267,7 +317,63 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 			f.Voided[c.StatementID] = binary.BigEndian.Uint64(v)
 		}
 	}
-	return f, true, it.Error()
+	if err := it.Error(); err != nil {
+		return f, false, err
+	}
+	if err := ix.loadNIPFacts(famAssess, nip, asOf, &f, func(v []byte) (string, error) {
+		var a bangkom.Assessment
+		if err := json.Unmarshal(v, &a); err != nil {
+			return "", err
+		}
+		f.Assessments = append(f.Assessments, a)
+		return a.StatementID, nil
+	}); err != nil {
+		return f, false, err
+	}
+	if err := ix.loadNIPFacts(famRPL, nip, asOf, &f, func(v []byte) (string, error) {
+		var p bangkom.PriorLearning
+		if err := json.Unmarshal(v, &p); err != nil {
+			return "", err
+		}
+		f.PriorLearning = append(f.PriorLearning, p)
+		return p.StatementID, nil
+	}); err != nil {
+		return f, false, err
+	}
+	if p.Position != "" {
+		if f.Standards, err = ix.standards(p.Position, asOf); err != nil {
+			return f, false, err
+		}
+	}
+	return f, true, nil
+}
+
+// loadNIPFacts reads the facts of one family for nip in log order, up to
+// asOf, noting voids of each.
+func (ix *JPIndex) loadNIPFacts(fam byte, nip bangkom.NIP, asOf uint64, f *bangkom.Facts, add func([]byte) (string, error)) error {
+	prefix := append([]byte{fam}, nip...)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if asOf > 0 && decodePosition(it.Key()[len(prefix):]).seq > asOf {
+			break
+		}
+		id, err := add(it.Value())
+		if err != nil {
+			return err
+		}
+		if uid, err := uuid.Parse(id); err == nil {
+			if v, err := ix.get(uuidKey(famVoided, uid)); err != nil {
+				return err
+			} else if v != nil {
+				f.Voided[id] = binary.BigEndian.Uint64(v)
+			}
+		}
+	}
+	return it.Error()
 }
 
 func (ix *JPIndex) decisions(claim uuid.UUID, f *bangkom.Facts) error {
@@ -313,6 +419,23 @@ func (ix *JPIndex) members(prefix []byte) ([]bangkom.NIP, error) {
 // Unit returns the NIPs of the people registered in unit now.
 func (ix *JPIndex) Unit(_ context.Context, unit string) ([]bangkom.NIP, error) {
 	return ix.members(append(append([]byte{famUnit}, unit...), 0))
+}
+
+// People returns the NIPs of everyone in the registry.
+func (ix *JPIndex) People(_ context.Context) ([]bangkom.NIP, error) {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famPerson}, UpperBound: []byte{famPerson + 1}})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []bangkom.NIP
+	for ok := it.First(); ok; ok = it.Next() {
+		nip := bangkom.NIP(it.Key()[1:19])
+		if len(out) == 0 || out[len(out)-1] != nip {
+			out = append(out, nip)
+		}
+	}
+	return out, it.Error()
 }
 
 // Supervisees returns the NIPs of the people whose registered supervisor is

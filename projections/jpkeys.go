@@ -18,6 +18,9 @@ import (
 //	V statement id(16)        → seq(8)               the statement was voided at seq
 //	K activity                → catalogue entry JSON an entry added through the API
 //	T stored ms(8) seq(8)     → 1                    stored time → sequence (as_of)
+//	M nip(18) seq(8) idx(4)   → assessment JSON      a competency assessment (bangkom.Assessment)
+//	R nip(18) seq(8) idx(4)   → prior learning JSON  a module recognised as mastered
+//	O position 0x00 seq(8)    → standards JSON       a position standard as of that event
 const (
 	famPerson    = 'P'
 	famUnit      = 'U'
@@ -28,6 +31,9 @@ const (
 	famVoided    = 'V'
 	famCatalogue = 'K'
 	famJPTime    = 'T'
+	famAssess    = 'M'
+	famRPL       = 'R'
+	famPosition2 = 'O'
 
 	jpFormat = "1"
 )
@@ -52,6 +58,16 @@ func superKey(supervisor, nip string) []byte {
 
 func claimKey(nip string, p position) []byte {
 	return p.append(append([]byte{famClaim}, nip...))
+}
+
+func nipPosKey(fam byte, nip string, p position) []byte {
+	return p.append(append([]byte{fam}, nip...))
+}
+
+func positionStdKey(name string, seq uint64) []byte {
+	k := append([]byte{famPosition2}, name...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
 }
 
 func uuidKey(fam byte, id uuid.UUID) []byte { return append([]byte{fam}, id[:]...) }

@@ -25,7 +25,9 @@ const usage = `jejak — an event-sourced xAPI learning record store.
 Usage:
   jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
   jejak replay  [flags]   rebuild the views from the log (server stopped)
-  jejak people import FILE.csv   send the person registry to a running Jejak
+  jejak people import FILE.csv      send the person registry to a running Jejak
+  jejak positions import FILE.json  send position standards to a running Jejak
+  jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
   jejak help              this text
 
 Run "jejak <command> -h" for a command's flags. Every flag has a JEJAK_*
@@ -45,6 +47,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runReplay(ctx, args[1:], getenv, stdout, stderr)
 	case "people":
 		return runPeople(ctx, args[1:], getenv, stdout, stderr)
+	case "positions":
+		return runPositions(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

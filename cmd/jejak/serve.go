@@ -113,21 +113,33 @@ func (lc *logConn) close() {
 	}
 }
 
-// loadJPOptions loads and checks the JP rules: the built-in ones or those
-// of --rules.
-func loadJPOptions(cfg config) (*projections.JPOptions, error) {
-	fsys := schemas.Files()
+// rulesFS is where the rules and dictionaries come from: the built-in
+// ones, or those of --rules.
+func rulesFS(cfg config) fs.FS {
 	if cfg.Rules != "" {
-		fsys = os.DirFS(cfg.Rules)
+		return os.DirFS(cfg.Rules)
 	}
+	return schemas.Files()
+}
+
+// loadJPOptions loads and checks the JP rules.
+func loadJPOptions(cfg config) (*projections.JPOptions, error) {
+	fsys := rulesFS(cfg)
 	if err := schemas.ValidateAll(fsys); err != nil {
-		return nil, fmt.Errorf("JP rules: %w", err)
+		return nil, fmt.Errorf("rules in %s: %w", rulesOrigin(cfg), err)
 	}
 	rules, err := bangkom.LoadRules(fsys)
 	if err != nil {
 		return nil, err
 	}
 	return &projections.JPOptions{Rules: rules, HomePage: cfg.HomePage}, nil
+}
+
+func rulesOrigin(cfg config) string {
+	if cfg.Rules != "" {
+		return cfg.Rules
+	}
+	return "the built-in schemas"
 }
 
 // bangkomProfile returns the JSON-LD of the Bangkom xAPI Profile.
@@ -171,6 +183,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	frameworks, err := bangkom.LoadFrameworks(rulesFS(cfg))
+	if err != nil {
+		return err
+	}
 	views, err := projections.Open(viewsDir(cfg), int64(cfg.CacheMB)<<20, jp)
 	if err != nil {
 		return err
@@ -191,6 +207,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Documents:          views.Documents,
 		JP:                 views.JP,
 		BangkomProfile:     bangkomProfile(),
+		Frameworks:         frameworks,
 		Writer:             appender,
 		Logger:             logger,
 		MaxBodyBytes:       maxBody,

@@ -162,6 +162,9 @@ func ClaimFrom(st *fastjson.Value, seq uint64, w Writer, homePage string, rules 
 		c.ActivityName = c.Activity
 	}
 	c.Organizer = string(st.GetStringBytes("context", "platform"))
+	if c.Organizer == "" {
+		c.Organizer = w.Key
+	}
 	return c, true
 }
 

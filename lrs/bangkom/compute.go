@@ -36,7 +36,14 @@ type Item struct {
 	intl         bool
 	minutes      float64
 	pooled       bool
+	days         int
 }
+
+// EndDate is the last day of the claim (its date for one-day claims).
+func (it Item) EndDate() time.Time { return it.day.AddDate(0, 0, max(it.days, 1)-1) }
+
+// Day is the claim's date.
+func (it Item) Day() time.Time { return it.day }
 
 // FormTotal sums one form's JP.
 type FormTotal struct {
@@ -65,10 +72,13 @@ type YearReport struct {
 
 // Facts are what the JP view holds about one person, all from the log.
 type Facts struct {
-	Person    Person
-	Claims    []Claim
-	Decisions map[string][]Decision // by claim statement id, in log order
-	Voided    map[string]uint64     // statement id → sequence of its voiding
+	Person        Person
+	Claims        []Claim
+	Decisions     map[string][]Decision // by claim statement id, in log order
+	Voided        map[string]uint64     // statement id → sequence of its voiding
+	Assessments   []Assessment
+	PriorLearning []PriorLearning
+	Standards     map[string]int // the person's position standard: code → required level
 }
 
 // Compute works out a person's JP for a year from their facts and the
@@ -98,7 +108,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		}
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 		it := Item{StatementID: c.StatementID, Form: c.Form, Date: day.Format("2006-01-02"), Seqs: []uint64{c.Seq},
-			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International}
+			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International, days: c.Days}
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
 		if !ok {
