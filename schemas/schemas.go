@@ -10,7 +10,15 @@
 //   - catalogue/*.json: activity catalogues (activity IRI → form, declared
 //     JP, competencies, name), checked by catalogue/catalogue.schema.json;
 //   - profiles/bangkom.jsonld: the Bangkom xAPI Profile (JSON-LD), the
-//     extensions and verbs Jejak reads from statements.
+//     extensions and verbs Jejak reads from statements;
+//   - competencies/*.json: competency frameworks (kamus kompetensi), each
+//     competency with its code, names, type, definition and levels 1–5
+//     (domain brief §4): the managerial and socio-cultural competencies of
+//     PermenPANRB 38/2017 and an example kamus teknis, checked by
+//     competencies/competency.schema.json;
+//   - positions/*.json: position standards (jabatan → required level per
+//     competency code), the shape of the POST /api/v1/positions body,
+//     checked by positions/position.schema.json.
 //
 // Rules are data: this package validates them and the engine in
 // lrs/bangkom applies them. Schemas are JSON Schema draft 2020-12 with
@@ -18,7 +26,8 @@
 // across files: a rule file is named after its form, the versions of one
 // form (and the targets of one employee type) do not overlap in validity,
 // cap_form names another existing form, a catalogue names existing forms
-// and lists each activity once.
+// and lists each activity once, a competency code is defined once across
+// the frameworks, and a position standard names defined codes.
 //
 // The package holds no mutable state: Files is the read-only embedded
 // tree, and every call compiles the schemas it needs afresh.
@@ -31,8 +40,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,12 +51,12 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
-//go:embed jp-rules catalogue profiles
+//go:embed jp-rules catalogue profiles competencies positions
 var files embed.FS
 
-// Files returns the embedded data tree, read-only: jp-rules/, catalogue/
-// and profiles/, with paths relative to this directory (e.g.
-// "jp-rules/KLS-SEMINAR.json").
+// Files returns the embedded data tree, read-only: jp-rules/, catalogue/,
+// profiles/, competencies/ and positions/, with paths relative to this
+// directory (e.g. "jp-rules/KLS-SEMINAR.json").
 func Files() fs.FS { return files }
 
 // Schema paths within Files().
@@ -53,6 +64,11 @@ const (
 	RuleSchema      = "jp-rules/rule.schema.json"
 	TargetsSchema   = "jp-rules/targets.schema.json"
 	CatalogueSchema = "catalogue/catalogue.schema.json"
+	// CompetencySchema checks a competency framework, competencies/*.json.
+	CompetencySchema = "competencies/competency.schema.json"
+	// PositionSchema checks position standards, positions/*.json and the
+	// body of POST /api/v1/positions.
+	PositionSchema = "positions/position.schema.json"
 )
 
 // schemaBase is the URL prefix of every schema's $id: a schema at path p
@@ -212,15 +228,20 @@ func pointer(tokens []string) string {
 // itself, or an operator's directory through os.DirFS): every
 // jp-rules/*.json except the schema files against RuleSchema,
 // jp-rules/targets.json (required) against TargetsSchema, every
-// catalogue/*.json except the schema file against CatalogueSchema, and
-// that profiles/*.jsonld parse as JSON. The schemas always come from the
-// embedded tree. It then checks the cross-file facts: at least one rule
-// exists, a rule file is named <form>.json, the versions of a form have
-// unique names, end after they start and do not overlap, a version has at
-// most one cap per period, cap_form names another existing form, targets
-// of one type do not overlap, a catalogue entry names an existing form,
-// gives jp only for a form counted "declared", and no activity is
-// catalogued twice.
+// catalogue/*.json except the schema file against CatalogueSchema, every
+// competencies/*.json except the schema file against CompetencySchema,
+// every positions/*.json except the schema file against PositionSchema,
+// and that profiles/*.jsonld parse as JSON. The schemas always come from
+// the embedded tree; competencies/ and positions/ may be absent. It then
+// checks the cross-file facts: at least one rule exists, a rule file is
+// named <form>.json, the versions of a form have unique names, end after
+// they start and do not overlap, a version has at most one cap per
+// period, cap_form names another existing form, targets of one type do
+// not overlap, a catalogue entry names an existing form,
+// gives jp only for a form counted "declared", no activity is catalogued
+// twice, a competency code is defined once across all frameworks, a
+// framework id is used by one file, every code a position standard names
+// is defined in some framework, and no position is standardised twice.
 //
 // It returns nil; or an error joining (errors.Join) an *InvalidError per
 // broken document and check, schema checks first; or an error reading
@@ -284,6 +305,22 @@ func ValidateAll(fsys fs.FS) error {
 		return err
 	}
 	_, catalogues, err := check(CatalogueSchema, catFiles)
+	if err != nil {
+		return err
+	}
+	compFiles, err := dataFiles(fsys, "competencies", ".json")
+	if err != nil {
+		return err
+	}
+	allFrameworks, frameworks, err := check(CompetencySchema, compFiles)
+	if err != nil {
+		return err
+	}
+	posFiles, err := dataFiles(fsys, "positions", ".json")
+	if err != nil {
+		return err
+	}
+	_, positions, err := check(PositionSchema, posFiles)
 	if err != nil {
 		return err
 	}
@@ -370,7 +407,84 @@ func ValidateAll(fsys fs.FS) error {
 			report(f, ps...)
 		}
 	}
+
+	// Competency codes. A code of a framework file that breaks its schema
+	// still exists: position standards naming it are not reported again.
+	codes := map[string]bool{}
+	for _, b := range allFrameworks {
+		var fw framework
+		_ = json.Unmarshal(b, &fw) // keeps what decodes of a broken file
+		for _, c := range fw.Competencies {
+			if c.Code != "" {
+				codes[c.Code] = true
+			}
+		}
+	}
+	defined := map[string]string{} // code → where it is defined
+	ids := map[string]string{}     // framework id → file
+	for _, f := range sortedKeys(frameworks) {
+		var fw framework
+		if err := json.Unmarshal(frameworks[f], &fw); err != nil {
+			report(f, Problem{Message: err.Error()})
+			continue
+		}
+		var ps []Problem
+		if prev, dup := ids[fw.Framework]; dup {
+			ps = append(ps, Problem{"/framework", fmt.Sprintf("framework %s is already defined in %s", fw.Framework, prev)})
+		} else {
+			ids[fw.Framework] = f
+		}
+		for i, c := range fw.Competencies {
+			if prev, dup := defined[c.Code]; dup {
+				ps = append(ps, Problem{fmt.Sprintf("/competencies/%d/code", i), fmt.Sprintf("duplicate code %s: already defined at %s", c.Code, prev)})
+			} else {
+				defined[c.Code] = fmt.Sprintf("%s#/competencies/%d", f, i)
+			}
+		}
+		if len(ps) > 0 {
+			report(f, ps...)
+		}
+	}
+	standardised := map[string]string{} // position → where it is standardised
+	for _, f := range sortedKeys(positions) {
+		var list []positionStandard
+		if err := json.Unmarshal(positions[f], &list); err != nil {
+			report(f, Problem{Message: err.Error()})
+			continue
+		}
+		var ps []Problem
+		for i, p := range list {
+			if prev, dup := standardised[p.Position]; dup {
+				ps = append(ps, Problem{fmt.Sprintf("/%d/position", i), fmt.Sprintf("position %q is already standardised at %s", p.Position, prev)})
+			} else {
+				standardised[p.Position] = fmt.Sprintf("%s#/%d", f, i)
+			}
+			for _, code := range slices.Sorted(maps.Keys(p.Standards)) {
+				if !codes[code] {
+					ps = append(ps, Problem{pointer([]string{strconv.Itoa(i), "standards", code}), fmt.Sprintf("unknown competency code %q: defined in no competencies/*.json framework", code)})
+				}
+			}
+		}
+		if len(ps) > 0 {
+			report(f, ps...)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// framework is what the cross-file checks read of a competency framework
+// file.
+type framework struct {
+	Framework    string `json:"framework"`
+	Competencies []struct {
+		Code string `json:"code"`
+	} `json:"competencies"`
+}
+
+// positionStandard is one entry of a position standards file.
+type positionStandard struct {
+	Position  string         `json:"position"`
+	Standards map[string]int `json:"standards"`
 }
 
 // dataFiles lists dir/*<ext> in fsys, leaving out *.schema.json, sorted. A

@@ -43,6 +43,10 @@ func TestValidate_EveryEmbeddedFile(t *testing.T) {
 			schema = schemas.TargetsSchema
 		case strings.HasPrefix(p, "catalogue/"):
 			schema = schemas.CatalogueSchema
+		case strings.HasPrefix(p, "competencies/"):
+			schema = schemas.CompetencySchema
+		case strings.HasPrefix(p, "positions/"):
+			schema = schemas.PositionSchema
 		}
 		t.Run(p, func(t *testing.T) {
 			if err := schemas.Validate(schema, read(t, p)); err != nil {
@@ -55,7 +59,9 @@ func TestValidate_EveryEmbeddedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(forms) + 2; checked != want { // rules, targets, one catalogue
+	// rules, targets, one catalogue, two competency frameworks, one
+	// position standards file
+	if want := len(forms) + 2 + 3; checked != want {
 		t.Errorf("validated %d files, want %d", checked, want)
 	}
 }
@@ -440,7 +446,7 @@ func TestValidate(t *testing.T) {
 // Every schema's $id is its place in the tree, so schemas can refer to one
 // another, and each is itself valid draft 2020-12.
 func TestSchemas_IDs(t *testing.T) {
-	for _, p := range []string{schemas.RuleSchema, schemas.TargetsSchema, schemas.CatalogueSchema} {
+	for _, p := range []string{schemas.RuleSchema, schemas.TargetsSchema, schemas.CatalogueSchema, schemas.CompetencySchema, schemas.PositionSchema} {
 		var s struct {
 			Schema string `json:"$schema"`
 			ID     string `json:"$id"`
@@ -596,6 +602,285 @@ func langs(t *testing.T, what string, m map[string]string) {
 	}
 }
 
+// The managerial and socio-cultural competencies of domain brief §4.2, in
+// order, with their codes (SK.01 as the profile uses it).
+func TestFS_ManajerialSosiokultural(t *testing.T) {
+	want := []struct{ code, name, typ string }{
+		{"M.01", "Integritas", "manajerial"},
+		{"M.02", "Kerjasama", "manajerial"},
+		{"M.03", "Komunikasi", "manajerial"},
+		{"M.04", "Orientasi pada Hasil", "manajerial"},
+		{"M.05", "Pelayanan Publik", "manajerial"},
+		{"M.06", "Pengembangan Diri dan Orang Lain", "manajerial"},
+		{"M.07", "Mengelola Perubahan", "manajerial"},
+		{"M.08", "Pengambilan Keputusan", "manajerial"},
+		{"SK.01", "Perekat Bangsa", "sosial_kultural"},
+	}
+	fw := readFramework(t, "competencies/manajerial-sosiokultural.json")
+	if fw.Framework != "asn-manajerial-2017" {
+		t.Errorf("framework %q, want asn-manajerial-2017", fw.Framework)
+	}
+	if !strings.Contains(fw.Source, "PermenPANRB 38/2017") || !strings.Contains(fw.Source, "confirm against the Lampiran") {
+		t.Errorf("source %q: want PermenPANRB 38/2017 and the note to confirm against the Lampiran", fw.Source)
+	}
+	if len(fw.Competencies) != len(want) {
+		t.Fatalf("%d competencies, want %d", len(fw.Competencies), len(want))
+	}
+	for i, w := range want {
+		c := fw.Competencies[i]
+		if c.Code != w.code || c.Name != w.name || c.Type != w.typ || c.NameEN == "" {
+			t.Errorf("competency %d: %s %q %s (en %q), want %s %q %s with an English name", i, c.Code, c.Name, c.Type, c.NameEN, w.code, w.name, w.typ)
+		}
+	}
+	// Domain brief §4.2 quotes Integritas level 1.
+	if l1 := strings.ToLower(fw.Competencies[0].Levels[0].Description); !strings.Contains(l1, "mampu bertindak sesuai nilai, norma, etika organisasi dalam kapasitas pribadi") {
+		t.Errorf("Integritas level 1 %q, want the Lampiran's text", l1)
+	}
+}
+
+func TestFS_TeknisContoh(t *testing.T) {
+	fw := readFramework(t, "competencies/teknis-contoh.json")
+	if fw.Framework != "contoh-teknis-2026" || strings.TrimSpace(fw.Agency) == "" {
+		t.Errorf("framework %q agency %q, want contoh-teknis-2026 and an agency", fw.Framework, fw.Agency)
+	}
+	if n := len(fw.Competencies); n < 6 || n > 10 {
+		t.Errorf("%d competencies, want 6–10", n)
+	}
+	for _, c := range fw.Competencies {
+		if c.Type != "teknis" || !strings.HasPrefix(c.Code, "T.") {
+			t.Errorf("%s: type %s, want a teknis T.… code", c.Code, c.Type)
+		}
+	}
+	// The example catalogue's technical codes are in this kamus.
+	var entries []struct{ Competencies []string }
+	if err := json.Unmarshal(read(t, "catalogue/example.json"), &entries); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]bool{}
+	for _, c := range fw.Competencies {
+		codes[c.Code] = true
+	}
+	for _, e := range entries {
+		for _, code := range e.Competencies {
+			if strings.HasPrefix(code, "T.") && !codes[code] {
+				t.Errorf("catalogue code %s is not in the example kamus teknis", code)
+			}
+		}
+	}
+}
+
+// Every example position names all nine managerial and socio-cultural
+// competencies, as a Standar Kompetensi Jabatan does.
+func TestFS_Positions(t *testing.T) {
+	var list []struct {
+		Position  string         `json:"position"`
+		Standards map[string]int `json:"standards"`
+	}
+	if err := json.Unmarshal(read(t, "positions/contoh.json"), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) < 5 {
+		t.Errorf("%d positions, want about six", len(list))
+	}
+	for _, p := range list {
+		for _, code := range []string{"M.01", "M.02", "M.03", "M.04", "M.05", "M.06", "M.07", "M.08", "SK.01"} {
+			if _, ok := p.Standards[code]; !ok {
+				t.Errorf("%s: no level for %s", p.Position, code)
+			}
+		}
+	}
+}
+
+// A broken framework document, as manajerial-sosiokultural.json with one
+// change, must fail ValidateAll naming the file, the pointer and the
+// problem.
+func TestValidateAll_BrokenFramework(t *testing.T) {
+	const file = "competencies/manajerial-sosiokultural.json"
+	levels := func(d map[string]any, i int) []any { return competency(d, i)["levels"].([]any) }
+	tests := []struct {
+		name   string
+		mutate func(d map[string]any)
+		want   []string
+	}{
+		{"duplicate code", func(d map[string]any) { competency(d, 1)["code"] = "M.01" },
+			[]string{"/competencies/1/code", "duplicate code M.01", "already defined at " + file + "#/competencies/0"}},
+		{"level 6 added", func(d map[string]any) {
+			competency(d, 0)["levels"] = append(levels(d, 0), map[string]any{"level": 6, "description": "Melampaui"})
+		}, []string{"/competencies/0/levels", "maxItems: got 6, want 5", "/competencies/0/levels/5/level", "maximum: got 6, want 5"}},
+		{"level 6 instead of 5", func(d map[string]any) { levels(d, 0)[4].(map[string]any)["level"] = 6 },
+			[]string{"/competencies/0/levels/4/level", "maximum: got 6, want 5", "value must be 5"}},
+		{"missing level 3", func(d map[string]any) {
+			l := levels(d, 2)
+			competency(d, 2)["levels"] = append(l[:2:2], l[3:]...)
+		}, []string{"/competencies/2/levels", "minItems: got 4, want 5", "/competencies/2/levels/2/level", "value must be 3"}},
+		{"levels out of order", func(d map[string]any) {
+			l := levels(d, 0)
+			l[0], l[1] = l[1], l[0]
+		}, []string{"/competencies/0/levels/0/level", "value must be 1", "/competencies/0/levels/1/level", "value must be 2"}},
+		{"level 0", func(d map[string]any) { levels(d, 0)[0].(map[string]any)["level"] = 0 },
+			[]string{"/competencies/0/levels/0/level", "minimum: got 0, want 1"}},
+		{"level not an integer", func(d map[string]any) { levels(d, 0)[0].(map[string]any)["level"] = 1.5 },
+			[]string{"/competencies/0/levels/0/level", "want integer"}},
+		{"level without a description", func(d map[string]any) { delete(levels(d, 3)[1].(map[string]any), "description") },
+			[]string{"/competencies/3/levels/1", "missing property 'description'"}},
+		{"blank description", func(d map[string]any) { levels(d, 0)[0].(map[string]any)["description"] = " " },
+			[]string{"/competencies/0/levels/0/description", "does not match pattern"}},
+		{"no definition", func(d map[string]any) { delete(competency(d, 0), "definition") },
+			[]string{"/competencies/0", "missing property 'definition'"}},
+		{"unknown type", func(d map[string]any) { competency(d, 0)["type"] = "inti" },
+			[]string{"/competencies/0/type", "value must be one of"}},
+		{"managerial code on a technical competency", func(d map[string]any) { competency(d, 0)["type"] = "teknis" },
+			[]string{"/competencies/0/code", "does not match pattern"}},
+		{"socio-cultural competency with an M code", func(d map[string]any) { competency(d, 8)["code"] = "M.09" },
+			[]string{"/competencies/8/code", "does not match pattern"}},
+		{"bad code", func(d map[string]any) { competency(d, 0)["code"] = "integritas" },
+			[]string{"/competencies/0/code", "does not match pattern"}},
+		{"unknown field", func(d map[string]any) { competency(d, 0)["indicators"] = []any{"1.1"} },
+			[]string{"/competencies/0", "additional properties 'indicators' not allowed"}},
+		{"no source", func(d map[string]any) { delete(d, "source") },
+			[]string{"missing property 'source'"}},
+		{"bad framework id", func(d map[string]any) { d["framework"] = "ASN Manajerial" },
+			[]string{"/framework", "does not match pattern"}},
+		{"no competencies", func(d map[string]any) { d["competencies"] = []any{} },
+			[]string{"/competencies", "minItems"}},
+	}
+	base := decode(t, read(t, file)).(map[string]any)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := clone(base)
+			tc.mutate(d)
+			fsys := embeddedCopy(t)
+			fsys[file] = &fstest.MapFile{Data: encode(t, d)}
+			expectInvalid(t, schemas.ValidateAll(fsys), file, tc.want...)
+		})
+	}
+}
+
+// A second framework file may not redefine a code or reuse a framework id.
+func TestValidateAll_FrameworksAcrossFiles(t *testing.T) {
+	const other = "competencies/zz-lain.json"
+	base := decode(t, read(t, "competencies/teknis-contoh.json")).(map[string]any)
+	t.Run("code defined in another file", func(t *testing.T) {
+		d := clone(base)
+		d["framework"] = "lain-2026"
+		d["competencies"] = d["competencies"].([]any)[:1]
+		fsys := embeddedCopy(t)
+		fsys[other] = &fstest.MapFile{Data: encode(t, d)}
+		expectInvalid(t, schemas.ValidateAll(fsys), other,
+			"/competencies/0/code", "duplicate code T.KEB.01", "already defined at competencies/teknis-contoh.json#/competencies/0")
+	})
+	t.Run("framework id used twice", func(t *testing.T) {
+		d := clone(base)
+		d["competencies"] = d["competencies"].([]any)[:1]
+		competency(d, 0)["code"] = "T.LAIN.01"
+		fsys := embeddedCopy(t)
+		fsys[other] = &fstest.MapFile{Data: encode(t, d)}
+		expectInvalid(t, schemas.ValidateAll(fsys), other,
+			"/framework", "framework contoh-teknis-2026 is already defined in competencies/teknis-contoh.json")
+	})
+}
+
+// A broken position standards document, as positions/contoh.json with one
+// change, must fail ValidateAll naming the file, the pointer and the
+// problem.
+func TestValidateAll_BrokenPositions(t *testing.T) {
+	const file = "positions/contoh.json"
+	standards := func(d []any, i int) map[string]any { return d[i].(map[string]any)["standards"].(map[string]any) }
+	tests := []struct {
+		name   string
+		mutate func(d []any) any
+		want   []string
+	}{
+		{"unknown code", func(d []any) any { standards(d, 0)["T.XYZ.01"] = 2; return d },
+			[]string{"/0/standards/T.XYZ.01", `unknown competency code "T.XYZ.01"`, "no competencies/*.json framework"}},
+		{"level 0", func(d []any) any { standards(d, 1)["M.01"] = 0; return d },
+			[]string{"/1/standards/M.01", "minimum: got 0, want 1"}},
+		{"level 6", func(d []any) any { standards(d, 0)["SK.01"] = 6; return d },
+			[]string{"/0/standards/SK.01", "maximum: got 6, want 5"}},
+		{"level not an integer", func(d []any) any { standards(d, 0)["M.02"] = 2.5; return d },
+			[]string{"/0/standards/M.02", "want integer"}},
+		{"level as a string", func(d []any) any { standards(d, 0)["M.02"] = "3"; return d },
+			[]string{"/0/standards/M.02", "want integer"}},
+		{"no standards", func(d []any) any { d[0].(map[string]any)["standards"] = map[string]any{}; return d },
+			[]string{"/0/standards", "minProperties"}},
+		{"bad code", func(d []any) any { standards(d, 0)["integritas"] = 3; return d },
+			[]string{"/0/standards: additional properties 'integritas' not allowed"}},
+		{"position standardised twice", func(d []any) any { return append(d, clone(d[0].(map[string]any))) },
+			[]string{"/6/position", "already standardised at positions/contoh.json#/0"}},
+		{"blank position", func(d []any) any { d[0].(map[string]any)["position"] = " "; return d },
+			[]string{"/0/position", "does not match pattern"}},
+		{"position with a trailing space", func(d []any) any { d[0].(map[string]any)["position"] = "Analis Kebijakan Ahli Muda "; return d },
+			[]string{"/0/position", "does not match pattern"}},
+		{"unknown field", func(d []any) any { d[0].(map[string]any)["jenjang"] = "JPT pratama"; return d },
+			[]string{"/0", "additional properties 'jenjang' not allowed"}},
+		{"wrapped in an object", func(d []any) any { return map[string]any{"positions": d} },
+			[]string{"got object, want array"}},
+		{"empty", func([]any) any { return []any{} },
+			[]string{"minItems"}},
+	}
+	base := decode(t, read(t, file)).([]any)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decode(t, encode(t, base)).([]any) // deep copy
+			fsys := embeddedCopy(t)
+			fsys[file] = &fstest.MapFile{Data: encode(t, tc.mutate(d))}
+			expectInvalid(t, schemas.ValidateAll(fsys), file, tc.want...)
+		})
+	}
+}
+
+// Position standards name codes of any framework file, even one that
+// breaks its schema; a missing framework leaves its codes unknown.
+func TestValidateAll_PositionCodesAcrossFiles(t *testing.T) {
+	t.Run("framework missing", func(t *testing.T) {
+		fsys := embeddedCopy(t)
+		delete(fsys, "competencies/teknis-contoh.json")
+		err := schemas.ValidateAll(fsys)
+		expectInvalid(t, err, "positions/contoh.json", `/0/standards/T.KEB.02: unknown competency code "T.KEB.02"`, `/2/standards/T.BMN.01: unknown competency code "T.BMN.01"`)
+		if n := len(unwrap(err)); n != 1 {
+			t.Errorf("%d errors, want only the one for positions/contoh.json: %v", n, err)
+		}
+	})
+	t.Run("framework broken", func(t *testing.T) {
+		d := decode(t, read(t, "competencies/teknis-contoh.json")).(map[string]any)
+		competency(d, 0)["levels"] = competency(d, 0)["levels"].([]any)[:4]
+		fsys := embeddedCopy(t)
+		fsys["competencies/teknis-contoh.json"] = &fstest.MapFile{Data: encode(t, d)}
+		err := schemas.ValidateAll(fsys)
+		expectInvalid(t, err, "competencies/teknis-contoh.json", "/competencies/0/levels", "minItems")
+		if n := len(unwrap(err)); n != 1 {
+			t.Errorf("%d errors, want only the one for the broken framework: %v", n, err)
+		}
+	})
+	t.Run("malformed framework", func(t *testing.T) {
+		fsys := embeddedCopy(t)
+		fsys["competencies/teknis-contoh.json"] = &fstest.MapFile{Data: []byte(`{"competencies": [`)}
+		err := schemas.ValidateAll(fsys)
+		expectInvalid(t, err, "competencies/teknis-contoh.json", "malformed JSON")
+		expectInvalid(t, err, "positions/contoh.json", `unknown competency code "T.KEB.01"`)
+	})
+	t.Run("no frameworks and no positions", func(t *testing.T) {
+		fsys := embeddedCopy(t)
+		for p := range fsys {
+			if strings.HasPrefix(p, "competencies/") || strings.HasPrefix(p, "positions/") {
+				delete(fsys, p)
+			}
+		}
+		if err := schemas.ValidateAll(fsys); err != nil {
+			t.Errorf("a tree without competencies/ and positions/ (an older --rules directory): %v", err)
+		}
+	})
+}
+
+// The position schema checks a POST /api/v1/positions body on its own.
+func TestValidate_PositionBody(t *testing.T) {
+	if err := schemas.Validate(schemas.PositionSchema, []byte(`[{"position": "Analis Kebijakan Ahli Muda", "standards": {"M.01": 3, "SK.01": 3, "T.KEB.01": 3}}]`)); err != nil {
+		t.Error(err)
+	}
+	expectInvalid(t, schemas.Validate(schemas.PositionSchema, []byte(`[{"position": "Analis Kebijakan Ahli Muda", "standards": {"M.01": 0}}]`)),
+		"", "not valid against positions/position.schema.json", "/0/standards/M.01: minimum: got 0, want 1")
+}
+
 // --- helpers
 
 func read(t *testing.T, p string) []byte {
@@ -639,6 +924,39 @@ func version(r map[string]any, i int) map[string]any {
 
 func target(d map[string]any, i int) map[string]any {
 	return d["targets"].([]any)[i].(map[string]any)
+}
+
+func competency(d map[string]any, i int) map[string]any {
+	return d["competencies"].([]any)[i].(map[string]any)
+}
+
+// framework is a competency framework file, decoded strictly.
+type framework struct {
+	Framework    string `json:"framework"`
+	Source       string `json:"source"`
+	Agency       string `json:"agency"`
+	Competencies []struct {
+		Code       string `json:"code"`
+		Name       string `json:"name"`
+		NameEN     string `json:"name_en"`
+		Type       string `json:"type"`
+		Definition string `json:"definition"`
+		Levels     []struct {
+			Level       int    `json:"level"`
+			Description string `json:"description"`
+		} `json:"levels"`
+	} `json:"competencies"`
+}
+
+func readFramework(t *testing.T, p string) framework {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(read(t, p)))
+	dec.DisallowUnknownFields()
+	var fw framework
+	if err := dec.Decode(&fw); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return fw
 }
 
 func ftoa(f float64) string {
