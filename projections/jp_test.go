@@ -29,11 +29,38 @@ type scenario struct {
 	Expect      map[string]expect        `json:"expect"` // by NIP
 	AsOf        string                   `json:"as_of"`  // ref of the last event counted
 	Catalogue   []bangkom.CatalogueEntry `json:"catalogue"`
+	// competency expectations (competencies scenarios)
+	Now          string                `json:"now"` // the moment staleness is judged at
+	Competencies map[string]compExpect `json:"competencies"`
+}
+
+type compExpect struct {
+	JPM    *float64   `json:"jpm"`
+	Lines  []compLine `json:"lines"`
+	Exempt []string   `json:"exempt"`
+}
+
+type compLine struct {
+	Code               string   `json:"code"`
+	RequiredLevel      *int     `json:"required_level"`
+	AssessedLevel      *float64 `json:"assessed_level"`
+	AssessedAt         string   `json:"assessed_at"`
+	Stale              *bool    `json:"stale"`
+	Gap                *float64 `json:"gap"`
+	EvidenceJP         *float64 `json:"evidence_jp"`
+	EvidenceActivities *int     `json:"evidence_activities"`
 }
 
 type scenarioEvent struct {
-	// a registry update
-	People []bangkom.Person `json:"people"`
+	// a registry update, or position standards
+	People    []bangkom.Person `json:"people"`
+	Positions []map[string]any `json:"positions"`
+	// or an assessment (competency code) or a recognition of prior learning (module IRI)
+	Assess string  `json:"assess"`
+	Level  float64 `json:"level"`
+	RPL    string  `json:"rpl"`
+	// competencies a learning statement is tagged with
+	Competencies []string `json:"competencies"`
 	// or a learning statement
 	Ref       string   `json:"ref"`
 	NIP       string   `json:"nip"`
@@ -100,6 +127,20 @@ func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
 		st["actor"] = map[string]any{"mbox": "mailto:admin@example.go.id"}
 		st["verb"] = map[string]any{"id": lrs.VoidVerb}
 		st["object"] = map[string]any{"objectType": "StatementRef", "id": refID(ev.Void).String()}
+	case ev.Assess != "":
+		st["actor"] = account("", ev.NIP)
+		st["verb"] = map[string]any{"id": bangkom.VerbAssessed}
+		st["object"] = map[string]any{"id": bangkom.CompetencyPrefix + ev.Assess}
+		st["result"] = map[string]any{"score": map[string]any{"raw": ev.Level}}
+		st["timestamp"] = ev.Timestamp
+	case ev.RPL != "":
+		st["actor"] = account("", ev.NIP)
+		st["verb"] = map[string]any{"id": bangkom.VerbRPL}
+		st["object"] = map[string]any{"id": ev.RPL}
+		if len(ev.Competencies) > 0 {
+			st["context"] = map[string]any{"extensions": map[string]any{bangkom.ExtCompetencies: ev.Competencies}}
+		}
+		st["timestamp"] = ev.Timestamp
 	case ev.Decide != "":
 		st["actor"] = account("", ev.Approver)
 		st["verb"] = map[string]any{"id": bangkom.IRIBase + "/verbs/" + ev.Decide}
@@ -128,6 +169,9 @@ func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
 		}
 		if ev.Scope != "" {
 			ext[bangkom.ExtScope] = ev.Scope
+		}
+		if len(ev.Competencies) > 0 {
+			ext[bangkom.ExtCompetencies] = ev.Competencies
 		}
 		st["context"] = map[string]any{"extensions": ext}
 		if ev.Duration != "" {
@@ -160,6 +204,11 @@ func scenarioLog(t *testing.T, sc scenario) ([]lrs.LogEvent, map[string]uint64) 
 		if ev.People != nil {
 			p, _ := json.Marshal(map[string]any{"people": ev.People})
 			add(projections.EventPeople, p)
+			continue
+		}
+		if ev.Positions != nil {
+			p, _ := json.Marshal(map[string]any{"positions": ev.Positions})
+			refs[ev.Ref] = add(projections.EventPositions, p)
 			continue
 		}
 		by := ev.By
@@ -200,6 +249,10 @@ func openJP(t testing.TB, rules *bangkom.RuleSet) *projections.JPIndex {
 
 func TestJP_Scenarios(t *testing.T) {
 	rules := loadRules(t)
+	fw, err := bangkom.LoadFrameworks(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob("testdata/jp/*.json")
 	if len(files) == 0 {
 		t.Fatal("no scenarios in testdata/jp")
@@ -221,6 +274,16 @@ func TestJP_Scenarios(t *testing.T) {
 			if err := ix.Apply(evs); err != nil {
 				t.Fatal(err)
 			}
+			// A rebuild event by event gives the same view, byte for byte.
+			again := openJP(t, rules)
+			for _, ev := range evs {
+				if err := again.Apply([]lrs.LogEvent{ev}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if a, b := digestOf(t, ix), digestOf(t, again); a != b {
+				t.Fatalf("the view folded in one chunk differs from the one folded event by event")
+			}
 			var asOf uint64
 			if sc.AsOf != "" {
 				if asOf = refs[sc.AsOf]; asOf == 0 {
@@ -234,6 +297,17 @@ func TestJP_Scenarios(t *testing.T) {
 				}
 				got := bangkom.Compute(facts, rules, sc.Year, asOf)
 				checkReport(t, nip, got, want)
+			}
+			for nip, want := range sc.Competencies {
+				facts, found, err := ix.Facts(context.Background(), bangkom.NIP(nip), asOf)
+				if err != nil || !found {
+					t.Fatalf("%s: facts: found %v, %v", nip, found, err)
+				}
+				now, err := time.Parse(time.RFC3339, sc.Now)
+				if err != nil {
+					t.Fatalf("scenario now %q: %v", sc.Now, err)
+				}
+				checkCompetencies(t, nip, bangkom.ComputeCompetencies(facts, rules, fw, now, asOf), want)
 			}
 		})
 	}
@@ -283,4 +357,62 @@ func checkReport(t *testing.T, nip string, got bangkom.YearReport, want expect) 
 			t.Errorf("%s item %d (%s) rule %q, want %q…", nip, i, w.Ref, g.Rule, w.Rule)
 		}
 	}
+}
+
+func checkCompetencies(t *testing.T, nip string, got bangkom.CompetencyReport, want compExpect) {
+	t.Helper()
+	dump := func() string { b, _ := json.MarshalIndent(got, "", "  "); return string(b) }
+	if want.JPM != nil && (got.JPM == nil || *got.JPM != *want.JPM) {
+		t.Errorf("%s jpm = %v, want %g\n%s", nip, got.JPM, *want.JPM, dump())
+	}
+	lines := map[string]bangkom.CompetencyLine{}
+	for _, l := range got.Competencies {
+		lines[l.Code] = l
+	}
+	for _, w := range want.Lines {
+		g, ok := lines[w.Code]
+		if !ok {
+			t.Errorf("%s has no line for %s\n%s", nip, w.Code, dump())
+			continue
+		}
+		if w.RequiredLevel != nil && (g.RequiredLevel == nil || *g.RequiredLevel != *w.RequiredLevel) {
+			t.Errorf("%s %s required %v, want %d", nip, w.Code, g.RequiredLevel, *w.RequiredLevel)
+		}
+		if w.AssessedLevel != nil && (g.AssessedLevel == nil || *g.AssessedLevel != *w.AssessedLevel) {
+			t.Errorf("%s %s assessed %v, want %g\n%s", nip, w.Code, g.AssessedLevel, *w.AssessedLevel, dump())
+		}
+		if w.AssessedAt != "" && (g.AssessedAt == nil || *g.AssessedAt != w.AssessedAt) {
+			t.Errorf("%s %s assessed_at %v, want %s", nip, w.Code, g.AssessedAt, w.AssessedAt)
+		}
+		if w.Stale != nil && g.Stale != *w.Stale {
+			t.Errorf("%s %s stale %v, want %v", nip, w.Code, g.Stale, *w.Stale)
+		}
+		if w.Gap != nil && (g.Gap == nil || *g.Gap != *w.Gap) {
+			t.Errorf("%s %s gap %v, want %g", nip, w.Code, g.Gap, *w.Gap)
+		}
+		if w.EvidenceJP != nil && g.EvidenceJP != *w.EvidenceJP {
+			t.Errorf("%s %s evidence_jp %g, want %g\n%s", nip, w.Code, g.EvidenceJP, *w.EvidenceJP, dump())
+		}
+		if w.EvidenceActivities != nil && g.EvidenceActivities != *w.EvidenceActivities {
+			t.Errorf("%s %s evidence_activities %d, want %d", nip, w.Code, g.EvidenceActivities, *w.EvidenceActivities)
+		}
+	}
+	if want.Exempt != nil {
+		var mods []string
+		for _, m := range got.ExemptModules {
+			mods = append(mods, m.Module)
+		}
+		if strings.Join(mods, " ") != strings.Join(want.Exempt, " ") {
+			t.Errorf("%s exempt modules %v, want %v", nip, mods, want.Exempt)
+		}
+	}
+}
+
+func digestOf(t *testing.T, ix *projections.JPIndex) lrs.Hash {
+	t.Helper()
+	d, err := ix.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
