@@ -276,6 +276,29 @@ func (ix *JPIndex) latestPerson(r reader, nip bangkom.NIP, asOf uint64) (bangkom
 	return p, true, nil
 }
 
+// history returns every registry entry of nip up to asOf, in log order.
+func (ix *JPIndex) history(nip bangkom.NIP, asOf uint64) ([]bangkom.Registered, error) {
+	prefix := append([]byte{famPerson}, nip...)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []bangkom.Registered
+	for ok := it.First(); ok; ok = it.Next() {
+		seq := binary.BigEndian.Uint64(it.Key()[len(prefix):])
+		if asOf > 0 && seq > asOf {
+			break
+		}
+		var p bangkom.Person
+		if err := json.Unmarshal(it.Value(), &p); err != nil {
+			return nil, err
+		}
+		out = append(out, bangkom.Registered{Seq: seq, Person: p})
+	}
+	return out, it.Error()
+}
+
 // Person returns the registry entry of nip as of asOf (0: now).
 func (ix *JPIndex) Person(_ context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error) {
 	return ix.latestPerson(ix.db, nip, asOf)
@@ -289,6 +312,9 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 		return bangkom.Facts{}, found, err
 	}
 	f := bangkom.Facts{Person: p, Decisions: map[string][]bangkom.Decision{}, Voided: map[string]uint64{}}
+	if f.History, err = ix.history(nip, asOf); err != nil {
+		return f, false, err
+	}
 	prefix := append([]byte{famClaim}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {

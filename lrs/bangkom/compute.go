@@ -79,6 +79,30 @@ type Facts struct {
 	Assessments   []Assessment
 	PriorLearning []PriorLearning
 	Standards     map[string]int // the person's position standard: code → required level
+	// History is every registry entry of the person in log order; a
+	// decision is judged against the supervisor registered when it was made.
+	History []Registered
+}
+
+// Registered is a registry entry and the log sequence that recorded it.
+type Registered struct {
+	Seq    uint64
+	Person Person
+}
+
+// supervisorAt returns the supervisor registered at sequence seq.
+func (f Facts) supervisorAt(seq uint64) NIP {
+	if len(f.History) == 0 {
+		return f.Person.SupervisorNIP
+	}
+	var sup NIP
+	for _, r := range f.History {
+		if r.Seq > seq {
+			break
+		}
+		sup = r.Person.SupervisorNIP
+	}
+	return sup
 }
 
 // Compute works out a person's JP for a year from their facts and the
@@ -87,15 +111,9 @@ type Facts struct {
 func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 	loc := f.Person.Location()
 	rep := YearReport{NIP: f.Person.NIP, Year: year, Type: f.Person.Type, Rules: rules.Digest, ByForm: []FormTotal{}, Items: []Item{}}
-	if t, ok := rules.Target(f.Person.Type, year); ok {
-		rep.Target = t.JP
-		if t.MaxJP != nil {
-			defer func() {
-				if rep.Recognized > *t.MaxJP {
-					rep.Notes = append(rep.Notes, fmt.Sprintf("recognised JP exceed the %s maximum of %g JP a year (%s)", f.Person.Type, *t.MaxJP, t.Source))
-				}
-			}()
-		}
+	target, hasTarget := rules.Target(f.Person.Type, year)
+	if hasTarget {
+		rep.Target = target.JP
 	}
 	visible := func(seq uint64) bool { return asOf == 0 || seq <= asOf }
 	for _, c := range f.Claims {
@@ -164,16 +182,21 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		return 0
 	})
 	rep.Met = rep.Target > 0 && rep.Recognized >= rep.Target
+	if hasTarget && target.MaxJP != nil && rep.Recognized > *target.MaxJP {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("recognised JP exceed the %s maximum of %g JP a year (%s)", f.Person.Type, *target.MaxJP, target.Source))
+	}
 	return rep
 }
 
 // claimedJP is what one claim is worth under v, before caps.
 func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) float64 {
+	// The programme's JP from minutes is whole JP first (G2); an uplift
+	// applies to those JP and is rounded down again.
 	fromMinutes := func() float64 {
 		if c.Minutes == nil {
 			return 0
 		}
-		return *c.Minutes / minutesPerJP
+		return math.Floor(*c.Minutes/minutesPerJP + 1e-9)
 	}
 	uplift := func(jp float64) float64 {
 		if c.International && v.InternationalUplift != nil {
@@ -215,8 +238,8 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) float64 {
 
 // state decides a claim's recognition: voided when it was voided; approved
 // on arrival for a classroom form from a provider; otherwise the latest
-// valid decision (by the person's registered supervisor or a verifier
-// credential), else pending. Decisions by anyone else, or voided ones, are
+// valid decision (by the supervisor registered for the person when the
+// decision was made, or a verifier credential), else pending. Decisions by anyone else, or voided ones, are
 // passed over.
 func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
 	if seq, ok := f.Voided[c.StatementID]; ok && visible(seq) {
@@ -236,7 +259,7 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 		}
 		who := ""
 		switch {
-		case d.Approver != "" && d.Approver == f.Person.SupervisorNIP:
+		case d.Approver != "" && d.Approver == f.supervisorAt(d.Seq):
 			who = string(d.Approver)
 		case d.Verifier:
 			who = "verifier:" + d.By
@@ -253,15 +276,15 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 	return st, by
 }
 
-// poolMinutes works out pooled items per form and day: each item is worth
-// the whole JP its minutes add to the day's running total, so the day's
-// JP is floor(Σminutes/45).
+// poolMinutes works out approved pooled items per form and day: each is
+// worth the whole JP its minutes add to the day's running total of verified
+// minutes, so the day's JP is floor(Σminutes/45).
 func poolMinutes(items []Item, minutesPerJP float64) {
 	total := map[string]float64{}
 	for i := range items {
 		it := &items[i]
-		if !it.pooled || it.State == Voided || it.State == Rejected {
-			continue
+		if !it.pooled || it.State != Approved {
+			continue // only verified minutes are pooled; others keep their own JP
 		}
 		key := it.Form + "/" + it.Date
 		before := math.Floor(total[key]/minutesPerJP + 1e-9)
