@@ -227,3 +227,90 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// Competencies and the SIASN export end to end: position standards with the
+// CLI, an assessment from an assessor credential, the competency report,
+// and jejak export siasn.
+func TestRun_CompetenciesAndSIASNExport(t *testing.T) {
+	data := t.TempDir()
+	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin,pusdiklat:p-secret:provider,ac:ac-secret:assessor")
+	base := strings.TrimSuffix(s.base, "/xapi")
+	env := func(k string) string {
+		return map[string]string{"JEJAK_AUTH": testKey + ":" + testSecret, "JEJAK_URL": base}[k]
+	}
+	dir := t.TempDir()
+	people := filepath.Join(dir, "people.csv")
+	positions := filepath.Join(dir, "positions.json")
+	_ = os.WriteFile(people, []byte(registryCSV), 0o600)
+	_ = os.WriteFile(positions, []byte(`[{"position":"Analis Kebijakan","standards":{"M.01":3,"M.04":3}}]`), 0o600)
+	var out strings.Builder
+	if err := run(t.Context(), []string{"people", "import", people}, env, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	_ = os.WriteFile(bad, []byte(`[{"position":"X","standards":{"M.99":3}}]`), 0o600)
+	if err := run(t.Context(), []string{"positions", "import", bad}, env, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "M.99") {
+		t.Fatalf("bad positions: %v", err)
+	}
+	if err := run(t.Context(), []string{"positions", "import", positions}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "imported 1 position standards") {
+		t.Fatalf("positions: %v %s", err, out.String())
+	}
+	post := func(key, secret, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.base+"/statements", strings.NewReader(body))
+		req.SetBasicAuth(key, secret)
+		req.Header.Set("X-Experience-API-Version", "1.0.3")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("POST = %d", res.StatusCode)
+		}
+	}
+	siti := `{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`
+	post("ac", "ac-secret", `{"actor":`+siti+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/assessed"},"object":{"id":"https://jejak.id/xapi/bangkom/competencies/M.01"},"result":{"score":{"raw":2}},"timestamp":"2026-02-01T09:00:00+07:00"}`)
+	post("pusdiklat", "p-secret", `{"actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://pusdiklat.example.go.id/pelatihan/hasil","definition":{"name":{"id-ID":"Pelatihan Orientasi pada Hasil"}}},"timestamp":"2026-03-10T10:00:00+07:00","context":{"platform":"Pusdiklat Contoh","extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-MANAJ","https://jejak.id/xapi/bangkom/extensions/jp":24,"https://jejak.id/xapi/bangkom/extensions/competencies":["M.04"]}}}`)
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/people/199001012015011001/competencies", nil)
+	req.SetBasicAuth(testKey, testSecret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Position     string
+		JPM          *float64
+		Competencies []struct {
+			Code          string
+			RequiredLevel *int     `json:"required_level"`
+			AssessedLevel *float64 `json:"assessed_level"`
+			Gap           *float64
+			EvidenceJP    float64 `json:"evidence_jp"`
+		}
+	}
+	_ = json.NewDecoder(res.Body).Decode(&rep)
+	res.Body.Close()
+	if rep.Position != "Analis Kebijakan" || rep.JPM == nil || *rep.JPM != 33.33 || len(rep.Competencies) != 2 {
+		t.Fatalf("competencies: %+v", rep)
+	}
+	if m4 := rep.Competencies[1]; m4.Code != "M.04" || m4.EvidenceJP != 24 || *m4.Gap != 3 {
+		t.Fatalf("M.04 line: %+v", m4)
+	}
+
+	out.Reset()
+	if err := run(t.Context(), []string{"export", "siasn", "--year", "2026"}, env, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "nip,jenisDiklatId,namaKursus") ||
+		lines[1] != "199001012015011001,5,Pelatihan Orientasi pada Hasil,Pusdiklat Contoh,10-03-2026,10-03-2026,2026,24,"+strings.Split(lines[1], ",")[8]+",KLS-MANAJ" {
+		t.Fatalf("siasn export:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"export", "siasn", "--year", "2026", "--format", "json", "--unit", "BPSDM-2"}, env, nil, &out, &out); err != nil || strings.TrimSpace(out.String()) != "[]" {
+		t.Fatalf("siasn export of a unit without recognised learning: %v %q", err, out.String())
+	}
+}
