@@ -13,6 +13,8 @@ type LogEvent struct {
 	Seq     uint64
 	Subject string
 	Data    []byte
+	Time    time.Time           // when the stream stored it (zero when unknown)
+	Header  map[string][]string // message headers (nil when none or unknown)
 }
 
 // ErrLogMoved is returned by Log.Append when the log's last sequence is not
@@ -51,6 +53,8 @@ type LogReader interface {
 	Follow(ctx context.Context, from uint64, fn func([]LogEvent) error) error
 	// LastSeq returns the log's last sequence.
 	LastSeq(ctx context.Context) (uint64, error)
+	// Get returns the event at seq.
+	Get(ctx context.Context, seq uint64) (LogEvent, error)
 }
 
 // Subject returns the log subject for events of kind in store.

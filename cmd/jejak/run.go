@@ -24,7 +24,11 @@ const usage = `jejak — an event-sourced xAPI learning record store.
 
 Usage:
   jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
-  jejak replay  [flags]   rebuild the views from the log (server stopped)
+  jejak replay  [flags]   rebuild the views from the log (server stopped), or build them as of a moment
+  jejak log export        the log as NDJSON, one event a line
+  jejak audit verify      check the hash chain of a log or an export; sign or check a head
+  jejak audit views       compare the live views with a rebuild from the log
+  jejak audit keygen      make an Ed25519 key pair for signing heads
   jejak people import FILE.csv      send the person registry to a running Jejak
   jejak positions import FILE.json  send position standards to a running Jejak
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
@@ -51,6 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runPositions(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], getenv, stdout, stderr)
+	case "log":
+		return runLog(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

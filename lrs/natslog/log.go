@@ -142,7 +142,16 @@ func (l *Log) Last(ctx context.Context) (lrs.LogEvent, error) {
 	if err != nil {
 		return lrs.LogEvent{}, fmt.Errorf("get event %d: %w", seq, err)
 	}
-	return lrs.LogEvent{Seq: m.Sequence, Subject: m.Subject, Data: m.Data}, nil
+	return lrs.LogEvent{Seq: m.Sequence, Subject: m.Subject, Data: m.Data, Time: m.Time, Header: m.Header}, nil
+}
+
+// Get returns the event at seq.
+func (l *Log) Get(ctx context.Context, seq uint64) (lrs.LogEvent, error) {
+	m, err := l.stream.GetMsg(ctx, seq)
+	if err != nil {
+		return lrs.LogEvent{}, fmt.Errorf("get event %d: %w", seq, err)
+	}
+	return lrs.LogEvent{Seq: m.Sequence, Subject: m.Subject, Data: m.Data, Time: m.Time, Header: m.Header}, nil
 }
 
 // LastSeq returns the stream's last sequence.
@@ -213,8 +222,12 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 				errc <- fmt.Errorf("event metadata: %w", err)
 				return
 			}
+			ev := lrs.LogEvent{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data(), Time: md.Timestamp}
+			if h := m.Headers(); len(h) > 0 {
+				ev.Header = h
+			}
 			select {
-			case ch <- lrs.LogEvent{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data()}:
+			case ch <- ev:
 			case <-ctx.Done():
 				return
 			}

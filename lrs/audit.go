@@ -1,0 +1,272 @@
+package lrs
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// ExportLine is one event of a log export (`jejak log export`), one JSON
+// object a line (NDJSON):
+//
+//	{"seq":42,"subject":"jejak.default.statements","time":"…","headers":{…},
+//	 "type":"xapi.statements","v":1,"store":"default","stored":"…",
+//	 "hash":"<hex SHA-256 of data>","prev":"<hash of event 41>",
+//	 "payload":{…},"data":"<base64 of the exact message bytes>"}
+//
+// data is the event exactly as the stream holds it; everything else is
+// read from it for people and tools (jq), and verify checks that it agrees.
+type ExportLine struct {
+	Seq     uint64              `json:"seq"`
+	Subject string              `json:"subject"`
+	Time    *time.Time          `json:"time,omitempty"`
+	Headers map[string][]string `json:"headers,omitempty"`
+	Type    string              `json:"type"`
+	V       int                 `json:"v"`
+	Store   string              `json:"store"`
+	Stored  string              `json:"stored"`
+	Hash    string              `json:"hash"`
+	Prev    string              `json:"prev"`
+	Payload json.RawMessage     `json:"payload"`
+	Data    string              `json:"data"`
+}
+
+// NewExportLine describes ev for an export.
+func NewExportLine(ev LogEvent) (ExportLine, error) {
+	var p fastjson.Parser
+	env, err := DecodeEnvelope(&p, ev.Data)
+	if err != nil {
+		return ExportLine{}, fmt.Errorf("event %d: %w", ev.Seq, err)
+	}
+	l := ExportLine{Seq: ev.Seq, Subject: ev.Subject, Headers: ev.Header, Type: env.Type, V: env.V, Store: env.Store,
+		Stored: env.Stored.UTC().Format(StoredFormat), Hash: HashEvent(ev.Data).String(), Prev: env.Prev,
+		Payload: json.RawMessage(env.Payload.MarshalTo(nil)), Data: base64.StdEncoding.EncodeToString(ev.Data)}
+	if !ev.Time.IsZero() {
+		t := ev.Time.UTC()
+		l.Time = &t
+	}
+	return l, nil
+}
+
+// AuditSummary is what a verification found.
+type AuditSummary struct {
+	First, Last uint64
+	Head        string         // hash of the last event
+	Counts      map[string]int // events per "type vN"
+	Events      int
+}
+
+// ChainError names the first sequence where the log is broken.
+type ChainError struct {
+	Seq    uint64
+	Line   int // line of the export, 0 when reading a stream
+	Reason string
+}
+
+func (e *ChainError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d (sequence %d): %s", e.Line, e.Seq, e.Reason)
+	}
+	return fmt.Sprintf("sequence %d: %s", e.Seq, e.Reason)
+}
+
+// Verifier checks a log event by event: sequence continuity, the hash
+// chain, and that every event parses under its schema version.
+type Verifier struct {
+	sum     AuditSummary
+	prev    Hash
+	started bool
+	parser  fastjson.Parser
+
+	watch       uint64 // a sequence whose hash to remember (a signed head)
+	watchedHash string
+}
+
+// Watch asks the verifier to remember the hash of event seq.
+func (v *Verifier) Watch(seq uint64) { v.watch = seq }
+
+// Watched returns the hash of the watched event, if it was verified.
+func (v *Verifier) Watched() (string, bool) { return v.watchedHash, v.watchedHash != "" }
+
+// NewVerifier returns a Verifier expecting the log to start at first
+// (1 for a whole log; the chain link of the first event is only checked
+// when first is 1).
+func NewVerifier(first uint64) *Verifier {
+	return &Verifier{sum: AuditSummary{First: first, Counts: map[string]int{}}}
+}
+
+// Event checks the next event; line is its line in an export (0 for a
+// stream). It returns a *ChainError at the first problem.
+func (v *Verifier) Event(seq uint64, data []byte, line int) error {
+	fail := func(format string, args ...any) error {
+		return &ChainError{Seq: seq, Line: line, Reason: fmt.Sprintf(format, args...)}
+	}
+	want := v.sum.First
+	if v.started {
+		want = v.sum.Last + 1
+	}
+	switch {
+	case seq < want:
+		return fail("sequence %d comes after %d: events out of order or repeated", seq, want-1)
+	case seq > want:
+		return fail("events %d to %d are missing", want, seq-1)
+	}
+	env, err := DecodeEnvelope(&v.parser, data)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if env.Seq != seq {
+		return fail("the event says it is sequence %d", env.Seq)
+	}
+	if v.started || seq == 1 {
+		if env.Prev != v.prev.String() {
+			return fail("prev is %q, but the event before hashes to %q: the log was altered", env.Prev, v.prev.String())
+		}
+	}
+	if err := checkPayload(env); err != nil {
+		return fail("%s v%d payload: %v", env.Type, env.V, err)
+	}
+	v.prev = HashEvent(data)
+	if seq == v.watch {
+		v.watchedHash = v.prev.String()
+	}
+	v.started = true
+	v.sum.Last = seq
+	v.sum.Head = v.prev.String()
+	v.sum.Events++
+	v.sum.Counts[env.Type+" v"+strconv.Itoa(env.V)]++
+	return nil
+}
+
+// Line checks one line of an export: the line must agree with its data,
+// then the data is checked as Event does.
+func (v *Verifier) Line(raw []byte, line int) error {
+	var l ExportLine
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return &ChainError{Line: line, Reason: fmt.Sprintf("not an export line: %v", err)}
+	}
+	data, err := base64.StdEncoding.DecodeString(l.Data)
+	if err != nil {
+		return &ChainError{Seq: l.Seq, Line: line, Reason: "data is not base64"}
+	}
+	fail := func(format string, args ...any) error {
+		return &ChainError{Seq: l.Seq, Line: line, Reason: fmt.Sprintf(format, args...)}
+	}
+	if got := HashEvent(data).String(); got != l.Hash {
+		return fail("hash is %s, but the data hashes to %s", l.Hash, got)
+	}
+	want, err := NewExportLine(LogEvent{Seq: l.Seq, Data: data})
+	if err != nil {
+		return fail("%v", err)
+	}
+	var gotPayload, wantPayload bytes.Buffer
+	if json.Compact(&gotPayload, l.Payload) != nil || json.Compact(&wantPayload, want.Payload) != nil || !bytes.Equal(gotPayload.Bytes(), wantPayload.Bytes()) {
+		return fail("payload differs from the event's data: the export was altered")
+	}
+	if l.Type != want.Type || l.V != want.V || l.Store != want.Store || l.Stored != want.Stored || l.Prev != want.Prev {
+		return fail("type, v, store, stored or prev differ from the event's data: the export was altered")
+	}
+	return v.Event(l.Seq, data, line)
+}
+
+// Summary returns what was verified so far.
+func (v *Verifier) Summary() AuditSummary { return v.sum }
+
+// checkPayload parses a payload under its (type, version).
+func checkPayload(env Envelope) error {
+	p := env.Payload
+	switch env.Type + " v" + strconv.Itoa(env.V) {
+	case EventStatements + " v1":
+		batches := p.GetArray("batches")
+		if batches == nil {
+			return errors.New("no batches")
+		}
+		for i, b := range batches {
+			for j, st := range b.GetArray("statements") {
+				if _, err := Facts(st); err != nil {
+					return fmt.Errorf("batches[%d].statements[%d]: %v", i, j, err)
+				}
+			}
+		}
+	case EventDocument + " v1":
+		_, _, err := DecodeDocumentPayload(p)
+		return err
+	case "bangkom.people v1":
+		if p.GetArray("people") == nil {
+			return errors.New("no people")
+		}
+	case "bangkom.catalogue v1":
+		if p.GetArray("entries") == nil {
+			return errors.New("no entries")
+		}
+	case "bangkom.positions v1":
+		if p.GetArray("positions") == nil {
+			return errors.New("no positions")
+		}
+	default:
+		return errors.New("unknown event type or schema version")
+	}
+	return nil
+}
+
+// SignedHead is a published statement of a log's head: the last sequence
+// and its hash, signed with Ed25519 by an auditor.
+type SignedHead struct {
+	Stream    string `json:"stream"`
+	Seq       uint64 `json:"seq"`
+	Hash      string `json:"hash"`
+	SignedAt  string `json:"signed_at"`
+	PublicKey string `json:"public_key"` // hex, for reference; checks use the key given
+	Signature string `json:"signature"`  // base64 of Ed25519 over SignedMessage
+}
+
+// SignedMessage is the exact text a head signature covers.
+func (h SignedHead) SignedMessage() []byte {
+	return []byte("jejak-log-head-v1\n" + h.Stream + "\n" + strconv.FormatUint(h.Seq, 10) + "\n" + h.Hash + "\n" + h.SignedAt + "\n")
+}
+
+// SignHead signs the head of a verified log.
+func SignHead(key ed25519.PrivateKey, stream string, sum AuditSummary, now time.Time) SignedHead {
+	h := SignedHead{Stream: stream, Seq: sum.Last, Hash: sum.Head, SignedAt: now.UTC().Format(time.RFC3339),
+		PublicKey: hex.EncodeToString(key.Public().(ed25519.PublicKey))}
+	h.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, h.SignedMessage()))
+	return h
+}
+
+// CheckHead verifies a head's signature with pub and that the log holds
+// that head: hashAt returns the hash of event seq of the verified log.
+func CheckHead(h SignedHead, pub ed25519.PublicKey, hashAt func(seq uint64) (string, bool)) error {
+	sig, err := base64.StdEncoding.DecodeString(h.Signature)
+	if err != nil || !ed25519.Verify(pub, h.SignedMessage(), sig) {
+		return errors.New("the signature does not verify with this public key")
+	}
+	got, ok := hashAt(h.Seq)
+	switch {
+	case !ok:
+		return fmt.Errorf("the log does not reach the signed sequence %d", h.Seq)
+	case got != h.Hash:
+		return fmt.Errorf("event %d hashes to %s, the signed head says %s: the log was altered after it was signed", h.Seq, got, h.Hash)
+	}
+	return nil
+}
+
+// SortedCounts lists counts as "type vN: n" lines in name order.
+func (s AuditSummary) SortedCounts() []string {
+	var out []string
+	for k, n := range s.Counts {
+		out = append(out, fmt.Sprintf("%s: %d", k, n))
+	}
+	sort.Strings(out)
+	return out
+}
