@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -87,4 +88,59 @@ func DecodeEnvelope(p *fastjson.Parser, data []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("decode envelope: stored: %w", err)
 	}
 	return e, nil
+}
+
+// PeekEnvelope reads type, seq and stored from the fixed head of an
+// envelope without parsing its payload (EncodeEnvelope writes the fields in
+// a fixed order). ok is false for anything else; DecodeEnvelope then tells.
+func PeekEnvelope(data []byte) (typ string, seq uint64, stored time.Time, ok bool) {
+	rest, ok := cutPrefix(data, `{"type":"`)
+	if !ok {
+		return "", 0, time.Time{}, false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return "", 0, time.Time{}, false
+	}
+	typ, rest = string(rest[:i]), rest[i+1:]
+	if rest, ok = cutPrefix(rest, `,"v":`); !ok {
+		return "", 0, time.Time{}, false
+	}
+	if i = bytes.IndexByte(rest, ','); i < 0 {
+		return "", 0, time.Time{}, false
+	}
+	if rest, ok = cutPrefix(rest[i:], `,"seq":`); !ok {
+		return "", 0, time.Time{}, false
+	}
+	if i = bytes.IndexByte(rest, ','); i < 0 {
+		return "", 0, time.Time{}, false
+	}
+	seq, err := strconv.ParseUint(string(rest[:i]), 10, 64)
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	if rest, ok = cutPrefix(rest[i:], `,"store":"`); !ok {
+		return "", 0, time.Time{}, false
+	}
+	if i = bytes.IndexByte(rest, '"'); i < 0 {
+		return "", 0, time.Time{}, false
+	}
+	if rest, ok = cutPrefix(rest[i+1:], `,"stored":"`); !ok {
+		return "", 0, time.Time{}, false
+	}
+	if i = bytes.IndexByte(rest, '"'); i < 0 {
+		return "", 0, time.Time{}, false
+	}
+	stored, err = time.Parse(time.RFC3339Nano, string(rest[:i]))
+	if err != nil {
+		return "", 0, time.Time{}, false
+	}
+	return typ, seq, stored, true
+}
+
+func cutPrefix(b []byte, p string) ([]byte, bool) {
+	if len(b) < len(p) || string(b[:len(p)]) != p {
+		return b, false
+	}
+	return b[len(p):], true
 }

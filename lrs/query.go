@@ -70,16 +70,42 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
+// TermCache remembers term keys already hashed (verbs, activities and
+// agents repeat); it only saves work. Not safe for concurrent use.
+type TermCache struct {
+	m map[string]TermKey
+}
+
+// NewTermCache returns a cache of up to n keys (it starts afresh when full).
+func NewTermCache(n int) *TermCache { return &TermCache{m: make(map[string]TermKey, n)} }
+
+func (c *TermCache) key(kind byte, value string) TermKey {
+	if c == nil {
+		return MakeTermKey(kind, value)
+	}
+	ck := string(kind) + value
+	if k, ok := c.m[ck]; ok {
+		return k
+	}
+	if len(c.m) >= 1<<16 {
+		clear(c.m)
+	}
+	k := MakeTermKey(kind, value)
+	c.m[ck] = k
+	return k
+}
+
 // termSet collects distinct terms.
 type termSet struct {
-	keys []TermKey
+	keys  []TermKey
+	cache *TermCache
 }
 
 func (t *termSet) add(kind byte, value string) {
 	if value == "" {
 		return
 	}
-	k := MakeTermKey(kind, value)
+	k := t.cache.key(kind, value)
 	for _, x := range t.keys {
 		if x == k {
 			return
@@ -112,8 +138,11 @@ func isActivityObject(v *fastjson.Value) bool {
 // StatementTerms returns the terms a stored statement is found by (its own;
 // a statement that targets another with a StatementRef also inherits that
 // one's terms, which the view adds).
-func StatementTerms(v *fastjson.Value) []TermKey {
-	var t termSet
+func StatementTerms(v *fastjson.Value) []TermKey { return StatementTermsCached(v, nil) }
+
+// StatementTermsCached is StatementTerms with a cache of term keys.
+func StatementTermsCached(v *fastjson.Value, cache *TermCache) []TermKey {
+	t := termSet{cache: cache}
 	t.agent(TermAgent, v.Get("actor"))
 	obj := v.Get("object")
 	if obj != nil && isAgentObject(obj) {

@@ -116,3 +116,16 @@ func TestPrepareStatements_StrictJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestPeekEnvelope(t *testing.T) {
+	data := lrs.EncodeEnvelope(nil, "xapi.statements", 1, 42, "default", t0, lrs.Hash{1}, []byte(`{"batches":[]}`))
+	typ, seq, stored, ok := lrs.PeekEnvelope(data)
+	if !ok || typ != "xapi.statements" || seq != 42 || !stored.Equal(t0) {
+		t.Fatalf("PeekEnvelope = %q %d %v %v", typ, seq, stored, ok)
+	}
+	for _, bad := range []string{`{}`, `{"type":"x","v":1}`, `{"v":1,"type":"x"}`, `{"type":"x","v":1,"seq":x,"store":"a","stored":"t"}`} {
+		if _, _, _, ok := lrs.PeekEnvelope([]byte(bad)); ok {
+			t.Errorf("PeekEnvelope(%s) ok", bad)
+		}
+	}
+}

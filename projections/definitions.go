@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"crypto/sha256"
-
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/valyala/fastjson"
 
@@ -23,12 +21,11 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value)
 		if id == "" {
 			continue
 		}
-		key := hashKey(famActivity, id)
 		ix.scratch = act.MarshalTo(ix.scratch[:0])
-		sum := sha256.Sum256(ix.scratch)
-		if ix.seen(key, sum) {
+		if ix.seen("a"+id, ix.scratch) {
 			continue
 		}
+		key := hashKey(famActivity, id)
 		old, err := batchGet(b, key)
 		if err != nil {
 			return err
@@ -56,11 +53,12 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value)
 		}
 	}
 	if display := st.Get("verb", "display"); display != nil {
-		key := hashKey(famVerb, string(st.GetStringBytes("verb", "id")))
+		verb := string(st.GetStringBytes("verb", "id"))
 		ix.scratch = display.MarshalTo(ix.scratch[:0])
-		if ix.seen(key, sha256.Sum256(ix.scratch)) {
+		if ix.seen("v"+verb, ix.scratch) {
 			return nil
 		}
+		key := hashKey(famVerb, verb)
 		old, err := batchGet(b, key)
 		if err != nil {
 			return err
@@ -78,18 +76,16 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value)
 	return nil
 }
 
-// seen reports whether the definition with hash sum was the last one folded
-// under key, and remembers it.
-func (ix *StatementIndex) seen(key []byte, sum [32]byte) bool {
-	var k [17]byte
-	copy(k[:], key)
-	if prev, ok := ix.seenDefs[k]; ok && prev == sum {
+// seen reports whether def is the last definition folded under key (an
+// activity or verb id), and remembers it.
+func (ix *StatementIndex) seen(key string, def []byte) bool {
+	if prev, ok := ix.seenDefs[key]; ok && prev == string(def) {
 		return true
 	}
-	if len(ix.seenDefs) >= 1<<16 {
+	if len(ix.seenDefs) >= 1<<14 {
 		clear(ix.seenDefs)
 	}
-	ix.seenDefs[k] = sum
+	ix.seenDefs[key] = string(def)
 	return false
 }
 

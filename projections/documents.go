@@ -25,6 +25,7 @@ func OpenDocumentIndex(dir string, opts *pebble.Options) (*DocumentIndex, error)
 	if err != nil {
 		return nil, err
 	}
+	v.wants = func(typ string) bool { return typ == lrs.EventDocument }
 	return &DocumentIndex{view: v}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,6 +36,9 @@ type JPIndex struct {
 	*view
 	rules    *bangkom.RuleSet
 	homePage string
+	// catalogueAdded holds the catalogue entries added through the API (K
+	// keys), in memory for the fold; reloaded after a failed Apply.
+	catalogueAdded map[string]bangkom.CatalogueEntry
 }
 
 // OpenJPIndex opens (or creates) the view in dir. It refuses a view folded
@@ -44,7 +48,14 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 	if err != nil {
 		return nil, err
 	}
-	ix := &JPIndex{view: v, rules: rules, homePage: homePage}
+	v.wants = func(typ string) bool {
+		switch typ {
+		case lrs.EventStatements, EventPeople, EventCatalogue, EventPositions:
+			return true
+		}
+		return false
+	}
+	ix := &JPIndex{view: v, rules: rules, homePage: homePage, catalogueAdded: map[string]bangkom.CatalogueEntry{}}
 	have, err := v.get(keyRules)
 	if err != nil {
 		v.Close()
@@ -60,7 +71,28 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		v.Close()
 		return nil, fmt.Errorf("the JP view in %s was folded with rules %q; the rules now are %q: run `jejak replay` to apply them", dir, have, rules.Digest+" "+homePage)
 	}
+	if err := ix.loadCatalogue(); err != nil {
+		v.Close()
+		return nil, err
+	}
 	return ix, nil
+}
+
+func (ix *JPIndex) loadCatalogue() error {
+	clear(ix.catalogueAdded)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famCatalogue}, UpperBound: []byte{famCatalogue + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		var e bangkom.CatalogueEntry
+		if err := json.Unmarshal(it.Value(), &e); err != nil {
+			return err
+		}
+		ix.catalogueAdded[e.Activity] = e
+	}
+	return it.Error()
 }
 
 // Rules returns the rule set the view folds with.
@@ -68,22 +100,31 @@ func (ix *JPIndex) Rules() *bangkom.RuleSet { return ix.rules }
 
 // Apply folds a chunk of events in one batch with the checkpoint.
 func (ix *JPIndex) Apply(events []lrs.LogEvent) error {
-	return ix.apply(events, func(b *pebble.Batch, env lrs.Envelope) error {
-		if err := b.Set(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{famJPTime}, uint64(env.Stored.UnixMilli())), env.Seq), []byte{1}, nil); err != nil {
-			return err
+	err := ix.apply(events, ix.fold)
+	if err != nil {
+		if lerr := ix.loadCatalogue(); lerr != nil {
+			return errors.Join(err, lerr)
 		}
-		switch env.Type {
-		case lrs.EventStatements:
-			return ix.applyStatements(b, env)
-		case EventPeople:
-			return ix.applyPeople(b, env)
-		case EventCatalogue:
-			return ix.applyCatalogue(b, env)
-		case EventPositions:
-			return ix.applyPositions(b, env)
-		}
-		return nil
-	})
+	}
+	return err
+}
+
+// fold applies one event the view wants.
+func (ix *JPIndex) fold(b *pebble.Batch, env lrs.Envelope) error {
+	if err := b.Set(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte{famJPTime}, uint64(env.Stored.UnixMilli())), env.Seq), []byte{1}, nil); err != nil {
+		return err
+	}
+	switch env.Type {
+	case lrs.EventStatements:
+		return ix.applyStatements(b, env)
+	case EventPeople:
+		return ix.applyPeople(b, env)
+	case EventCatalogue:
+		return ix.applyCatalogue(b, env)
+	case EventPositions:
+		return ix.applyPositions(b, env)
+	}
+	return nil
 }
 
 func (ix *JPIndex) applyStatements(b *pebble.Batch, env lrs.Envelope) error {
@@ -109,9 +150,6 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 	if err != nil {
 		return err
 	}
-	if dup, err := batchGet(b, uuidKey(famClaimID, facts.ID)); err != nil || dup != nil {
-		return err // a statement id seen before: the first writer won
-	}
 	if facts.VoidTarget != uuid.Nil {
 		if v, err := batchGet(b, uuidKey(famVoided, facts.VoidTarget)); err != nil || v != nil {
 			return err // voided once is enough
@@ -122,10 +160,7 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		return ix.catalogue(b, activity)
 	}); ok {
 		js, _ := json.Marshal(c)
-		if err := b.Set(claimKey(string(c.NIP), pos), js, nil); err != nil {
-			return err
-		}
-		return b.Set(uuidKey(famClaimID, facts.ID), []byte(c.NIP), nil)
+		return b.Set(claimKey(string(c.NIP), pos), js, nil)
 	}
 	if a, ok := bangkom.AssessmentFrom(st, seq, w, ix.homePage); ok {
 		js, _ := json.Marshal(a)
@@ -150,12 +185,9 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 
 // catalogue finds an activity in the catalogue: entries added through the
 // API win over the static catalogue files.
-func (ix *JPIndex) catalogue(b *pebble.Batch, activity string) (bangkom.CatalogueEntry, bool) {
-	if v, err := batchGet(b, append([]byte{famCatalogue}, activity...)); err == nil && v != nil {
-		var e bangkom.CatalogueEntry
-		if json.Unmarshal(v, &e) == nil {
-			return e, true
-		}
+func (ix *JPIndex) catalogue(_ *pebble.Batch, activity string) (bangkom.CatalogueEntry, bool) {
+	if e, ok := ix.catalogueAdded[activity]; ok {
+		return e, true
 	}
 	e, ok := ix.rules.Catalogue[activity]
 	return e, ok
@@ -205,9 +237,15 @@ func (ix *JPIndex) applyCatalogue(b *pebble.Batch, env lrs.Envelope) error {
 		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
 	}
 	for _, e := range env.Payload.GetArray("entries") {
-		if err := b.Set(append([]byte{famCatalogue}, e.GetStringBytes("activity")...), e.MarshalTo(nil), nil); err != nil {
+		js := e.MarshalTo(nil)
+		var entry bangkom.CatalogueEntry
+		if err := json.Unmarshal(js, &entry); err != nil {
 			return err
 		}
+		if err := b.Set(append([]byte{famCatalogue}, entry.Activity...), js, nil); err != nil {
+			return err
+		}
+		ix.catalogueAdded[entry.Activity] = entry
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 //	U unit 0x00 nip           → 1                    current unit membership
 //	S supervisor(18) nip(18)  → 1                    current supervisor of nip
 //	C nip(18) seq(8) idx(4)   → claim JSON           a learning claim (bangkom.Claim)
-//	X statement id(16)        → nip                  where a claim is kept
 //	A claim id(16) seq idx    → decision JSON        an approval or rejection
 //	V statement id(16)        → seq(8)               the statement was voided at seq
 //	K activity                → catalogue entry JSON an entry added through the API
@@ -26,7 +25,6 @@ const (
 	famUnit      = 'U'
 	famSuper     = 'S'
 	famClaim     = 'C'
-	famClaimID   = 'X'
 	famDecision  = 'A'
 	famVoided    = 'V'
 	famCatalogue = 'K'

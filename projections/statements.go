@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -21,9 +23,23 @@ import (
 type StatementIndex struct {
 	*view
 
-	// used by Apply only
-	seenDefs map[[17]byte][32]byte // see recordDefinitions
+	// used by Apply only; caches that only save work, rebuilt from the
+	// database after a failed Apply
+	seenDefs map[string]string      // see recordDefinitions
+	voidsDue map[uuid.UUID]struct{} // targets voided before they came (w keys)
+	refsDue  map[uuid.UUID]struct{} // targets referenced before they came (q keys)
+	terms    *lrs.TermCache
 	scratch  []byte
+
+	ids      atomic.Pointer[idFilter] // every statement id held; see idFilter
+	batchIDs map[uuid.UUID]struct{}   // ids written by the batch being built
+}
+
+// inBatch reports whether the batch being built wrote id (the filter
+// learns of a batch's ids only once it is committed).
+func (ix *StatementIndex) inBatch(id uuid.UUID) bool {
+	_, ok := ix.batchIDs[id]
+	return ok
 }
 
 var _ lrs.StatementView = (*StatementIndex)(nil)
@@ -35,20 +51,93 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 	if err != nil {
 		return nil, err
 	}
-	return &StatementIndex{view: v, seenDefs: make(map[[17]byte][32]byte)}, nil
+	v.wants = func(typ string) bool { return typ == lrs.EventStatements }
+	ix := &StatementIndex{view: v, terms: lrs.NewTermCache(1 << 12)}
+	if err := ix.loadCaches(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	if err := ix.loadIDs(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+// loadIDs builds the id filter from the database, sized for twice the ids
+// held.
+func (ix *StatementIndex) loadIDs() error {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famID}, UpperBound: []byte{famID + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var ids []uuid.UUID
+	for ok := it.First(); ok; ok = it.Next() {
+		var id uuid.UUID
+		copy(id[:], it.Key()[1:])
+		ids = append(ids, id)
+	}
+	f := newIDFilter(int64(len(ids)) * 2)
+	for _, id := range ids {
+		f.add(id)
+	}
+	ix.ids.Store(f)
+	return it.Error()
+}
+
+// loadCaches fills the in-memory sets of pending voids and references
+// from the database.
+func (ix *StatementIndex) loadCaches() error {
+	ix.seenDefs = map[string]string{}
+	ix.voidsDue = map[uuid.UUID]struct{}{}
+	ix.refsDue = map[uuid.UUID]struct{}{}
+	for fam, set := range map[byte]map[uuid.UUID]struct{}{famVoid: ix.voidsDue, famAwaited: ix.refsDue} {
+		it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{fam}, UpperBound: []byte{fam + 1}})
+		if err != nil {
+			return err
+		}
+		for ok := it.First(); ok; ok = it.Next() {
+			var id uuid.UUID
+			copy(id[:], it.Key()[1:])
+			set[id] = struct{}{}
+		}
+		if err := it.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Apply folds a chunk of events into the view in one batch with the
 // checkpoint. Events of other types are passed over.
 func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
+	if ix.batchIDs == nil {
+		ix.batchIDs = make(map[uuid.UUID]struct{})
+	}
+	clear(ix.batchIDs)
 	err := ix.apply(events, func(b *pebble.Batch, env lrs.Envelope) error {
 		if env.Type == lrs.EventStatements {
 			return ix.applyStatements(b, env)
 		}
 		return nil
 	})
+	if err == nil {
+		// The batch is committed: its ids join the filter.
+		f := ix.ids.Load()
+		for id := range ix.batchIDs {
+			f.add(id)
+		}
+		if f.full() {
+			err = ix.loadIDs()
+		}
+		return err
+	}
 	if err != nil {
-		clear(ix.seenDefs) // it may name definitions that were not committed
+		// the caches may name what was not committed
+		if lerr := ix.loadCaches(); lerr != nil {
+			return errors.Join(err, lerr)
+		}
 	}
 	return err
 }
@@ -77,21 +166,22 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	if err != nil {
 		return err
 	}
-	exists, err := batchGet(b, idKey(famID, facts.ID))
-	if err != nil {
-		return err
+	if ix.ids.Load().mayHold(facts.ID) || ix.inBatch(facts.ID) {
+		exists, err := batchGet(b, idKey(famID, facts.ID))
+		if err != nil {
+			return err
+		}
+		if exists != nil {
+			return nil // first writer in log order wins
+		}
 	}
-	if exists != nil {
-		return nil // first writer in log order wins
-	}
+	ix.batchIDs[facts.ID] = struct{}{}
 	pos := position{seq, index}
 	var flags byte
 	if facts.VoidTarget != uuid.Nil {
 		flags |= flagVoiding
 	}
-	if voider, err := batchGet(b, idKey(famVoid, facts.ID)); err != nil {
-		return err
-	} else if voider != nil && flags&flagVoiding == 0 {
+	if _, due := ix.voidsDue[facts.ID]; due && flags&flagVoiding == 0 {
 		flags |= flagVoided
 	}
 	json := st.MarshalTo([]byte{flags})
@@ -105,7 +195,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 
 	// Terms: its own, and those of the statement it targets (Filter
 	// Conditions for StatementRefs), which in turn include its target's.
-	terms := lrs.StatementTerms(st)
+	terms := lrs.StatementTermsCached(st, ix.terms)
 	if facts.RefTarget != uuid.Nil {
 		if err := b.Set(refKey(facts.RefTarget, pos), facts.ID[:], nil); err != nil {
 			return err
@@ -117,6 +207,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 			if err := b.Set(idKey(famAwaited, facts.RefTarget), []byte{1}, nil); err != nil {
 				return err
 			}
+			ix.refsDue[facts.RefTarget] = struct{}{}
 		} else {
 			tr := decodeIDRecord(trec)
 			inherited, err := batchGet(b, famPosKey(famTerms, position{tr.seq, tr.index}))
@@ -130,9 +221,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 		return err
 	}
 	// Statements that targeted this one before it arrived inherit its terms.
-	if awaited, err := batchGet(b, idKey(famAwaited, facts.ID)); err != nil {
-		return err
-	} else if awaited != nil {
+	if _, awaited := ix.refsDue[facts.ID]; awaited {
 		if err := ix.propagate(b, facts.ID, terms, 0); err != nil {
 			return err
 		}
@@ -237,6 +326,7 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 		return err
 	}
 	if recRaw == nil {
+		ix.voidsDue[target] = struct{}{}
 		return b.Set(idKey(famVoid, target), voider[:], nil)
 	}
 	rec := decodeIDRecord(recRaw)
@@ -286,6 +376,9 @@ func (ix *StatementIndex) storedStatement(id uuid.UUID, seq uint64, val []byte) 
 
 // ContentHash returns the comparison hash of statement id, if stored.
 func (ix *StatementIndex) ContentHash(_ context.Context, id uuid.UUID) (lrs.Hash, bool, error) {
+	if !ix.ids.Load().mayHold(id) {
+		return lrs.Hash{}, false, nil
+	}
 	recRaw, err := ix.get(idKey(famID, id))
 	if err != nil || recRaw == nil {
 		return lrs.Hash{}, false, err

@@ -33,6 +33,9 @@ type view struct {
 	advance chan struct{} // closed and replaced whenever applied moves
 
 	parser fastjson.Parser // used by apply only
+	// wants names the event types the view folds; others only move the
+	// checkpoint and are not parsed (nil: every type).
+	wants func(typ string) bool
 }
 
 var (
@@ -144,6 +147,15 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 		}
 		if ev.Seq != want {
 			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
+		}
+		if v.wants != nil {
+			if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && !v.wants(typ) {
+				if seq != ev.Seq {
+					return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, seq)
+				}
+				last = lrs.Envelope{Type: typ, Seq: seq, Stored: stored}
+				continue
+			}
 		}
 		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
 		if err != nil {

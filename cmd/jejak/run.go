@@ -32,6 +32,7 @@ Usage:
   jejak people import FILE.csv      send the person registry to a running Jejak
   jejak positions import FILE.json  send position standards to a running Jejak
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
+  jejak bench   [flags]   load an xAPI endpoint with ASN traffic and report
   jejak help              this text
 
 Run "jejak <command> -h" for a command's flags. Every flag has a JEJAK_*
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runPositions(ctx, args[1:], getenv, stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "log":
 		return runLog(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
