@@ -25,6 +25,9 @@ type AppenderConfig struct {
 	Logger    *slog.Logger
 	// MaxGroupBytes bounds the size of one merged event. Zero means 1 MiB.
 	MaxGroupBytes int
+	// Linger is how long a group waits for more requests when the last one
+	// merged several (load is high). Zero means no waiting.
+	Linger time.Duration
 }
 
 // Appender is the write path: it commits statement requests to the log,
@@ -42,13 +45,16 @@ type Appender struct {
 	done chan struct{}
 
 	lastSeq  atomic.Uint64 // the log's last sequence as this appender knows it
+	events   atomic.Uint64 // statement events appended
+	requests atomic.Uint64 // requests those events carried
 	inflight atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
 
 	// owned by Run
-	tail    tail
-	pending map[uuid.UUID]pendingID // appended, maybe not yet in the view
-	queue   []pendingSeq            // pending ids in append order, for pruning
-	held    *appendReq              // a request for another store, next in line
+	tail      tail
+	pending   map[uuid.UUID]pendingID // appended, maybe not yet in the view
+	queue     []pendingSeq            // pending ids in append order, for pruning
+	held      *appendReq              // a request for another store, next in line
+	lastGroup int                     // requests in the last group gathered
 }
 
 type tail struct {
@@ -185,6 +191,10 @@ func (a *Appender) AppendEvent(ctx context.Context, typ string, v int, kind stri
 // view to reach it reads every write acknowledged on this node.
 func (a *Appender) LastSeq() uint64 { return a.lastSeq.Load() }
 
+// Stats returns how many statement events were appended and how many
+// requests they carried (their ratio is the group commit's merge factor).
+func (a *Appender) Stats() (events, requests uint64) { return a.events.Load(), a.requests.Load() }
+
 // Queued returns the number of requests waiting for the next append.
 func (a *Appender) Queued() int { return len(a.reqs) }
 
@@ -230,22 +240,46 @@ func (a *Appender) Run(ctx context.Context) error {
 
 // gather merges queued requests of the same store into one group, up to the
 // size bound.
+//
+// Under load it lingers: when the previous group merged several requests,
+// it waits up to Linger for more to arrive, so that many small requests
+// share one fsync instead of each paying for its own.
 func (a *Appender) gather(first *appendReq) []*appendReq {
 	group := []*appendReq{first}
 	size := first.size
-	for size < a.cfg.MaxGroupBytes {
-		select {
-		case r := <-a.reqs:
-			if r.doc != nil || r.event != nil || r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
-				a.held = r
-				return group
-			}
-			group = append(group, r)
-			size += r.size
-		default:
-			return group
-		}
+	var linger <-chan time.Time
+	if a.cfg.Linger > 0 && a.lastGroup > 1 {
+		t := time.NewTimer(a.cfg.Linger)
+		defer t.Stop()
+		linger = t.C
 	}
+	for size < a.cfg.MaxGroupBytes {
+		var r *appendReq
+		select {
+		case r = <-a.reqs:
+		default:
+			if linger == nil {
+				return a.grouped(group)
+			}
+			select {
+			case r = <-a.reqs:
+			case <-linger:
+				return a.grouped(group)
+			}
+		}
+		if r.doc != nil || r.event != nil || r.by.Store != first.by.Store || size+r.size > a.cfg.Log.MaxEventSize() {
+			a.held = r
+			return a.grouped(group)
+		}
+		group = append(group, r)
+		size += r.size
+	}
+	return a.grouped(group)
+}
+
+// grouped notes the size of the group gathered, for the next linger.
+func (a *Appender) grouped(group []*appendReq) []*appendReq {
+	a.lastGroup = len(group)
 	return group
 }
 
@@ -320,6 +354,8 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 			return a.encode(batches, store, seq, stored)
 		})
 		if err == nil {
+			a.events.Add(1)
+			a.requests.Add(uint64(len(waiting)))
 			ids := make([]uuid.UUID, 0, len(batches))
 			for _, b := range batches {
 				for i := range b.stmts {

@@ -34,6 +34,9 @@ func BenchmarkAppender(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*per)/b.Elapsed().Seconds(), "statements/s")
+			if ev, reqs := node.Appender.Stats(); ev > 0 {
+				b.ReportMetric(float64(reqs)/float64(ev), "requests/event")
+			}
 		})
 	}
 }

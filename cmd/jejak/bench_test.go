@@ -183,7 +183,7 @@ func TestBench_RunAgainstServe(t *testing.T) {
 	// the table form prints the headline
 	var table bytes.Buffer
 	rep.print(&table)
-	if !strings.Contains(table.String(), "statements acknowledged") || !strings.Contains(table.String(), "p99 benchMS") {
+	if !strings.Contains(table.String(), "statements acknowledged") || !strings.Contains(table.String(), "p99 ms") {
 		t.Errorf("table:\n%s", table.String())
 	}
 	t.Logf("\n%s", table.String())
@@ -192,12 +192,12 @@ func TestBench_RunAgainstServe(t *testing.T) {
 func TestBench_Histogram(t *testing.T) {
 	var h benchHist
 	for i := 1; i <= 10000; i++ {
-		h.record(time.Duration(i) * time.Microsecond * 10) // 10 µs .. 100 benchMS
+		h.record(time.Duration(i) * time.Microsecond * 10) // 10 µs .. 100 ms
 	}
 	s := h.summary()
 	for _, c := range []struct{ got, want float64 }{{s.P50, 50}, {s.P90, 90}, {s.P99, 99}, {s.Max, 100}} {
 		if c.got < c.want*0.99 || c.got > c.want*1.01 {
-			t.Errorf("quantile %v benchMS, want %v ± 1%%", c.got, c.want)
+			t.Errorf("quantile %v ms, want %v ± 1%%", c.got, c.want)
 		}
 	}
 }

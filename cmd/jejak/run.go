@@ -99,6 +99,11 @@ func (f *envFlags) Int(p *int, name string, def int, help string) {
 	f.fs.IntVar(p, name, def, help+" ["+envName(name)+"]")
 }
 
+func (f *envFlags) Duration(p *time.Duration, name string, def time.Duration, help string) {
+	f.env[name] = envName(name)
+	f.fs.DurationVar(p, name, def, help+" ["+envName(name)+"]")
+}
+
 // parse parses args, then fills every flag not given from the environment.
 func (f *envFlags) parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {

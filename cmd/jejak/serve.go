@@ -38,6 +38,7 @@ type config struct {
 	LogLevel    string
 	MaxBody     int
 	MaxAttach   int
+	Linger      time.Duration
 	CORS        string
 	CacheMB     int
 	Rules       string
@@ -60,6 +61,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxBody, "max-body", 8<<20, "largest statements JSON in bytes (bounded by the log's largest message)")
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
+		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
 	}
 }
 
@@ -199,7 +201,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Logger: logger.With("component", "appender")})
+	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, Logger: logger.With("component", "appender")})
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	srv := api.New(api.Config{
 		Auth:               lrs.NewKeyring(creds),

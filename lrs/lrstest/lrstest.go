@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/schemas"
@@ -108,7 +109,7 @@ func StartNode(tb testing.TB, log *natslog.Log) *Node {
 		tb.Fatal(err)
 	}
 	n := &Node{Log: log, Views: views, View: views.Statements}
-	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: views.Statements, Documents: views.Documents})
+	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: views.Statements, Documents: views.Documents, Linger: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, p := range views.All() {
