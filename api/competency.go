@@ -34,21 +34,18 @@ func (s *Server) asOfTime(c echo.Context) time.Time {
 }
 
 func (s *Server) personCompetencies(c echo.Context) error {
-	nip, err := parseNIPParam(c.Param("nip"))
-	if err != nil {
+	if _, err := parseNIPParam(c.Param("nip")); err != nil {
 		return err
 	}
 	_, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
 	}
-	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	facts, err := s.personFacts(c, asOf)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return err
 	}
-	if !found {
-		return lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
-	}
+	nip := facts.Person.NIP
 	rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
 	if asOf > 0 {
 		rep.AsOf = c.QueryParam("as_of")
@@ -82,28 +79,17 @@ type PersonGap struct {
 }
 
 func (s *Server) unitCompetencies(c echo.Context) error {
-	unit := c.Param("unit")
 	_, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	nips, err := s.cfg.JP.Unit(ctx, unit)
+	unit, nips, err := s.unitMembers(c)
 	if err != nil {
-		return lrs.Internal("jp view", err)
-	}
-	if len(nips) == 0 {
-		return lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
+		return err
 	}
 	byCode := map[string]*UnitCompetency{}
-	for _, nip := range nips {
-		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
-		if err != nil {
-			return lrs.Internal("jp view", err)
-		}
-		if !found {
-			continue
-		}
+	err = s.eachFacts(c.Request().Context(), nips, asOf, func(facts bangkom.Facts) {
+		nip := facts.Person.NIP
 		rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
 		for _, l := range rep.Competencies {
 			if l.RequiredLevel == nil {
@@ -118,6 +104,9 @@ func (s *Server) unitCompetencies(c echo.Context) error {
 				uc.PeopleWithGap = append(uc.PeopleWithGap, PersonGap{NIP: nip, Name: facts.Person.Name, RequiredLevel: *l.RequiredLevel, AssessedLevel: l.AssessedLevel, Stale: l.Stale, Gap: *l.Gap})
 			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	out := make([]UnitCompetency, 0, len(byCode))
 	for _, uc := range byCode {
@@ -241,21 +230,18 @@ func siasnCSV(rows []SIASNRow) [][]string {
 }
 
 func (s *Server) personSIASN(c echo.Context) error {
-	nip, err := parseNIPParam(c.Param("nip"))
-	if err != nil {
+	if _, err := parseNIPParam(c.Param("nip")); err != nil {
 		return err
 	}
 	year, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
 	}
-	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	facts, err := s.personFacts(c, asOf)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return err
 	}
-	if !found {
-		return lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
-	}
+	nip := facts.Person.NIP
 	rows := siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules())
 	if wantsCSV(c) {
 		return writeCSV(c, "siasn-"+string(nip)+"-"+strconv.Itoa(year)+".csv", siasnCSV(rows))
@@ -281,14 +267,11 @@ func (s *Server) allSIASN(c echo.Context) error {
 		return lrs.Internal("jp view", err)
 	}
 	rows := []SIASNRow{}
-	for _, nip := range nips {
-		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
-		if err != nil {
-			return lrs.Internal("jp view", err)
-		}
-		if found {
-			rows = append(rows, siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules())...)
-		}
+	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
+		rows = append(rows, siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules())...)
+	})
+	if err != nil {
+		return err
 	}
 	if wantsCSV(c) {
 		return writeCSV(c, "siasn-"+strconv.Itoa(year)+".csv", siasnCSV(rows))

@@ -95,6 +95,52 @@ func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint
 	return year, asOf, nil
 }
 
+// personFacts reads the {nip} path parameter and the facts of that person
+// as of asOf: 400 for a malformed NIP, 404 for one not in the registry.
+func (s *Server) personFacts(c echo.Context, asOf uint64) (bangkom.Facts, error) {
+	nip, err := parseNIPParam(c.Param("nip"))
+	if err != nil {
+		return bangkom.Facts{}, err
+	}
+	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	if err != nil {
+		return facts, lrs.Internal("jp view", err)
+	}
+	if !found {
+		return facts, lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
+	}
+	return facts, nil
+}
+
+// eachFacts calls fn with the facts (as of asOf) of every registered person
+// among nips.
+func (s *Server) eachFacts(ctx context.Context, nips []bangkom.NIP, asOf uint64, fn func(bangkom.Facts)) error {
+	for _, nip := range nips {
+		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
+		if err != nil {
+			return lrs.Internal("jp view", err)
+		}
+		if found {
+			fn(facts)
+		}
+	}
+	return nil
+}
+
+// unitMembers reads the {unit} path parameter and the NIPs registered in
+// it: 404 for a unit nobody belongs to.
+func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
+	unit := c.Param("unit")
+	nips, err := s.cfg.JP.Unit(c.Request().Context(), unit)
+	if err != nil {
+		return unit, nil, lrs.Internal("jp view", err)
+	}
+	if len(nips) == 0 {
+		return unit, nil, lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
+	}
+	return unit, nips, nil
+}
+
 func parseNIPParam(raw string) (bangkom.NIP, error) {
 	nip, err := bangkom.ParseNIP(raw)
 	if err != nil {
@@ -104,21 +150,18 @@ func parseNIPParam(raw string) (bangkom.NIP, error) {
 }
 
 func (s *Server) personJP(c echo.Context) error {
-	nip, err := parseNIPParam(c.Param("nip"))
-	if err != nil {
+	if _, err := parseNIPParam(c.Param("nip")); err != nil {
 		return err
 	}
 	year, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
 	}
-	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	facts, err := s.personFacts(c, asOf)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return err
 	}
-	if !found {
-		return lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
-	}
+	nip := facts.Person.NIP
 	rep := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
 	if asOf > 0 {
 		rep.AsOf = c.QueryParam("as_of")
@@ -152,30 +195,19 @@ type PersonTotal struct {
 }
 
 func (s *Server) unitJP(c echo.Context) error {
-	unit := c.Param("unit")
 	year, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	nips, err := s.cfg.JP.Unit(ctx, unit)
+	unit, nips, err := s.unitMembers(c)
 	if err != nil {
-		return lrs.Internal("jp view", err)
-	}
-	if len(nips) == 0 {
-		return lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
+		return err
 	}
 	rep := UnitReport{Unit: unit, Year: year, ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}}
 	forms := map[string]*bangkom.FormTotal{}
 	var all []PersonTotal
-	for _, nip := range nips {
-		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
-		if err != nil {
-			return lrs.Internal("jp view", err)
-		}
-		if !found {
-			continue
-		}
+	err = s.eachFacts(c.Request().Context(), nips, asOf, func(facts bangkom.Facts) {
+		nip := facts.Person.NIP
 		pr := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
 		rep.People++
 		rep.RecognizedTotal += pr.Recognized
@@ -195,6 +227,9 @@ func (s *Server) unitJP(c echo.Context) error {
 			t.Recognized += ft.Recognized
 			t.Pending += ft.Pending
 		}
+	})
+	if err != nil {
+		return err
 	}
 	for _, t := range forms {
 		rep.ByForm = append(rep.ByForm, *t)
@@ -248,19 +283,15 @@ func (s *Server) approvals(c echo.Context) error {
 		return lrs.Internal("jp view", err)
 	}
 	pending := []PendingClaim{}
-	for _, nip := range nips {
-		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
-		if err != nil {
-			return lrs.Internal("jp view", err)
-		}
-		if !found {
-			continue
-		}
+	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
 		for _, it := range bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf).Items {
 			if it.State == bangkom.Pending {
-				pending = append(pending, PendingClaim{NIP: nip, Name: facts.Person.Name, StatementID: it.StatementID, Form: it.Form, Date: it.Date, JPClaimed: it.JPClaimed, Activity: it.Activity, ActivityName: it.ActivityName})
+				pending = append(pending, PendingClaim{NIP: facts.Person.NIP, Name: facts.Person.Name, StatementID: it.StatementID, Form: it.Form, Date: it.Date, JPClaimed: it.JPClaimed, Activity: it.Activity, ActivityName: it.ActivityName})
 			}
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if wantsCSV(c) {
 		rows := [][]string{{"nip", "name", "statement_id", "form", "date", "jp_claimed", "activity"}}
