@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type config struct {
 	MaxBody     int
 	MaxAttach   int
 	Linger      time.Duration
+	MemoryMB    int
 	CORS        string
 	CacheMB     int
 	Rules       string
@@ -62,6 +64,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
 		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
+		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 	}
 }
 
@@ -165,6 +168,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger, err := newLogger(cfg.LogLevel, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.MemoryMB > 0 && getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(cfg.MemoryMB) << 20)
 	}
 	lock, err := lockData(cfg.Data)
 	if err != nil {

@@ -188,6 +188,10 @@ func (l *Log) Append(ctx context.Context, r lrs.AppendRequest) (uint64, error) {
 	return ack.Sequence, nil
 }
 
+// followBufferBytes is how much a follower lets the client buffer; it must
+// exceed the largest message.
+const followBufferBytes = 32 << 20
+
 // Follow delivers events from sequence from onwards in order, in chunks of
 // up to 1024 of what has arrived, until ctx is done or fn fails.
 func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) error) error {
@@ -201,11 +205,13 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 	if err != nil {
 		return fmt.Errorf("follow %s from %d: %w", l.name, from, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	// Bound what waits in memory by bytes, not by count: events of merged
+	// batches can be a megabyte each.
+	it, err := cons.Messages(jetstream.PullMaxBytes(followBufferBytes))
 	if err != nil {
 		return fmt.Errorf("follow %s from %d: %w", l.name, from, err)
 	}
-	ch := make(chan lrs.LogEvent, 8192)
+	ch := make(chan lrs.LogEvent, 256)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
@@ -238,7 +244,9 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 		for range ch { // let the reader finish
 		}
 	}()
-	const chunk = 1024
+	// A chunk is one batch in each view: bounded in events and in bytes, so
+	// that a view's batch stays small however large the events are.
+	const chunk, chunkBytes = 1024, 4 << 20
 	buf := make([]lrs.LogEvent, 0, chunk)
 	next := from
 	for {
@@ -257,14 +265,16 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 				}
 			}
 			buf = append(buf[:0], ev)
+			size := len(ev.Data)
 		drain:
-			for len(buf) < chunk {
+			for len(buf) < chunk && size < chunkBytes {
 				select {
 				case ev, ok := <-ch:
 					if !ok {
 						break drain
 					}
 					buf = append(buf, ev)
+					size += len(ev.Data)
 				default:
 					break drain
 				}
