@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Growth benchmark: a fresh jejak serve on loopback takes GROWTH_COUNT
+# statements (default 1,000,000) at 100 per POST; then, with that store,
+# it measures read latency (agent-filtered statement queries and JP
+# lookups), write throughput again, and `jejak replay` of the whole log.
+# Prints the reports; bounded in time; cleans up after itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${GROWTH_COUNT:-1000000}
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/jejak" ./cmd/jejak
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+start_server() {
+	"$tmp/jejak" serve --data "$tmp/data" --addr "127.0.0.1:$port" --credentials "bench:$secret:admin+verifier" --log-level warn >"$tmp/serve.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/xapi/about" >/dev/null && return 0; sleep 0.2; done
+	echo "jejak did not start"; cat "$tmp/serve.log"; exit 1
+}
+bench() { timeout 1800 "$tmp/jejak" bench --url "http://127.0.0.1:$port/xapi" --auth "bench:$secret" --pid "$pid" "$@"; }
+
+start_server
+echo "== empty store: 20 s at 100 per POST"
+bench --batch 100 --concurrency 8 --duration 20s
+echo "== filling to $COUNT statements"
+bench --batch 100 --concurrency 8 --count "$COUNT" --duration 30m
+echo "== waiting for the views to catch up"
+for _ in $(seq 1 600); do
+	ct=$(curl -s -D - -o /dev/null -u "bench:$secret" -H 'X-Experience-API-Version: 1.0.3' "http://127.0.0.1:$port/xapi/statements?limit=1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-experience-api-consistent-through"{print $2}')
+	now=$(date -u +%s)
+	[ -n "$ct" ] && [ $(( now - $(date -u -d "$ct" +%s) )) -lt 3 ] && break
+	sleep 1
+done
+echo "== reads at $COUNT: agent-filtered queries (limit=100) and JP lookups, 20 s"
+bench --reads 1 --jp-url "http://127.0.0.1:$port/api/v1" --concurrency 8 --duration 20s
+echo "== writes at $COUNT: 20 s at 100 per POST"
+bench --batch 100 --concurrency 8 --duration 20s
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+echo "== jejak replay of the whole log"
+/usr/bin/time -v "$tmp/jejak" replay --data "$tmp/data" --log-level warn 2>&1 | grep -E 'replay:|Maximum resident|Elapsed' || true
