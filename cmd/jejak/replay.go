@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -56,17 +57,22 @@ func rebuild(ctx context.Context, cfg config, lc *logConn, dir string, opt repla
 			return nil, 0, err
 		}
 	}
+	// The views are independent folds of the same log: build them side by
+	// side from one follower.
+	var chosen []projections.Projection
+	var names []string
 	for _, p := range views.All() {
-		if len(opt.views) > 0 && !slices.Contains(opt.views, p.Name()) {
-			continue
+		if len(opt.views) == 0 || slices.Contains(opt.views, p.Name()) {
+			chosen = append(chosen, p)
+			names = append(names, p.Name())
 		}
-		bar := newProgress(progress, "replay "+p.Name(), target)
-		err := projections.CatchUp(ctx, lc.log, p, target, bar.update)
-		bar.finish(p.Checkpoint())
-		if err != nil {
-			views.Close()
-			return nil, 0, err
-		}
+	}
+	bar := newProgress(progress, "replay "+strings.Join(names, "+"), target)
+	err = projections.CatchUpAll(ctx, lc.log, chosen, target, bar.update)
+	bar.finish(target)
+	if err != nil {
+		views.Close()
+		return nil, 0, err
 	}
 	return views, target, nil
 }
@@ -108,6 +114,9 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if (opt.toSeq > 0 || !opt.asOf.IsZero()) && out == "" {
 		return usageError{"--to-seq and --as-of build past views: give --out DIR so the live views stay as they are"}
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
 	}
 	lc, closeLog, err := openAuditLog(ctx, cfg, stderr)
 	if err != nil {

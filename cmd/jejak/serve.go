@@ -235,16 +235,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	failed := make(chan error, 2+len(views.All()))
 	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
-	projDone := make(chan error, len(views.All()))
-	for _, p := range views.All() {
-		go func() {
-			err := projections.Run(projCtx, lc.log, p, logger)
-			projDone <- err
-			if err != nil {
-				failed <- err
-			}
-		}()
-	}
+	projDone := make(chan error, 1)
+	go func() {
+		err := projections.RunAll(projCtx, lc.log, views.All(), logger)
+		projDone <- err
+		if err != nil {
+			failed <- err
+		}
+	}()
 	appDone := make(chan error, 1)
 	go func() {
 		err := appender.Run(appCtx)
@@ -283,10 +281,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		runErr = err
 	}
 	stopProjectors()
-	for range views.All() {
-		if err := <-projDone; err != nil && runErr == nil {
-			runErr = err
-		}
+	if err := <-projDone; err != nil && runErr == nil {
+		runErr = err
 	}
 	return runErr
 }

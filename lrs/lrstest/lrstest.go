@@ -112,15 +112,13 @@ func StartNode(tb testing.TB, log *natslog.Log) *Node {
 	n.Appender = lrs.NewAppender(lrs.AppenderConfig{Log: log, View: views.Statements, Documents: views.Documents, Linger: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, p := range views.All() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := projections.Run(ctx, log, p, slog.New(slog.DiscardHandler)); err != nil {
-				tb.Errorf("projector: %v", err)
-			}
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := projections.RunAll(ctx, log, views.All(), slog.New(slog.DiscardHandler)); err != nil {
+			tb.Errorf("projector: %v", err)
+		}
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
