@@ -34,14 +34,7 @@ func (s *Server) asOfTime(c echo.Context) time.Time {
 }
 
 func (s *Server) personCompetencies(c echo.Context) error {
-	if _, err := parseNIPParam(c.Param("nip")); err != nil {
-		return err
-	}
-	_, asOf, err := s.jpQuery(c)
-	if err != nil {
-		return err
-	}
-	facts, err := s.personFacts(c, asOf)
+	facts, _, asOf, err := s.personQuery(c)
 	if err != nil {
 		return err
 	}
@@ -230,14 +223,7 @@ func siasnCSV(rows []SIASNRow) [][]string {
 }
 
 func (s *Server) personSIASN(c echo.Context) error {
-	if _, err := parseNIPParam(c.Param("nip")); err != nil {
-		return err
-	}
-	year, asOf, err := s.jpQuery(c)
-	if err != nil {
-		return err
-	}
-	facts, err := s.personFacts(c, asOf)
+	facts, year, asOf, err := s.personQuery(c)
 	if err != nil {
 		return err
 	}

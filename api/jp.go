@@ -95,6 +95,21 @@ func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint
 	return year, asOf, nil
 }
 
+// personQuery serves the per-person routes: it checks the {nip} path
+// parameter (400 before anything else), reads year and as_of, and returns
+// the person's facts as of then.
+func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error) {
+	if _, err := parseNIPParam(c.Param("nip")); err != nil {
+		return bangkom.Facts{}, 0, 0, err
+	}
+	year, asOf, err := s.jpQuery(c)
+	if err != nil {
+		return bangkom.Facts{}, 0, 0, err
+	}
+	facts, err := s.personFacts(c, asOf)
+	return facts, year, asOf, err
+}
+
 // personFacts reads the {nip} path parameter and the facts of that person
 // as of asOf: 400 for a malformed NIP, 404 for one not in the registry.
 func (s *Server) personFacts(c echo.Context, asOf uint64) (bangkom.Facts, error) {
@@ -150,14 +165,7 @@ func parseNIPParam(raw string) (bangkom.NIP, error) {
 }
 
 func (s *Server) personJP(c echo.Context) error {
-	if _, err := parseNIPParam(c.Param("nip")); err != nil {
-		return err
-	}
-	year, asOf, err := s.jpQuery(c)
-	if err != nil {
-		return err
-	}
-	facts, err := s.personFacts(c, asOf)
+	facts, year, asOf, err := s.personQuery(c)
 	if err != nil {
 		return err
 	}
