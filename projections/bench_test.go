@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/lrs/lrstest"
 )
 
@@ -60,5 +62,38 @@ func BenchmarkStatementIndex_Apply(b *testing.B) {
 			}
 			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "statements/s")
 		})
+	}
+}
+
+// BenchmarkJPLookup measures one person's JP report (the facts read from
+// Pebble and Compute) with 130 claims, each approved.
+//
+//	go test -run '^$' -bench JPLookup -benchmem ./projections/
+func BenchmarkJPLookup(b *testing.B) {
+	rules := loadRules(b)
+	ix := openJP(b, rules)
+	sc := scenario{Year: 2026}
+	sc.Events = append(sc.Events, scenarioEvent{People: []bangkom.Person{
+		{NIP: "199001012015011001", Name: "Siti", Unit: "U1", Type: "PNS", Timezone: "WIB", SupervisorNIP: "197805152003121002"},
+	}})
+	for i := range 130 {
+		ref := fmt.Sprintf("c%d", i)
+		sc.Events = append(sc.Events,
+			scenarioEvent{Ref: ref, NIP: "199001012015011001", Form: "NK-ELEARN", Duration: "PT50M", Timestamp: fmt.Sprintf("2026-%02d-%02dT09:00:00+07:00", i%12+1, i%28+1)},
+			scenarioEvent{Ref: "a" + ref, Decide: "approved", Claim: ref, Approver: "197805152003121002"})
+	}
+	evs, _ := scenarioLog(b, sc)
+	if err := ix.Apply(evs); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		facts, _, err := ix.Facts(context.Background(), "199001012015011001", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep := bangkom.Compute(facts, rules, 2026, 0); len(rep.Items) != 130 {
+			b.Fatalf("%d items", len(rep.Items))
+		}
 	}
 }

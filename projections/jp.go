@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -353,15 +354,21 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	if f.History, err = ix.history(nip, asOf); err != nil {
 		return f, false, err
 	}
+	lk, err := ix.newLookups()
+	if err != nil {
+		return f, false, err
+	}
+	defer lk.close()
 	prefix := append([]byte{famClaim}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return f, false, err
 	}
 	defer it.Close()
+	var cp fastjson.Parser
 	for ok := it.First(); ok; ok = it.Next() {
-		var c bangkom.Claim
-		if err := json.Unmarshal(it.Value(), &c); err != nil {
+		c, err := decodeClaim(&cp, it.Value())
+		if err != nil {
 			return f, false, err
 		}
 		if asOf > 0 && c.Seq > asOf {
@@ -372,19 +379,15 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 		if err != nil {
 			continue
 		}
-		if err := ix.decisions(id, &f); err != nil {
+		if err := lk.decisions(id, &f); err != nil {
 			return f, false, err
 		}
-		if v, err := ix.get(uuidKey(famVoided, id)); err != nil {
-			return f, false, err
-		} else if v != nil {
-			f.Voided[c.StatementID] = binary.BigEndian.Uint64(v)
-		}
+		lk.noteVoid(id, c.StatementID, &f)
 	}
 	if err := it.Error(); err != nil {
 		return f, false, err
 	}
-	if err := ix.loadNIPFacts(famAssess, nip, asOf, &f, func(v []byte) (string, error) {
+	if err := ix.loadNIPFacts(lk, famAssess, nip, asOf, &f, func(v []byte) (string, error) {
 		var a bangkom.Assessment
 		if err := json.Unmarshal(v, &a); err != nil {
 			return "", err
@@ -394,7 +397,7 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	}); err != nil {
 		return f, false, err
 	}
-	if err := ix.loadNIPFacts(famRPL, nip, asOf, &f, func(v []byte) (string, error) {
+	if err := ix.loadNIPFacts(lk, famRPL, nip, asOf, &f, func(v []byte) (string, error) {
 		var p bangkom.PriorLearning
 		if err := json.Unmarshal(v, &p); err != nil {
 			return "", err
@@ -414,7 +417,7 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 
 // loadNIPFacts reads the facts of one family for nip in log order, up to
 // asOf, noting voids of each.
-func (ix *JPIndex) loadNIPFacts(fam byte, nip bangkom.NIP, asOf uint64, f *bangkom.Facts, add func([]byte) (string, error)) error {
+func (ix *JPIndex) loadNIPFacts(lk *lookups, fam byte, nip bangkom.NIP, asOf uint64, f *bangkom.Facts, add func([]byte) (string, error)) error {
 	prefix := append([]byte{fam}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -430,40 +433,66 @@ func (ix *JPIndex) loadNIPFacts(fam byte, nip bangkom.NIP, asOf uint64, f *bangk
 			return err
 		}
 		if uid, err := uuid.Parse(id); err == nil {
-			if v, err := ix.get(uuidKey(famVoided, uid)); err != nil {
-				return err
-			} else if v != nil {
-				f.Voided[id] = binary.BigEndian.Uint64(v)
-			}
+			lk.noteVoid(uid, id, f)
 		}
 	}
 	return it.Error()
 }
 
-func (ix *JPIndex) decisions(claim uuid.UUID, f *bangkom.Facts) error {
-	prefix := uuidKey(famDecision, claim)
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+// lookups reads decisions and voids of many statements with two iterators
+// reused by seeking, instead of an iterator or a get per statement.
+type lookups struct {
+	dec, void *pebble.Iterator
+	parser    fastjson.Parser
+}
+
+func (ix *JPIndex) newLookups() (*lookups, error) {
+	dec, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famDecision}, UpperBound: []byte{famDecision + 1}})
 	if err != nil {
+		return nil, err
+	}
+	void, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
+	if err != nil {
+		dec.Close()
+		return nil, err
+	}
+	return &lookups{dec: dec, void: void}, nil
+}
+
+func (l *lookups) close() {
+	l.dec.Close()
+	l.void.Close()
+}
+
+// decisions adds the decisions on claim, in log order, and their voids.
+func (l *lookups) decisions(claim uuid.UUID, f *bangkom.Facts) error {
+	prefix := uuidKey(famDecision, claim)
+	var found []bangkom.Decision
+	for ok := l.dec.SeekGE(prefix); ok && bytes.HasPrefix(l.dec.Key(), prefix); ok = l.dec.Next() {
+		d, err := decodeDecision(&l.parser, l.dec.Value())
+		if err != nil {
+			return err
+		}
+		found = append(found, d)
+	}
+	if err := l.dec.Error(); err != nil {
 		return err
 	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		var d bangkom.Decision
-		if err := json.Unmarshal(it.Value(), &d); err != nil {
-			return err
-		}
+	for _, d := range found {
 		f.Decisions[d.Claim] = append(f.Decisions[d.Claim], d)
-		id, err := uuid.Parse(d.StatementID)
-		if err != nil {
-			continue
-		}
-		if v, err := ix.get(uuidKey(famVoided, id)); err != nil {
-			return err
-		} else if v != nil {
-			f.Voided[d.StatementID] = binary.BigEndian.Uint64(v)
+		if id, err := uuid.Parse(d.StatementID); err == nil {
+			l.noteVoid(id, d.StatementID, f)
 		}
 	}
-	return it.Error()
+	return nil
+}
+
+// noteVoid records in f when the statement id was voided.
+func (l *lookups) noteVoid(id uuid.UUID, key string, f *bangkom.Facts) {
+	k := uuidKey(famVoided, id)
+	if l.void.SeekGE(k) && bytes.Equal(l.void.Key(), k) {
+		f.Voided[key] = binary.BigEndian.Uint64(l.void.Value())
+	}
 }
 
 // members lists the NIPs under a U or S prefix.

@@ -183,7 +183,7 @@ func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
 }
 
 // scenarioLog turns the events into a log; refs maps each ref to its sequence.
-func scenarioLog(t *testing.T, sc scenario) ([]lrs.LogEvent, map[string]uint64) {
+func scenarioLog(t testing.TB, sc scenario) ([]lrs.LogEvent, map[string]uint64) {
 	t.Helper()
 	var out []lrs.LogEvent
 	refs := map[string]uint64{}
