@@ -13,24 +13,23 @@ import (
 // Merging the same definition again changes nothing, so a definition equal
 // to the last one folded for its activity is passed over (ix.seenDefs, a
 // cache that only saves work: the view is the same with or without it).
-func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value) error {
+func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error {
 	var a fastjson.Arena
-	var p fastjson.Parser
-	for _, act := range lrs.Activities(st) {
-		id := string(act.GetStringBytes("id"))
-		if id == "" {
+	var p, pn fastjson.Parser
+	for _, act := range sp.acts {
+		if ix.seen("a"+act.id, act.obj) {
 			continue
 		}
-		ix.scratch = act.MarshalTo(ix.scratch[:0])
-		if ix.seen("a"+id, ix.scratch) {
-			continue
-		}
-		key := hashKey(famActivity, id)
+		key := hashKey(famActivity, act.id)
 		old, err := batchGet(b, key)
 		if err != nil {
 			return err
 		}
-		def := act.Get("definition")
+		nv, err := pn.ParseBytes(act.obj)
+		if err != nil {
+			return err
+		}
+		def := nv.Get("definition")
 		if old != nil && def == nil {
 			continue
 		}
@@ -44,7 +43,7 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value)
 		}
 		out := a.NewObject()
 		out.Set("objectType", a.NewString("Activity"))
-		out.Set("id", a.NewString(id))
+		out.Set("id", a.NewString(act.id))
 		if def != nil {
 			out.Set("definition", lrs.MergeDefinition(&a, oldDef, def))
 		}
@@ -52,14 +51,13 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, st *fastjson.Value)
 			return err
 		}
 	}
-	if display := st.Get("verb", "display"); display != nil {
-		verb := string(st.GetStringBytes("verb", "id"))
-		ix.scratch = display.MarshalTo(ix.scratch[:0])
-		if ix.seen("v"+verb, ix.scratch) {
-			return nil
-		}
-		key := hashKey(famVerb, verb)
+	if sp.display != nil && !ix.seen("v"+sp.verb, sp.display) {
+		key := hashKey(famVerb, sp.verb)
 		old, err := batchGet(b, key)
+		if err != nil {
+			return err
+		}
+		display, err := pn.ParseBytes(sp.display)
 		if err != nil {
 			return err
 		}
@@ -114,31 +112,16 @@ func (ix *StatementIndex) VerbDisplay(id string) ([]byte, error) {
 
 // recordNames remembers the names agents went by, for the Agents resource
 // (n keys).
-func (ix *StatementIndex) recordNames(b *pebble.Batch, st *fastjson.Value) error {
-	var err error
-	note := func(agent *fastjson.Value) {
-		if agent == nil || err != nil {
-			return
+func (ix *StatementIndex) recordNames(b *pebble.Batch, sp *stmtPrep) error {
+	for _, n := range sp.names {
+		if ix.seen("n"+n.ifi, []byte(n.name)) {
+			continue
 		}
-		name := agent.GetStringBytes("name")
-		ifi := lrs.IFI(agent)
-		if len(name) == 0 || ifi == "" {
-			return
-		}
-		err = b.Set(append(hashKey(famName, ifi), name...), []byte{1}, nil)
-	}
-	note(st.Get("actor"))
-	for _, m := range st.GetArray("actor", "member") {
-		note(m)
-	}
-	if obj := st.Get("object"); obj != nil {
-		switch string(obj.GetStringBytes("objectType")) {
-		case "Agent", "Group":
-			note(obj)
+		if err := b.Set(append(hashKey(famName, n.ifi), n.name...), []byte{1}, nil); err != nil {
+			return err
 		}
 	}
-	note(st.Get("context", "instructor"))
-	return err
+	return nil
 }
 
 // AgentNames returns the names an agent (by IFI) went by in statements.

@@ -25,11 +25,10 @@ type StatementIndex struct {
 
 	// used by Apply only; caches that only save work, rebuilt from the
 	// database after a failed Apply
-	seenDefs map[string]string      // see recordDefinitions
-	voidsDue map[uuid.UUID]struct{} // targets voided before they came (w keys)
-	refsDue  map[uuid.UUID]struct{} // targets referenced before they came (q keys)
-	terms    *lrs.TermCache
-	scratch  []byte
+	seenDefs    map[string]string      // see recordDefinitions
+	voidsDue    map[uuid.UUID]struct{} // targets voided before they came (w keys)
+	refsDue     map[uuid.UUID]struct{} // targets referenced before they came (q keys)
+	workerTerms []*lrs.TermCache       // one per preparing worker
 
 	ids      atomic.Pointer[idFilter] // every statement id held; see idFilter
 	batchIDs map[uuid.UUID]struct{}   // ids written by the batch being built
@@ -52,7 +51,7 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 		return nil, err
 	}
 	v.wants = func(typ string) bool { return typ == lrs.EventStatements }
-	ix := &StatementIndex{view: v, terms: lrs.NewTermCache(1 << 12)}
+	ix := &StatementIndex{view: v}
 	if err := ix.loadCaches(); err != nil {
 		v.Close()
 		return nil, err
@@ -116,12 +115,10 @@ func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 		ix.batchIDs = make(map[uuid.UUID]struct{})
 	}
 	clear(ix.batchIDs)
-	err := ix.apply(events, func(b *pebble.Batch, env lrs.Envelope) error {
-		if env.Type == lrs.EventStatements {
-			return ix.applyStatements(b, env)
-		}
-		return nil
-	})
+	preps, err := ix.prepare(events)
+	if err == nil {
+		err = ix.applyPrepared(events, preps, ix.applyStatements)
+	}
 	if err == nil {
 		// The batch is committed: its ids join the filter.
 		f := ix.ids.Load()
@@ -142,30 +139,23 @@ func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 	return err
 }
 
-func (ix *StatementIndex) applyStatements(b *pebble.Batch, env lrs.Envelope) error {
-	if env.V != lrs.EventStatementsV1 {
-		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
-	}
-	var index uint32
-	for _, bt := range env.Payload.GetArray("batches") {
-		for _, st := range bt.GetArray("statements") {
-			if err := ix.applyStatement(b, env.Seq, index, st); err != nil {
-				return err
-			}
-			index++
-		}
-	}
-	if index == 0 {
+func (ix *StatementIndex) applyStatements(b *pebble.Batch, e *eventPrep) error {
+	if !e.fold {
 		return nil
 	}
-	return b.Set(timeKey(env.Stored.UnixMilli(), env.Seq), nil, nil)
+	for i := range e.stmts {
+		if err := ix.applyStatement(b, e.head.Seq, uint32(i), &e.stmts[i]); err != nil {
+			return err
+		}
+	}
+	if len(e.stmts) == 0 {
+		return nil
+	}
+	return b.Set(timeKey(e.head.Stored.UnixMilli(), e.head.Seq), nil, nil)
 }
 
-func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint32, st *fastjson.Value) error {
-	facts, err := lrs.Facts(st)
-	if err != nil {
-		return err
-	}
+func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint32, sp *stmtPrep) error {
+	facts := sp.facts
 	if ix.ids.Load().mayHold(facts.ID) || ix.inBatch(facts.ID) {
 		exists, err := batchGet(b, idKey(famID, facts.ID))
 		if err != nil {
@@ -184,18 +174,18 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	if _, due := ix.voidsDue[facts.ID]; due && flags&flagVoiding == 0 {
 		flags |= flagVoided
 	}
-	json := st.MarshalTo([]byte{flags})
-	if err := b.Set(positionKey(seq, index), json, nil); err != nil {
+	sp.json[0] = flags
+	if err := b.Set(positionKey(seq, index), sp.json, nil); err != nil {
 		return err
 	}
-	rec := idRecord{seq: seq, index: index, hash: lrs.ContentHash(st)}
+	rec := idRecord{seq: seq, index: index, hash: sp.hash}
 	if err := b.Set(idKey(famID, facts.ID), rec.encode(), nil); err != nil {
 		return err
 	}
 
 	// Terms: its own, and those of the statement it targets (Filter
 	// Conditions for StatementRefs), which in turn include its target's.
-	terms := lrs.StatementTermsCached(st, ix.terms)
+	terms := sp.terms
 	if facts.RefTarget != uuid.Nil {
 		if err := b.Set(refKey(facts.RefTarget, pos), facts.ID[:], nil); err != nil {
 			return err
@@ -226,10 +216,10 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 			return err
 		}
 	}
-	if err := ix.recordDefinitions(b, st); err != nil {
+	if err := ix.recordDefinitions(b, sp); err != nil {
 		return err
 	}
-	if err := ix.recordNames(b, st); err != nil {
+	if err := ix.recordNames(b, sp); err != nil {
 		return err
 	}
 	if facts.VoidTarget != uuid.Nil {

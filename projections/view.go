@@ -169,6 +169,12 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 		}
 		last = env
 	}
+	return v.commit(b, last)
+}
+
+// commit writes the checkpoint of last into b, commits b and lets waiters
+// know; nothing when no event was applied.
+func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 	if last.Seq == 0 {
 		return nil
 	}

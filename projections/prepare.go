@@ -1,0 +1,170 @@
+package projections
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/valyala/fastjson"
+
+	"github.com/jejak-id/jejak/lrs"
+)
+
+// The statement view folds in two steps. First, what a statement adds that
+// does not depend on the view (its JSON, comparison hash, terms, activity
+// definitions, names) is worked out for a whole chunk in parallel; then the
+// chunk is folded in log order against the view. The result is the same as
+// folding event by event: only the order-independent work runs side by side.
+
+// stmtPrep is the order-independent part of folding one statement.
+type stmtPrep struct {
+	facts   lrs.StatementFacts
+	json    []byte // the statement with a leading flags byte (set in the fold)
+	hash    lrs.Hash
+	terms   []lrs.TermKey
+	acts    []actPrep
+	verb    string
+	display []byte // the verb's display map, nil if none
+	names   []namePrep
+}
+
+type actPrep struct {
+	id  string
+	obj []byte // the Activity object as the statement gives it
+}
+
+type namePrep struct{ ifi, name string }
+
+// eventPrep is a prepared event: its envelope head and, for a statements
+// event the view folds, its statements.
+type eventPrep struct {
+	head  lrs.Envelope // Payload is nil
+	fold  bool
+	stmts []stmtPrep
+}
+
+// prepare works out chunk events in parallel, one parser and term cache per
+// worker.
+func (ix *StatementIndex) prepare(events []lrs.LogEvent) ([]eventPrep, error) {
+	preps := make([]eventPrep, len(events))
+	workers := min(runtime.GOMAXPROCS(0), len(events))
+	for len(ix.workerTerms) < workers {
+		ix.workerTerms = append(ix.workerTerms, lrs.NewTermCache(1<<12))
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p fastjson.Parser
+			for i := w; i < len(events); i += workers {
+				if err := prepareEvent(&p, ix.workerTerms[w], events[i], &preps[i]); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return preps, nil
+}
+
+func prepareEvent(p *fastjson.Parser, terms *lrs.TermCache, ev lrs.LogEvent, out *eventPrep) error {
+	if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && typ != lrs.EventStatements {
+		out.head = lrs.Envelope{Type: typ, Seq: seq, Stored: stored}
+		return nil
+	}
+	env, err := lrs.DecodeEnvelope(p, ev.Data)
+	if err != nil {
+		return fmt.Errorf("statements view: event %d: %w", ev.Seq, err)
+	}
+	out.head = lrs.Envelope{Type: env.Type, V: env.V, Seq: env.Seq, Store: env.Store, Stored: env.Stored, Prev: env.Prev}
+	if env.Type != lrs.EventStatements {
+		return nil
+	}
+	if env.V != lrs.EventStatementsV1 {
+		return fmt.Errorf("statements view: event %d: unknown %s schema version %d", ev.Seq, env.Type, env.V)
+	}
+	out.fold = true
+	for _, bt := range env.Payload.GetArray("batches") {
+		for _, st := range bt.GetArray("statements") {
+			sp, err := prepareStatement(st, terms)
+			if err != nil {
+				return fmt.Errorf("statements view: event %d: %w", ev.Seq, err)
+			}
+			out.stmts = append(out.stmts, sp)
+		}
+	}
+	return nil
+}
+
+func prepareStatement(st *fastjson.Value, terms *lrs.TermCache) (stmtPrep, error) {
+	facts, err := lrs.Facts(st)
+	if err != nil {
+		return stmtPrep{}, err
+	}
+	sp := stmtPrep{facts: facts, json: st.MarshalTo([]byte{0}), hash: lrs.ContentHash(st), terms: lrs.StatementTermsCached(st, terms)}
+	for _, act := range lrs.Activities(st) {
+		if id := string(act.GetStringBytes("id")); id != "" {
+			sp.acts = append(sp.acts, actPrep{id: id, obj: act.MarshalTo(nil)})
+		}
+	}
+	if display := st.Get("verb", "display"); display != nil {
+		sp.verb, sp.display = string(st.GetStringBytes("verb", "id")), display.MarshalTo(nil)
+	}
+	note := func(agent *fastjson.Value) {
+		if agent == nil {
+			return
+		}
+		if name, ifi := agent.GetStringBytes("name"), lrs.IFI(agent); len(name) > 0 && ifi != "" {
+			sp.names = append(sp.names, namePrep{ifi: ifi, name: string(name)})
+		}
+	}
+	note(st.Get("actor"))
+	for _, m := range st.GetArray("actor", "member") {
+		note(m)
+	}
+	if obj := st.Get("object"); obj != nil {
+		switch string(obj.GetStringBytes("objectType")) {
+		case "Agent", "Group":
+			note(obj)
+		}
+	}
+	note(st.Get("context", "instructor"))
+	return sp, nil
+}
+
+// applyPrepared folds prepared events in one batch with the checkpoint,
+// with the same checks as apply.
+func (v *view) applyPrepared(events []lrs.LogEvent, preps []eventPrep, fold func(b *pebble.Batch, e *eventPrep) error) error {
+	b := v.db.NewIndexedBatch()
+	defer b.Close()
+	var last lrs.Envelope
+	for i, ev := range events {
+		want := v.applied.Load() + 1
+		if last.Seq != 0 {
+			want = last.Seq + 1
+		}
+		if ev.Seq < want {
+			continue
+		}
+		if ev.Seq != want {
+			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
+		}
+		if preps[i].head.Seq != ev.Seq {
+			return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, preps[i].head.Seq)
+		}
+		if err := fold(b, &preps[i]); err != nil {
+			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
+		}
+		last = preps[i].head
+	}
+	return v.commit(b, last)
+}
