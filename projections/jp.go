@@ -64,7 +64,7 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 	}
 	switch {
 	case have == nil && v.Checkpoint() == 0:
-		if err := v.db.Set(keyRules, []byte(rules.Digest+" "+homePage), pebble.Sync); err != nil {
+		if err := v.db.Set(keyRules, []byte(rules.Digest+" "+homePage), v.metaSync); err != nil {
 			v.Close()
 			return nil, err
 		}

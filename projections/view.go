@@ -32,7 +32,8 @@ type view struct {
 	mu      sync.Mutex
 	advance chan struct{} // closed and replaced whenever applied moves
 
-	parser fastjson.Parser // used by apply only
+	parser   fastjson.Parser      // used by apply only
+	metaSync *pebble.WriteOptions // how the format and such are written
 	// wants names the event types the view folds; others only move the
 	// checkpoint and are not parsed (nil: every type).
 	wants func(typ string) bool
@@ -49,14 +50,17 @@ func openView(name, dir string, opts *pebble.Options, format string) (*view, err
 	if err != nil {
 		return nil, fmt.Errorf("open %s view %s: %w", name, dir, err)
 	}
-	v := &view{name: name, db: db, advance: make(chan struct{})}
+	v := &view{name: name, db: db, advance: make(chan struct{}), metaSync: pebble.Sync}
+	if opts != nil && opts.DisableWAL {
+		v.metaSync = pebble.NoSync // a rebuild: flushed before it is used
+	}
 	have, err := v.get(keyFormat)
 	switch {
 	case err != nil:
 		db.Close()
 		return nil, err
 	case have == nil:
-		if err := db.Set(keyFormat, []byte(format), pebble.Sync); err != nil {
+		if err := db.Set(keyFormat, []byte(format), v.metaSync); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("%s view: write format: %w", name, err)
 		}
@@ -79,6 +83,9 @@ func openView(name, dir string, opts *pebble.Options, format string) (*view, err
 // Close closes the Pebble database, after every reader and the projector
 // have stopped.
 func (v *view) Close() error { return v.db.Close() }
+
+// Flush writes the view's memory tables to disk.
+func (v *view) Flush() error { return v.db.Flush() }
 
 // Name is the view's name.
 func (v *view) Name() string { return v.name }

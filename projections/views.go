@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/jejak-id/jejak/lrs/bangkom"
 )
 
@@ -26,7 +27,37 @@ type JPOptions struct {
 // cacheBytes; the JP view only when jp is not nil. The caller closes them
 // after the projectors and readers stop.
 func Open(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
-	open := func(name string, fn func(string) error) error {
+	return open(dir, cacheBytes, jp, false)
+}
+
+// OpenForRebuild opens fresh views for a rebuild from the log: without
+// Pebble's write-ahead log (a rebuild that stops is thrown away and begun
+// again, and the log can always replay). Call Flush before Close.
+func OpenForRebuild(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
+	return open(dir, cacheBytes, jp, true)
+}
+
+// Flush writes every view's memory tables to disk.
+func (v *Views) Flush() error {
+	var errs []error
+	for _, p := range v.All() {
+		if f, ok := p.(interface{ Flush() error }); ok {
+			errs = append(errs, f.Flush())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func open(dir string, cacheBytes int64, jp *JPOptions, rebuild bool) (*Views, error) {
+	options := func() *pebble.Options {
+		opts := PebbleOptions(cacheBytes)
+		if rebuild {
+			opts.DisableWAL = true
+			opts.MemTableSize = 64 << 20
+		}
+		return opts
+	}
+	openIn := func(name string, fn func(string) error) error {
 		sub := filepath.Join(dir, name)
 		if err := os.MkdirAll(sub, 0o750); err != nil {
 			return err
@@ -34,16 +65,16 @@ func Open(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
 		return fn(sub)
 	}
 	v := &Views{}
-	err := open("statements", func(d string) error {
-		opts := PebbleOptions(cacheBytes)
+	err := openIn("statements", func(d string) error {
+		opts := options()
 		defer opts.Cache.Unref()
 		var err error
 		v.Statements, err = OpenStatementIndex(d, opts)
 		return err
 	})
 	if err == nil {
-		err = open("documents", func(d string) error {
-			opts := PebbleOptions(cacheBytes)
+		err = openIn("documents", func(d string) error {
+			opts := options()
 			defer opts.Cache.Unref()
 			var err error
 			v.Documents, err = OpenDocumentIndex(d, opts)
@@ -51,8 +82,8 @@ func Open(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
 		})
 	}
 	if err == nil && jp != nil {
-		err = open("jp", func(d string) error {
-			opts := PebbleOptions(cacheBytes)
+		err = openIn("jp", func(d string) error {
+			opts := options()
 			defer opts.Cache.Unref()
 			var err error
 			v.JP, err = OpenJPIndex(d, opts, jp.Rules, jp.HomePage)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func rebuild(ctx context.Context, cfg config, lc *logConn, dir string, opt repla
 	if err != nil {
 		return nil, 0, err
 	}
-	views, err := projections.Open(dir, int64(cfg.CacheMB)<<20, jp)
+	views, err := projections.OpenForRebuild(dir, int64(cfg.CacheMB)<<20, jp)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -83,10 +84,11 @@ func rebuild(ctx context.Context, cfg config, lc *logConn, dir string, opt repla
 // built as they stood at that moment, into --out.
 func runReplay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
-	var view, asOf, out string
+	var view, asOf, out, cpuProfile string
 	var toSeq int
 	f := newFlags("replay", getenv, stderr)
 	cfg.bind(f, false)
+	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the rebuild to this file (go tool pprof)")
 	f.String(&view, "view", "all", "the view to rebuild: "+strings.Join(viewNames, ", ")+" or all")
 	f.Int(&toSeq, "to-seq", 0, "build the views as they stood after this log sequence (needs --out)")
 	f.String(&asOf, "as-of", "", "build the views as they stood at this RFC 3339 time (needs --out)")
@@ -118,6 +120,16 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(768 << 20)
 	}
+	if cpuProfile != "" {
+		pf, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
 	lc, closeLog, err := openAuditLog(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -137,7 +149,7 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	views, reached, err := rebuild(ctx, cfg, lc, fresh, opt, stdout)
 	if err == nil {
-		err = views.Close()
+		err = errors.Join(views.Flush(), views.Close())
 	}
 	if err != nil {
 		return fmt.Errorf("replay: %w (the live views are untouched)", err)
