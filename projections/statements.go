@@ -30,15 +30,11 @@ type StatementIndex struct {
 	refsDue     map[uuid.UUID]struct{} // targets referenced before they came (q keys)
 	workerTerms []*lrs.TermCache       // one per preparing worker
 
-	ids      atomic.Pointer[idFilter] // every statement id held; see idFilter
-	batchIDs map[uuid.UUID]struct{}   // ids written by the batch being built
-}
-
-// inBatch reports whether the batch being built wrote id (the filter
-// learns of a batch's ids only once it is committed).
-func (ix *StatementIndex) inBatch(id uuid.UUID) bool {
-	_, ok := ix.batchIDs[id]
-	return ok
+	// ids holds every statement id of the view, and those of the batch
+	// being built: an id joins it before its batch commits (a false
+	// "maybe" only costs a read), so a writer woken by WaitApplied never
+	// misses an id the view has applied.
+	ids atomic.Pointer[idFilter]
 }
 
 var _ lrs.StatementView = (*StatementIndex)(nil)
@@ -111,21 +107,12 @@ func (ix *StatementIndex) loadCaches() error {
 // Apply folds a chunk of events into the view in one batch with the
 // checkpoint. Events of other types are passed over.
 func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
-	if ix.batchIDs == nil {
-		ix.batchIDs = make(map[uuid.UUID]struct{})
-	}
-	clear(ix.batchIDs)
 	preps, err := ix.prepare(events)
 	if err == nil {
 		err = ix.applyPrepared(events, preps, ix.applyStatements)
 	}
 	if err == nil {
-		// The batch is committed: its ids join the filter.
-		f := ix.ids.Load()
-		for id := range ix.batchIDs {
-			f.add(id)
-		}
-		if f.full() {
+		if ix.ids.Load().full() {
 			err = ix.loadIDs()
 		}
 		return err
@@ -156,7 +143,8 @@ func (ix *StatementIndex) applyStatements(b *pebble.Batch, e *eventPrep) error {
 
 func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint32, sp *stmtPrep) error {
 	facts := sp.facts
-	if ix.ids.Load().mayHold(facts.ID) || ix.inBatch(facts.ID) {
+	ids := ix.ids.Load()
+	if ids.mayHold(facts.ID) {
 		exists, err := batchGet(b, idKey(famID, facts.ID))
 		if err != nil {
 			return err
@@ -165,7 +153,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 			return nil // first writer in log order wins
 		}
 	}
-	ix.batchIDs[facts.ID] = struct{}{}
+	ids.add(facts.ID)
 	pos := position{seq, index}
 	var flags byte
 	if facts.VoidTarget != uuid.Nil {
