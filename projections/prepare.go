@@ -152,25 +152,10 @@ func (v *view) applyPrepared(events []lrs.LogEvent, preps []eventPrep, fold func
 	}
 	b := v.db.NewIndexedBatchWithSize(size)
 	defer b.Close()
-	var last lrs.Envelope
-	for i, ev := range events {
-		want := v.applied.Load() + 1
-		if last.Seq != 0 {
-			want = last.Seq + 1
+	return v.inOrder(b, events, func(i int) (lrs.Envelope, error) {
+		if preps[i].head.Seq != events[i].Seq {
+			return preps[i].head, nil // inOrder names the mismatch
 		}
-		if ev.Seq < want {
-			continue
-		}
-		if ev.Seq != want {
-			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
-		}
-		if preps[i].head.Seq != ev.Seq {
-			return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, preps[i].head.Seq)
-		}
-		if err := fold(b, &preps[i]); err != nil {
-			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
-		}
-		last = preps[i].head
-	}
-	return v.commit(b, last)
+		return preps[i].head, fold(b, &preps[i])
+	})
 }

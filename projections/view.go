@@ -143,8 +143,28 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 	}
 	b := v.db.NewIndexedBatch()
 	defer b.Close()
+	return v.inOrder(b, events, func(i int) (lrs.Envelope, error) {
+		ev := events[i]
+		if v.wants != nil {
+			if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && !v.wants(typ) {
+				return lrs.Envelope{Type: typ, Seq: seq, Stored: stored}, nil
+			}
+		}
+		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
+		if err != nil || env.Seq != ev.Seq {
+			return env, err
+		}
+		return env, fold(b, env)
+	})
+}
+
+// inOrder folds events in b in log order with step, which returns the
+// envelope (head) of the event it folded; events at or below the
+// checkpoint are passed over (exactly once), the others must follow it
+// without a gap. Then the checkpoint is committed with b.
+func (v *view) inOrder(b *pebble.Batch, events []lrs.LogEvent, step func(i int) (lrs.Envelope, error)) error {
 	var last lrs.Envelope
-	for _, ev := range events {
+	for i, ev := range events {
 		want := v.applied.Load() + 1
 		if last.Seq != 0 {
 			want = last.Seq + 1
@@ -155,24 +175,12 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 		if ev.Seq != want {
 			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
 		}
-		if v.wants != nil {
-			if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && !v.wants(typ) {
-				if seq != ev.Seq {
-					return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, seq)
-				}
-				last = lrs.Envelope{Type: typ, Seq: seq, Stored: stored}
-				continue
-			}
-		}
-		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
+		env, err := step(i)
 		if err != nil {
 			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
 		}
 		if env.Seq != ev.Seq {
 			return fmt.Errorf("%s view: event %d claims sequence %d", v.name, ev.Seq, env.Seq)
-		}
-		if err := fold(b, env); err != nil {
-			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
 		}
 		last = env
 	}
