@@ -61,4 +61,12 @@
 //   - "bangkom.catalogue" v1, subject jejak.<store>.catalogue. Payload:
 //     {"entries":[{"activity","form","jp","competencies","name"},…]}; each
 //     entry replaces the catalogue entry of its activity.
+//   - "bangkom.positions" v1, subject jejak.<store>.positions. Payload:
+//     {"positions":[{"position","standards":{"M.01":3,…}},…]}; each entry
+//     replaces the standard of its position from that event on.
+//
+// Message headers: Nats-Msg-Id (a fresh id per append, for JetStream's
+// dedup window) and the expected-sequence headers JetStream consumes.
+// `jejak log export` writes every event as one NDJSON line (ExportLine);
+// `jejak audit verify` checks the chain (Verifier).
 package lrs
