@@ -64,7 +64,7 @@ func Subject(store, kind string) string { return "jejak." + store + "." + kind }
 type StoredStatement struct {
 	ID     uuid.UUID
 	Seq    uint64 // log sequence of the event that carried it
-	Stored time.Time
+	Stored time.Time // set for a single statement; zero in a page of a listing
 	Voided bool
 	JSON   []byte
 }

@@ -20,7 +20,7 @@ import (
 // stmtPrep is the order-independent part of folding one statement.
 type stmtPrep struct {
 	facts   lrs.StatementFacts
-	json    []byte // the statement with a leading flags byte (set in the fold)
+	json    []byte // the p record: flags (set in the fold), id, the statement JSON
 	hash    lrs.Hash
 	terms   []lrs.TermKey
 	acts    []actPrep
@@ -110,7 +110,9 @@ func prepareStatement(st *fastjson.Value, terms *lrs.TermCache) (stmtPrep, error
 	if err != nil {
 		return stmtPrep{}, err
 	}
-	sp := stmtPrep{facts: facts, json: st.MarshalTo([]byte{0}), hash: lrs.ContentHash(st), terms: lrs.StatementTermsCached(st, terms)}
+	head := make([]byte, statementHead, statementHead+2048)
+	copy(head[1:], facts.ID[:])
+	sp := stmtPrep{facts: facts, json: st.MarshalTo(head), hash: lrs.ContentHash(st), terms: lrs.StatementTermsCached(st, terms)}
 	for _, act := range lrs.Activities(st) {
 		if id := string(act.GetStringBytes("id")); id != "" {
 			sp.acts = append(sp.acts, actPrep{id: id, obj: act.MarshalTo(nil)})

@@ -7,12 +7,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 1. Every key starts with one byte
+// Statement view key encoding, version 2. Every key starts with one byte
 // naming its family; integers are big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
 //	m "format"              → "1"                             this encoding's version
-//	p seq(8) index(4)       → flags (1) | statement JSON      a statement by position
+//	p seq(8) index(4)       → flags (1) | id (16) | statement JSON   a statement by position
 //	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
 //	w target(16)            → voiding id (16)                 a void that came before its target
 //	t storedms(8) seq(8)    → ""                              stored time → position (since/until)
@@ -41,7 +41,10 @@ const (
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "1"
+	statementFormat = "2"
+
+	// statementHead is the length of a p record before the statement JSON.
+	statementHead = 17
 
 	flagVoided  = 1 << 0
 	flagVoiding = 1 << 1

@@ -341,15 +341,19 @@ func (ix *StatementIndex) Statement(_ context.Context, id uuid.UUID, voided bool
 	case !voided && isVoided:
 		return lrs.StoredStatement{}, lrs.Errorf(lrs.ENOTFOUND, "statement %s is voided; fetch it with voidedStatementId", id)
 	}
-	return ix.storedStatement(id, rec.seq, val)
-}
-
-func (ix *StatementIndex) storedStatement(id uuid.UUID, seq uint64, val []byte) (lrs.StoredStatement, error) {
-	s := lrs.StoredStatement{ID: id, Seq: seq, Voided: val[0]&flagVoided != 0, JSON: val[1:]}
+	s := storedStatement(rec.seq, val)
 	if t, err := time.Parse(time.RFC3339Nano, fastjson.GetString(s.JSON, "stored")); err == nil {
 		s.Stored = t
 	}
 	return s, nil
+}
+
+// storedStatement reads a p record. Stored is left zero: only single
+// statements need it (see Statement).
+func storedStatement(seq uint64, val []byte) lrs.StoredStatement {
+	s := lrs.StoredStatement{Seq: seq, Voided: val[0]&flagVoided != 0, JSON: val[statementHead:]}
+	copy(s.ID[:], val[1:statementHead])
+	return s
 }
 
 // ContentHash returns the comparison hash of statement id, if stored.
@@ -391,20 +395,27 @@ func (ix *StatementIndex) Statements(_ context.Context, q lrs.StatementQuery) (l
 			page.Next = lrs.Cursor{Seq: last.seq, Index: last.index}
 			return false
 		}
-		s, _ := ix.storedStatement(uuid.UUID{}, pos.seq, append([]byte(nil), val...))
-		s.ID, _ = uuid.Parse(fastjson.GetString(s.JSON, "id"))
-		page.Statements = append(page.Statements, s)
+		page.Statements = append(page.Statements, storedStatement(pos.seq, append([]byte(nil), val...)))
 		last = pos
 		return true
 	}
 	if terms := q.Filter.Terms(); len(terms) > 0 {
+		// One iterator over the statements, sought to each match: cheaper
+		// than a get per match.
+		stmts, ierr := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famPosition}, UpperBound: []byte{famPosition + 1}})
+		if ierr != nil {
+			return lrs.StatementPage{}, lrs.Internal("statement view iterate", ierr)
+		}
 		err = ix.intersect(terms, lo, hi, q.Ascending, func(pos position) (bool, error) {
-			val, err := ix.get(positionKey(pos.seq, pos.index))
-			if err != nil || val == nil {
-				return false, fmt.Errorf("posting for %v without a statement: %v", pos, err)
+			k := positionKey(pos.seq, pos.index)
+			if !stmts.SeekGE(k) || !bytes.Equal(stmts.Key(), k) {
+				return false, fmt.Errorf("posting for %v without a statement: %v", pos, stmts.Error())
 			}
-			return emit(pos, val), nil
+			return emit(pos, stmts.Value()), nil
 		})
+		if cerr := stmts.Close(); err == nil {
+			err = cerr
+		}
 	} else {
 		err = ix.scan(lo, hi, q.Ascending, emit)
 	}
@@ -524,6 +535,21 @@ func (ix *StatementIndex) intersect(terms []lrs.TermKey, lo, hi position, asc bo
 			return position{}, false
 		}
 		return decodePosition(it.Key()[prefixLen:]), true
+	}
+	if len(its) == 1 {
+		// One list: walk it.
+		it := its[0]
+		step, ok := it.Next, it.First()
+		if !asc {
+			step, ok = it.Prev, it.Last()
+		}
+		for ; ok; ok = step() {
+			more, err := emit(decodePosition(it.Key()[prefixLen:]))
+			if err != nil || !more {
+				return err
+			}
+		}
+		return it.Error()
 	}
 	target := hi
 	if asc {
