@@ -63,7 +63,7 @@ func Subject(store, kind string) string { return "jejak." + store + "." + kind }
 // StoredStatement is a statement as held by the statement view.
 type StoredStatement struct {
 	ID     uuid.UUID
-	Seq    uint64 // log sequence of the event that carried it
+	Seq    uint64    // log sequence of the event that carried it
 	Stored time.Time // set for a single statement; zero in a page of a listing
 	Voided bool
 	JSON   []byte
