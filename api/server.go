@@ -75,6 +75,9 @@ type Config struct {
 	// ReadWait bounds how long a read waits for the view to reach this
 	// node's last write (read your writes). Zero means 5s.
 	ReadWait time.Duration
+	// Observe, if set, is told of every request when it is answered: its
+	// method, route pattern, status and duration (for metrics).
+	Observe func(method, route string, status int, d time.Duration)
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// means any ("*"). Credentials travel in the Authorization header, never
 	// in cookies.
@@ -111,6 +114,9 @@ func New(cfg Config) *Server {
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	if cfg.Observe != nil {
+		e.Use(s.observe)
+	}
 	e.Pre(s.alternateSyntax)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -178,6 +184,31 @@ func version(c echo.Context) lrs.Version {
 func credential(c echo.Context) lrs.Credential {
 	cred, _ := c.Get(ctxCredential).(lrs.Credential)
 	return cred
+}
+
+// observe reports each request to Config.Observe.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		status := c.Response().Status
+		if err != nil {
+			// the error handler has not run yet: name the status it will write
+			var he *echo.HTTPError
+			switch {
+			case errors.As(err, &he):
+				status = he.Code
+			default:
+				status = statusOf(lrs.ErrorCode(err))
+			}
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.cfg.Observe(c.Request().Method, route, status, time.Since(start))
+		return err
+	}
 }
 
 // versionHeader answers every response with the xAPI version the request

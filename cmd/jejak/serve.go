@@ -41,6 +41,7 @@ type config struct {
 	MaxAttach   int
 	Linger      time.Duration
 	MemoryMB    int
+	MetricsAddr string
 	CORS        string
 	CacheMB     int
 	Rules       string
@@ -64,6 +65,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
 		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
+		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 	}
 }
@@ -209,6 +211,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, Logger: logger.With("component", "appender")})
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
+	met := newMetrics(appender, views)
 	srv := api.New(api.Config{
 		Auth:               lrs.NewKeyring(creds),
 		Statements:         views.Statements,
@@ -222,10 +225,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Attachments:        objects,
 		MaxAttachmentBytes: int64(cfg.MaxAttach),
 		CORSOrigins:        strings.Split(cfg.CORS, ","),
+		Observe:            met.observe,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listen on %s: %w", cfg.MetricsAddr, err)
+		}
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
@@ -262,6 +273,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			failed <- err
 		}
 	}()
+	if mln != nil {
+		go func() {
+			if err := met.serve(appCtx, mln); err != nil {
+				logger.Warn("metrics", "err", err)
+			}
+		}()
+	}
 	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
 	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
 

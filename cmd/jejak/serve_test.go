@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -67,5 +69,39 @@ func TestRun_ServeEndToEnd(t *testing.T) {
 	err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--credentials", "a:b"}, func(string) string { return "" }, nil, &strings.Builder{}, &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), "in use by another jejak process") {
 		t.Fatalf("second serve on %s: err = %v, want a clear refusal", filepath.Base(data), err)
+	}
+}
+
+// --metrics-addr serves Prometheus metrics on a listener of its own: request
+// counts by route and status, the log's head, each view's lag.
+func TestRun_Metrics(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := startServe(t, t.TempDir(), "--metrics-addr", addr)
+	if status, body, _ := call(t, http.MethodPost, s.base+"/statements", statement("", completedVerb, "http://example.com/m")); status != 200 {
+		t.Fatalf("POST = %d %s", status, body)
+	}
+	call(t, http.MethodGet, s.base+"/statements?bogus=1", nil)
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{
+		`jejak_http_requests_total{method="POST",route="/xapi/statements",status="200"} 1`,
+		`jejak_http_requests_total{method="GET",route="/xapi/statements",status="400"} 1`,
+		`jejak_log_last_sequence 1`,
+		`jejak_view_applied_sequence{view="statements"}`,
+		`jejak_view_lag_events{view="jp"}`,
+		`jejak_append_requests_total 1`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
