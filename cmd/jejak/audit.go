@@ -126,9 +126,6 @@ func runLog(ctx context.Context, args []string, getenv func(string) string, stdo
 	f.String(&store, "store", "", "only events of this store")
 	f.String(&out, "out", "", "write to this file instead of standard output")
 	if err := f.parse(args[1:]); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	r := logRange{FromSeq: uint64(max(from, 1)), ToSeq: uint64(max(to, 0)), Store: store}
@@ -151,18 +148,17 @@ func runLog(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer closeLog()
-	w := stdout
-	if out != "" {
-		file, err := os.Create(out)
-		if err != nil {
+	return withOutput(out, stdout, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := exportLog(ctx, lc, r, json.NewEncoder(bw)); err != nil {
 			return err
 		}
-		defer file.Close()
-		w = file
-	}
-	bw := bufio.NewWriterSize(w, 1<<20)
-	defer bw.Flush()
-	enc := json.NewEncoder(bw)
+		return bw.Flush()
+	})
+}
+
+// exportLog writes the events r selects as export lines.
+func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) error {
 	enc.SetEscapeHTML(false)
 	var p fastjson.Parser
 	return followLog(ctx, lc, r, func(ev lrs.LogEvent) error {
@@ -218,9 +214,6 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	f.String(&check, "check-signature", "", "Ed25519 public key (PEM) to check a signed head with (see --head)")
 	f.String(&head, "head", "", "with --check-signature: the signed head (JSON) to check against this log")
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	var signed lrs.SignedHead
@@ -328,9 +321,6 @@ func runKeygen(args []string, getenv func(string) string, stdout, stderr io.Writ
 	f := newFlags("audit keygen", getenv, stderr)
 	f.String(&prefix, "out", "auditor", "file name prefix: writes PREFIX.key and PREFIX.pub")
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	pub, key, err := ed25519.GenerateKey(rand.Reader)

@@ -26,31 +26,15 @@ func auditLog(t *testing.T) (data string, approvedAt time.Time) {
 	data = t.TempDir()
 	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin")
 	base := strings.TrimSuffix(s.base, "/xapi")
-	send := func(method, path, body string) http.Header {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.SetBasicAuth(testKey, testSecret)
-		req.Header.Set("X-Experience-API-Version", "1.0.3")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode/100 != 2 {
-			t.Fatalf("%s %s = %d %s", method, path, res.StatusCode, b)
-		}
-		return res.Header
-	}
-	send("POST", "/api/v1/people", `[{"nip":"199001012015011001","name":"Siti","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB","supervisor_nip":"197805152003121002"}]`)
+	do := func(method, path, body string) { send(t, method, base+path, testKey, testSecret, body, 0) }
+	do("POST", "/api/v1/people", `[{"nip":"199001012015011001","name":"Siti","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB","supervisor_nip":"197805152003121002"}]`)
 	siti := `{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`
-	send("POST", "/xapi/statements", `{"id":"0b7e1c9a-4d7e-4a55-8f0e-9c1d2e3f4a5b","actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://coaching.example.go.id/1"},"timestamp":"2026-04-01T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"NK-COACHING"}}}`)
-	send("PUT", "/xapi/activities/state?activityId="+urlEscape("https://e.go.id/a")+"&agent="+urlEscape(siti)+"&stateId=s", `{"p":1}`)
+	do("POST", "/xapi/statements", `{"id":"0b7e1c9a-4d7e-4a55-8f0e-9c1d2e3f4a5b","actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://coaching.example.go.id/1"},"timestamp":"2026-04-01T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"NK-COACHING"}}}`)
+	do("PUT", "/xapi/activities/state?activityId="+urlEscape("https://e.go.id/a")+"&agent="+urlEscape(siti)+"&stateId=s", `{"p":1}`)
 	time.Sleep(5 * time.Millisecond)
 	approvedAt = time.Now().UTC()
 	time.Sleep(5 * time.Millisecond)
-	send("POST", "/xapi/statements", `{"actor":{"account":{"homePage":"https://siasn.bkn.go.id","name":"197805152003121002"}},"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"0b7e1c9a-4d7e-4a55-8f0e-9c1d2e3f4a5b"}}`)
+	do("POST", "/xapi/statements", `{"actor":{"account":{"homePage":"https://siasn.bkn.go.id","name":"197805152003121002"}},"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"0b7e1c9a-4d7e-4a55-8f0e-9c1d2e3f4a5b"}}`)
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}

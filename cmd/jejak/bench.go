@@ -6,7 +6,6 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -114,9 +113,6 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		f.fs.PrintDefaults()
 	}
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	if err := cfg.check(); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,9 +57,6 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	f.String(&format, "format", "csv", "csv or json")
 	f.String(&out, "out", "", "write to this file instead of standard output")
 	if err := f.parse(args[1:]); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	accept := map[string]string{"csv": "text/csv", "json": "application/json"}[format]
@@ -71,16 +67,27 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	if unit != "" {
 		q.Set("unit", unit)
 	}
-	w := stdout
-	if out != "" {
-		file, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		w = file
+	return withOutput(out, stdout, func(w io.Writer) error {
+		return cc.get(ctx, "/api/v1/siasn?"+q.Encode(), accept, w)
+	})
+}
+
+// withOutput calls write with the file out (created afresh), or with
+// stdout when out is empty; a failure to write or close the file is an
+// error, so an export is never silently cut short.
+func withOutput(out string, stdout io.Writer, write func(io.Writer) error) error {
+	if out == "" {
+		return write(stdout)
 	}
-	return cc.get(ctx, "/api/v1/siasn?"+q.Encode(), accept, w)
+	file, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := write(file); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
 }
 
 // runPositions serves `jejak positions import FILE.json`: position
@@ -95,10 +102,7 @@ func runPositions(ctx context.Context, args []string, getenv func(string) string
 	f := newFlags("positions import", getenv, stderr)
 	cc.bind(f)
 	if err := f.fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	if f.fs.NArg() != 1 {
 		return usageError{usageText}

@@ -44,22 +44,7 @@ func TestRun_JPEndToEnd(t *testing.T) {
 		t.Fatalf("import: %v %s", err, out.String())
 	}
 
-	post := func(key, secret, body string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, s.base+"/statements", strings.NewReader(body))
-		req.SetBasicAuth(key, secret)
-		req.Header.Set("X-Experience-API-Version", "1.0.3")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Fatalf("POST = %d %s", res.StatusCode, b)
-		}
-	}
+	post := func(key, secret, body string) { send(t, http.MethodPost, s.base+"/statements", key, secret, body, 200) }
 	siti := `{"objectType":"Agent","account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`
 	post("pusdiklat", "pusdiklat-secret", `{"actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://pusdiklat.example.go.id/pelatihan/teknis-1"},"timestamp":"2026-03-10T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-TEKNIS","https://jejak.id/xapi/bangkom/extensions/jp":16}}}`)
 	post("app", "app-secret", `{"id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa","actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://coaching.example.go.id/sesi/1"},"timestamp":"2026-04-01T10:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"NK-COACHING"}}}`)
@@ -126,19 +111,7 @@ func TestRun_ReplayUnderChangedRules(t *testing.T) {
 		{"/api/v1/people", people},
 		{"/xapi/statements", `{"actor":{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}},"verb":{"id":"http://adlnet.gov/expapi/verbs/attended"},"object":{"id":"https://e.go.id/seminar/1"},"timestamp":"2026-05-05T09:00:00+07:00","context":{"extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-SEMINAR","https://jejak.id/xapi/bangkom/extensions/days":2}}}`},
 	} {
-		hr, _ := http.NewRequest(http.MethodPost, base+req.path, strings.NewReader(req.body))
-		hr.SetBasicAuth(testKey, testSecret)
-		hr.Header.Set("X-Experience-API-Version", "1.0.3")
-		hr.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Fatalf("POST %s = %d %s", req.path, res.StatusCode, b)
-		}
+		send(t, http.MethodPost, base+req.path, testKey, testSecret, req.body, 200)
 	}
 	seminar := func(s *testServer) (float64, string) {
 		t.Helper()
@@ -255,21 +228,7 @@ func TestRun_CompetenciesAndSIASNExport(t *testing.T) {
 	if err := run(t.Context(), []string{"positions", "import", positions}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "imported 1 position standards") {
 		t.Fatalf("positions: %v %s", err, out.String())
 	}
-	post := func(key, secret, body string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, s.base+"/statements", strings.NewReader(body))
-		req.SetBasicAuth(key, secret)
-		req.Header.Set("X-Experience-API-Version", "1.0.3")
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Fatalf("POST = %d", res.StatusCode)
-		}
-	}
+	post := func(key, secret, body string) { send(t, http.MethodPost, s.base+"/statements", key, secret, body, 200) }
 	siti := `{"account":{"homePage":"https://siasn.bkn.go.id","name":"199001012015011001"}}`
 	post("ac", "ac-secret", `{"actor":`+siti+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/assessed"},"object":{"id":"https://jejak.id/xapi/bangkom/competencies/M.01"},"result":{"score":{"raw":2}},"timestamp":"2026-02-01T09:00:00+07:00"}`)
 	post("pusdiklat", "p-secret", `{"actor":`+siti+`,"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://pusdiklat.example.go.id/pelatihan/hasil","definition":{"name":{"id-ID":"Pelatihan Orientasi pada Hasil"}}},"timestamp":"2026-03-10T10:00:00+07:00","context":{"platform":"Pusdiklat Contoh","extensions":{"https://jejak.id/xapi/bangkom/extensions/form":"KLS-MANAJ","https://jejak.id/xapi/bangkom/extensions/jp":24,"https://jejak.id/xapi/bangkom/extensions/competencies":["M.04"]}}}`)

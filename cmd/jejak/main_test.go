@@ -136,3 +136,24 @@ func jsonString(body []byte, key string) string {
 	s, _ := m[key].(string)
 	return s
 }
+
+// send makes a request as an xAPI 1.0.3 JSON client with the credential
+// key:secret and fails the test unless the answer has status want (any
+// 2xx when want is 0). It returns the answer's body.
+func send(t testing.TB, method, url, key, secret, body string, want int) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.SetBasicAuth(key, secret)
+	req.Header.Set("X-Experience-API-Version", "1.0.3")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if (want == 0 && res.StatusCode/100 != 2) || (want != 0 && res.StatusCode != want) {
+		t.Fatalf("%s %s = %d %s", method, url, res.StatusCode, b)
+	}
+	return b
+}

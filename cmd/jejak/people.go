@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,10 +66,7 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 	f := newFlags("people import", getenv, stderr)
 	cc.bind(f)
 	if err := f.fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	if f.fs.NArg() != 1 {
 		return usageError{"usage: jejak people import [--url URL] [--auth key:secret] FILE.csv"}

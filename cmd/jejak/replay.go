@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +17,6 @@ import (
 
 	"github.com/jejak-id/jejak/projections"
 )
-
-var errHelp = flag.ErrHelp
 
 // viewNames are the views replay knows, in the order they are built.
 var viewNames = []string{"statements", "documents", "jp"}
@@ -94,9 +91,6 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 	f.String(&asOf, "as-of", "", "build the views as they stood at this RFC 3339 time (needs --out)")
 	f.String(&out, "out", "", "build into this directory and leave the live views alone")
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	var opt replayOptions
@@ -193,9 +187,6 @@ func runAuditViews(ctx context.Context, args []string, getenv func(string) strin
 	f := newFlags("audit views", getenv, stderr)
 	cfg.bind(f, false)
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	lc, closeLog, err := openAuditLog(ctx, cfg, stderr)

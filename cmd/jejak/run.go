@@ -40,7 +40,24 @@ environment fallback, e.g. --data and JEJAK_DATA.
 `
 
 // run is the whole program: main only maps its error to an exit code.
+// A command asked for -h has printed its flags and ends without error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := runCommand(ctx, args, getenv, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// flagError turns a flag parsing error into a usage error (-h passes).
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return usageError{err.Error()}
+}
+
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
@@ -107,10 +124,7 @@ func (f *envFlags) Duration(p *time.Duration, name string, def time.Duration, he
 // parse parses args, then fills every flag not given from the environment.
 func (f *envFlags) parse(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+		return flagError(err)
 	}
 	if f.fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", f.fs.Arg(0))}

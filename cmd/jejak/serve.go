@@ -162,9 +162,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f := newFlags("serve", getenv, stderr)
 	cfg.bind(f, true)
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
 		return err
 	}
 	logger, err := newLogger(cfg.LogLevel, stderr)
