@@ -12,15 +12,24 @@ import (
 
 // Term kinds: what a statement can be found by. A term is a kind and a
 // canonical value; the views index statements under the terms of
-// StatementTerms.
+// StatementTerms. An agent or activity term also says whether the statement
+// has it narrowly: an agent as actor or object (or a member of a group
+// there), an activity as the object. The filters without related_agents or
+// related_activities match narrow terms only; with them, any.
 const (
-	TermAgent           = 'a' // actor or object (and the members of a group there)
-	TermRelatedAgent    = 'r' // any agent or group anywhere (related_agents=true)
-	TermVerb            = 'v'
-	TermActivity        = 'c' // the object activity
-	TermRelatedActivity = 'd' // any activity anywhere (related_activities=true)
-	TermRegistration    = 'g'
+	TermAgent        = 'a' // any agent or group anywhere; narrow as actor or object
+	TermVerb         = 'v'
+	TermActivity     = 'c' // any activity anywhere; narrow as the object
+	TermRegistration = 'g'
 )
+
+// Term is an index term of a statement, or a term a query requires.
+type Term struct {
+	Key TermKey
+	// Narrow: the statement has the term as actor or object (verbs and
+	// registrations always); in a query, only such statements match.
+	Narrow bool
+}
 
 // TermKey is the fixed-size index key of a term: its kind and the first 16
 // bytes of the SHA-256 of kind and value.
@@ -95,34 +104,56 @@ func (c *TermCache) key(kind byte, value string) TermKey {
 	return k
 }
 
-// termSet collects distinct terms.
+// termSet collects distinct terms; a term added both narrowly and not is
+// narrow.
 type termSet struct {
-	keys  []TermKey
+	terms []Term
 	cache *TermCache
 }
 
-func (t *termSet) add(kind byte, value string) {
+func (t *termSet) add(kind byte, value string, narrow bool) {
 	if value == "" {
 		return
 	}
 	k := t.cache.key(kind, value)
-	for _, x := range t.keys {
-		if x == k {
+	for i := range t.terms {
+		if t.terms[i].Key == k {
+			t.terms[i].Narrow = t.terms[i].Narrow || narrow
 			return
 		}
 	}
-	t.keys = append(t.keys, k)
+	t.terms = append(t.terms, Term{Key: k, Narrow: narrow})
 }
 
-// agent adds an Agent or Group and its members under kind.
-func (t *termSet) agent(kind byte, v *fastjson.Value) {
+// agent adds an Agent or Group and its members.
+func (t *termSet) agent(v *fastjson.Value, narrow bool) {
 	if v == nil || v.Type() != fastjson.TypeObject {
 		return
 	}
-	t.add(kind, IFI(v))
+	t.add(TermAgent, IFI(v), narrow)
 	for _, m := range v.GetArray("member") {
-		t.add(kind, IFI(m))
+		t.add(TermAgent, IFI(m), narrow)
 	}
+}
+
+// MergeTerms adds the terms of more to terms: new ones appended, a narrow
+// one making the same term narrow.
+func MergeTerms(terms, more []Term) []Term {
+	t := termSet{terms: terms}
+	for _, m := range more {
+		found := false
+		for i := range t.terms {
+			if t.terms[i].Key == m.Key {
+				t.terms[i].Narrow = t.terms[i].Narrow || m.Narrow
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.terms = append(t.terms, m)
+		}
+	}
+	return t.terms
 }
 
 func isAgentObject(v *fastjson.Value) bool {
@@ -138,53 +169,53 @@ func isActivityObject(v *fastjson.Value) bool {
 // StatementTerms returns the terms a stored statement is found by (its own;
 // a statement that targets another with a StatementRef also inherits that
 // one's terms, which the view adds).
-func StatementTerms(v *fastjson.Value) []TermKey { return StatementTermsCached(v, nil) }
+func StatementTerms(v *fastjson.Value) []Term { return StatementTermsCached(v, nil) }
 
 // StatementTermsCached is StatementTerms with a cache of term keys.
-func StatementTermsCached(v *fastjson.Value, cache *TermCache) []TermKey {
-	t := termSet{cache: cache}
-	t.agent(TermAgent, v.Get("actor"))
+func StatementTermsCached(v *fastjson.Value, cache *TermCache) []Term {
+	t := termSet{cache: cache, terms: make([]Term, 0, 8)}
+	t.agent(v.Get("actor"), true)
 	obj := v.Get("object")
 	if obj != nil && isAgentObject(obj) {
-		t.agent(TermAgent, obj)
+		t.agent(obj, true)
 	}
-	t.add(TermVerb, string(v.GetStringBytes("verb", "id")))
+	t.add(TermVerb, string(v.GetStringBytes("verb", "id")), true)
 	if obj != nil && isActivityObject(obj) {
-		t.add(TermActivity, string(obj.GetStringBytes("id")))
+		t.add(TermActivity, string(obj.GetStringBytes("id")), true)
 	}
-	t.add(TermRegistration, string(v.GetStringBytes("context", "registration")))
-	t.agent(TermRelatedAgent, v.Get("authority"))
+	t.add(TermRegistration, string(v.GetStringBytes("context", "registration")), true)
+	t.agent(v.Get("authority"), false)
 	t.related(v)
 	if obj != nil && string(obj.GetStringBytes("objectType")) == "SubStatement" {
 		t.related(obj)
 	}
-	return t.keys
+	return t.terms
 }
 
 // related adds the related_agents and related_activities terms of a
 // statement or sub-statement.
 func (t *termSet) related(v *fastjson.Value) {
-	t.agent(TermRelatedAgent, v.Get("actor"))
+	t.agent(v.Get("actor"), false)
 	obj := v.Get("object")
 	if obj != nil {
 		if isAgentObject(obj) {
-			t.agent(TermRelatedAgent, obj)
+			t.agent(obj, false)
 		}
 		if isActivityObject(obj) {
-			t.add(TermRelatedActivity, string(obj.GetStringBytes("id")))
+			t.add(TermActivity, string(obj.GetStringBytes("id")), false)
 		}
 	}
 	ctx := v.Get("context")
 	if ctx == nil {
 		return
 	}
-	t.agent(TermRelatedAgent, ctx.Get("instructor"))
-	t.agent(TermRelatedAgent, ctx.Get("team"))
+	t.agent(ctx.Get("instructor"), false)
+	t.agent(ctx.Get("team"), false)
 	for _, ca := range ctx.GetArray("contextAgents") {
-		t.agent(TermRelatedAgent, ca.Get("agent"))
+		t.agent(ca.Get("agent"), false)
 	}
 	for _, cg := range ctx.GetArray("contextGroups") {
-		t.agent(TermRelatedAgent, cg.Get("group"))
+		t.agent(cg.Get("group"), false)
 	}
 	if ca := ctx.Get("contextActivities"); ca != nil {
 		for _, k := range [...]string{"parent", "grouping", "category", "other"} {
@@ -193,11 +224,11 @@ func (t *termSet) related(v *fastjson.Value) {
 				continue
 			}
 			if x.Type() == fastjson.TypeObject {
-				t.add(TermRelatedActivity, string(x.GetStringBytes("id")))
+				t.add(TermActivity, string(x.GetStringBytes("id")), false)
 				continue
 			}
 			for _, a := range x.GetArray() {
-				t.add(TermRelatedActivity, string(a.GetStringBytes("id")))
+				t.add(TermActivity, string(a.GetStringBytes("id")), false)
 			}
 		}
 	}
@@ -215,27 +246,19 @@ type StatementFilter struct {
 }
 
 // Terms returns the index terms every matching statement has.
-func (f StatementFilter) Terms() []TermKey {
-	var out []TermKey
+func (f StatementFilter) Terms() []Term {
+	var out []Term
 	if f.Agent != "" {
-		kind := byte(TermAgent)
-		if f.RelatedAgents {
-			kind = TermRelatedAgent
-		}
-		out = append(out, MakeTermKey(kind, f.Agent))
+		out = append(out, Term{MakeTermKey(TermAgent, f.Agent), !f.RelatedAgents})
 	}
 	if f.Verb != "" {
-		out = append(out, MakeTermKey(TermVerb, f.Verb))
+		out = append(out, Term{MakeTermKey(TermVerb, f.Verb), true})
 	}
 	if f.Activity != "" {
-		kind := byte(TermActivity)
-		if f.RelatedActivities {
-			kind = TermRelatedActivity
-		}
-		out = append(out, MakeTermKey(kind, f.Activity))
+		out = append(out, Term{MakeTermKey(TermActivity, f.Activity), !f.RelatedActivities})
 	}
 	if f.Registration != "" {
-		out = append(out, MakeTermKey(TermRegistration, f.Registration))
+		out = append(out, Term{MakeTermKey(TermRegistration, f.Registration), true})
 	}
 	return out
 }

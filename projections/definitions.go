@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"bytes"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/valyala/fastjson"
 
@@ -10,20 +12,27 @@ import (
 // recordDefinitions folds the activity definitions and verb display of a
 // statement into the canonical ones (d and e keys).
 //
-// Merging the same definition again changes nothing, so a definition equal
-// to the last one folded for its activity is passed over (ix.seenDefs, a
-// cache that only saves work: the view is the same with or without it).
+// ix.canon remembers, per activity and verb, the last definition folded and
+// the canonical one it left: a definition seen last time changes nothing,
+// and another is merged without reading the view. A merge that leaves the
+// canonical definition as it was writes nothing. The cache only saves work:
+// the view is the same with or without it.
 func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error {
 	var a fastjson.Arena
 	var p, pn fastjson.Parser
 	for _, act := range sp.acts {
-		if ix.seen("a"+act.id, act.obj) {
+		ck := "a" + act.id
+		e, cached := ix.canon[ck]
+		if cached && e.last == string(act.obj) {
 			continue
 		}
 		key := hashKey(famActivity, act.id)
-		old, err := batchGet(b, key)
-		if err != nil {
-			return err
+		old := e.canonical
+		if !cached {
+			var err error
+			if old, err = batchGet(b, key); err != nil {
+				return err
+			}
 		}
 		nv, err := pn.ParseBytes(act.obj)
 		if err != nil {
@@ -31,6 +40,7 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error
 		}
 		def := nv.Get("definition")
 		if old != nil && def == nil {
+			ix.remember(ck, act.obj, old)
 			continue
 		}
 		var oldDef *fastjson.Value
@@ -47,35 +57,65 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error
 		if def != nil {
 			out.Set("definition", lrs.MergeDefinition(&a, oldDef, def))
 		}
-		if err := b.Set(key, out.MarshalTo(nil), nil); err != nil {
+		merged := out.MarshalTo(nil)
+		ix.remember(ck, act.obj, merged)
+		if bytes.Equal(merged, old) {
+			continue
+		}
+		if err := b.Set(key, merged, nil); err != nil {
 			return err
 		}
 	}
-	if sp.display != nil && !ix.seen("v"+sp.verb, sp.display) {
-		key := hashKey(famVerb, sp.verb)
-		old, err := batchGet(b, key)
-		if err != nil {
-			return err
-		}
-		display, err := pn.ParseBytes(sp.display)
-		if err != nil {
-			return err
-		}
-		var oldMap *fastjson.Value
-		if old != nil {
-			if oldMap, err = p.ParseBytes(old); err != nil {
-				return err
-			}
-		}
-		if err := b.Set(key, lrs.MergeLanguageMap(&a, oldMap, display).MarshalTo(nil), nil); err != nil {
+	if sp.display == nil {
+		return nil
+	}
+	ck := "v" + sp.verb
+	e, cached := ix.canon[ck]
+	if cached && e.last == string(sp.display) {
+		return nil
+	}
+	key := hashKey(famVerb, sp.verb)
+	old := e.canonical
+	if !cached {
+		var err error
+		if old, err = batchGet(b, key); err != nil {
 			return err
 		}
 	}
-	return nil
+	display, err := pn.ParseBytes(sp.display)
+	if err != nil {
+		return err
+	}
+	var oldMap *fastjson.Value
+	if old != nil {
+		if oldMap, err = p.ParseBytes(old); err != nil {
+			return err
+		}
+	}
+	merged := lrs.MergeLanguageMap(&a, oldMap, display).MarshalTo(nil)
+	ix.remember(ck, sp.display, merged)
+	if bytes.Equal(merged, old) {
+		return nil
+	}
+	return b.Set(key, merged, nil)
 }
 
-// seen reports whether def is the last definition folded under key (an
-// activity or verb id), and remembers it.
+// canonEntry is what ix.canon keeps of an activity or verb.
+type canonEntry struct {
+	last      string // the definition (or display) last folded
+	canonical []byte // the canonical one the view holds after it
+}
+
+// remember notes that folding def under key left canonical in the view.
+func (ix *StatementIndex) remember(key string, def, canonical []byte) {
+	if len(ix.canon) >= 1<<15 {
+		clear(ix.canon)
+	}
+	ix.canon[key] = canonEntry{last: string(def), canonical: canonical}
+}
+
+// seen reports whether def is the last value folded under key (an agent's
+// name), and remembers it.
 func (ix *StatementIndex) seen(key string, def []byte) bool {
 	if prev, ok := ix.seenDefs[key]; ok && prev == string(def) {
 		return true

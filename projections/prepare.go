@@ -22,7 +22,7 @@ type stmtPrep struct {
 	facts   lrs.StatementFacts
 	json    []byte // the p record: flags (set in the fold), id, the statement JSON
 	hash    lrs.Hash
-	terms   []lrs.TermKey
+	terms   []lrs.Term
 	acts    []actPrep
 	verb    string
 	display []byte // the verb's display map, nil if none

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 2. Every key starts with one byte
+// Statement view key encoding, version 3. Every key starts with one byte
 // naming its family; integers are big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
@@ -16,8 +16,7 @@ import (
 //	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
 //	w target(16)            → voiding id (16)                 a void that came before its target
 //	t storedms(8) seq(8)    → ""                              stored time → position (since/until)
-//	i term(17) seq(8) idx(4)→ ""                              posting: statements by term (lrs.TermKey)
-//	k seq(8) idx(4)         → term (17) …                     a statement's terms, own and inherited
+//	i term(17) seq(8) idx(4)→ narrow (1)                      posting: statements by term (lrs.Term)
 //	r target(16) seq idx    → referrer id (16)                a StatementRef to target, from that position
 //	q target(16)            → 1                               a StatementRef came before its target
 //	d sha16(activity id)    → activity JSON                   canonical activity definition
@@ -26,7 +25,11 @@ import (
 //
 // A position (seq, index) is the event that carried the statement and its
 // index among the statements of that event: stored order. flags bit 0 marks
-// a voided statement, bit 1 a voiding statement.
+// a voided statement, bit 1 a voiding statement. A posting holds a
+// statement's own terms and those it inherits through StatementRefs; its
+// value is 1 when the term is narrow (lrs.Term), so one list serves an
+// agent or activity filter with and without related_agents or
+// related_activities.
 const (
 	famMeta     = 'm'
 	famPosition = 'p'
@@ -34,20 +37,21 @@ const (
 	famVoid     = 'w'
 	famTime     = 't'
 	famPosting  = 'i'
-	famTerms    = 'k'
 	famRef      = 'r'
 	famAwaited  = 'q'
 	famActivity = 'd'
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "2"
+	statementFormat = "3"
 
 	// statementHead is the length of a p record before the statement JSON.
 	statementHead = 17
 
 	flagVoided  = 1 << 0
 	flagVoiding = 1 << 1
+
+	postingNarrow = 1
 )
 
 func positionKey(seq uint64, index uint32) []byte {

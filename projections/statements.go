@@ -25,7 +25,8 @@ type StatementIndex struct {
 
 	// used by Apply only; caches that only save work, rebuilt from the
 	// database after a failed Apply
-	seenDefs    map[string]string      // see recordDefinitions
+	seenDefs    map[string]string      // see recordNames
+	canon       map[string]canonEntry  // see recordDefinitions
 	voidsDue    map[uuid.UUID]struct{} // targets voided before they came (w keys)
 	refsDue     map[uuid.UUID]struct{} // targets referenced before they came (q keys)
 	workerTerms []*lrs.TermCache       // one per preparing worker
@@ -85,6 +86,7 @@ func (ix *StatementIndex) loadIDs() error {
 // from the database.
 func (ix *StatementIndex) loadCaches() error {
 	ix.seenDefs = map[string]string{}
+	ix.canon = map[string]canonEntry{}
 	ix.voidsDue = map[uuid.UUID]struct{}{}
 	ix.refsDue = map[uuid.UUID]struct{}{}
 	for fam, set := range map[byte]map[uuid.UUID]struct{}{famVoid: ix.voidsDue, famAwaited: ix.refsDue} {
@@ -188,19 +190,19 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 			ix.refsDue[facts.RefTarget] = struct{}{}
 		} else {
 			tr := decodeIDRecord(trec)
-			inherited, err := batchGet(b, famPosKey(famTerms, position{tr.seq, tr.index}))
+			inherited, err := ix.termsAt(b, position{tr.seq, tr.index}, 1)
 			if err != nil {
 				return err
 			}
-			terms = mergeTerms(terms, inherited)
+			terms = lrs.MergeTerms(slices.Clone(terms), inherited)
 		}
 	}
-	if err := ix.setTerms(b, pos, nil, terms); err != nil {
+	if err := setPostings(b, pos, terms); err != nil {
 		return err
 	}
 	// Statements that targeted this one before it arrived inherit its terms.
 	if _, awaited := ix.refsDue[facts.ID]; awaited {
-		if err := ix.propagate(b, facts.ID, terms, 0); err != nil {
+		if err := ix.propagate(b, facts.ID, 0); err != nil {
 			return err
 		}
 	}
@@ -216,38 +218,62 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	return nil
 }
 
-// mergeTerms adds the 17-byte terms in packed to terms, without repeats.
-func mergeTerms(terms []lrs.TermKey, packed []byte) []lrs.TermKey {
-	for i := 0; i+17 <= len(packed); i += 17 {
-		var k lrs.TermKey
-		copy(k[:], packed[i:i+17])
-		if !slices.Contains(terms, k) {
-			terms = append(terms, k)
-		}
-	}
-	return terms
-}
+// maxRefDepth bounds how far terms pass along a chain of StatementRefs.
+const maxRefDepth = 16
 
-// setTerms records terms for the statement at pos: postings for those not in
-// old, and the packed list.
-func (ix *StatementIndex) setTerms(b *pebble.Batch, pos position, old []byte, terms []lrs.TermKey) error {
-	packed := make([]byte, 0, 17*len(terms))
+// setPostings records the postings of terms for the statement at pos; the
+// value says whether the term is narrow. Setting a posting again is
+// harmless: a statement's terms only grow.
+func setPostings(b *pebble.Batch, pos position, terms []lrs.Term) error {
 	for _, t := range terms {
-		packed = append(packed, t[:]...)
-		if bytes.Contains(old, t[:]) {
-			continue
+		var v byte
+		if t.Narrow {
+			v = postingNarrow
 		}
-		if err := b.Set(postingKey(t[:], pos), nil, nil); err != nil {
+		if err := b.Set(postingKey(t.Key[:], pos), []byte{v}, nil); err != nil {
 			return err
 		}
 	}
-	return b.Set(famPosKey(famTerms, pos), packed, nil)
+	return nil
 }
 
-// propagate gives the terms of statement id to every statement that
-// targets it, and on to theirs.
-func (ix *StatementIndex) propagate(b *pebble.Batch, id uuid.UUID, terms []lrs.TermKey, depth int) error {
-	if depth > 16 {
+// termsAt works out the terms of the statement at pos from its record: its
+// own, and those it inherits along its StatementRef chain. Only statements
+// that target others come here, so the view keeps no term lists.
+func (ix *StatementIndex) termsAt(b *pebble.Batch, pos position, depth int) ([]lrs.Term, error) {
+	val, err := batchGet(b, positionKey(pos.seq, pos.index))
+	if err != nil || val == nil {
+		return nil, err
+	}
+	st, err := fastjson.ParseBytes(val[statementHead:])
+	if err != nil {
+		return nil, fmt.Errorf("statement at %v: %w", pos, err)
+	}
+	terms := lrs.StatementTerms(st)
+	obj := st.Get("object")
+	if depth >= maxRefDepth || string(obj.GetStringBytes("objectType")) != "StatementRef" {
+		return terms, nil
+	}
+	target, err := uuid.ParseBytes(obj.GetStringBytes("id"))
+	if err != nil {
+		return terms, nil
+	}
+	trec, err := batchGet(b, idKey(famID, target))
+	if err != nil || trec == nil {
+		return terms, err
+	}
+	tr := decodeIDRecord(trec)
+	inherited, err := ix.termsAt(b, position{tr.seq, tr.index}, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return lrs.MergeTerms(terms, inherited), nil
+}
+
+// propagate gives every statement that targets statement id the terms it
+// now inherits, and on to theirs.
+func (ix *StatementIndex) propagate(b *pebble.Batch, id uuid.UUID, depth int) error {
+	if depth > maxRefDepth {
 		return nil // a reference chain this long is not followed further
 	}
 	prefix := append([]byte{famRef}, id[:]...)
@@ -270,30 +296,18 @@ func (ix *StatementIndex) propagate(b *pebble.Batch, id uuid.UUID, terms []lrs.T
 		return err
 	}
 	for _, r := range refs {
-		old, err := batchGet(b, famPosKey(famTerms, r.pos))
+		terms, err := ix.termsAt(b, r.pos, 0)
 		if err != nil {
 			return err
 		}
-		merged := mergeTerms(mergeTerms(nil, old), packTerms(terms))
-		if len(merged)*17 == len(old) {
-			continue
-		}
-		if err := ix.setTerms(b, r.pos, old, merged); err != nil {
+		if err := setPostings(b, r.pos, terms); err != nil {
 			return err
 		}
-		if err := ix.propagate(b, r.id, merged, depth+1); err != nil {
+		if err := ix.propagate(b, r.id, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func packTerms(terms []lrs.TermKey) []byte {
-	out := make([]byte, 0, 17*len(terms))
-	for _, t := range terms {
-		out = append(out, t[:]...)
-	}
-	return out
 }
 
 // void marks target voided by voider. A voiding statement cannot be voided;
@@ -504,15 +518,15 @@ func (ix *StatementIndex) scan(lo, hi position, asc bool, emit func(position, []
 }
 
 // intersect calls emit with every position within [lo, hi] that has all
-// terms, in order, until emit returns false. It leapfrogs: each posting
-// list seeks to the position the others agree on, so it reads about as many
-// keys as the smallest list has in range.
-func (ix *StatementIndex) intersect(terms []lrs.TermKey, lo, hi position, asc bool, emit func(position) (bool, error)) error {
+// terms (narrowly where the term asks), in order, until emit returns false.
+// It leapfrogs: each posting list seeks to the position the others agree
+// on, so it reads about as many keys as the smallest list has in range.
+func (ix *StatementIndex) intersect(terms []lrs.Term, lo, hi position, asc bool, emit func(position) (bool, error)) error {
 	its := make([]*pebble.Iterator, len(terms))
 	for i, t := range terms {
 		it, err := ix.db.NewIter(&pebble.IterOptions{
-			LowerBound: postingKey(t[:], lo),
-			UpperBound: upperBound(postingKey(t[:], hi)),
+			LowerBound: postingKey(t.Key[:], lo),
+			UpperBound: upperBound(postingKey(t.Key[:], hi)),
 		})
 		if err != nil {
 			return err
@@ -521,17 +535,30 @@ func (ix *StatementIndex) intersect(terms []lrs.TermKey, lo, hi position, asc bo
 		its[i] = it
 	}
 	const prefixLen = 1 + len(lrs.TermKey{})
+	// settle steps iterator i past postings that are not narrow when the
+	// term asks for narrow ones.
+	settle := func(i int, ok bool) bool {
+		it := its[i]
+		for ok && terms[i].Narrow && (len(it.Value()) == 0 || it.Value()[0]&postingNarrow == 0) {
+			if asc {
+				ok = it.Next()
+			} else {
+				ok = it.Prev()
+			}
+		}
+		return ok
+	}
 	// seek positions iterator i at the first posting at or beyond target in
 	// the walking direction.
 	seek := func(i int, target position) (position, bool) {
 		it := its[i]
 		var ok bool
 		if asc {
-			ok = it.SeekGE(postingKey(terms[i][:], target))
+			ok = it.SeekGE(postingKey(terms[i].Key[:], target))
 		} else {
-			ok = it.SeekLT(upperBound(postingKey(terms[i][:], target)))
+			ok = it.SeekLT(upperBound(postingKey(terms[i].Key[:], target)))
 		}
-		if !ok {
+		if !settle(i, ok) {
 			return position{}, false
 		}
 		return decodePosition(it.Key()[prefixLen:]), true
@@ -543,7 +570,7 @@ func (ix *StatementIndex) intersect(terms []lrs.TermKey, lo, hi position, asc bo
 		if !asc {
 			step, ok = it.Prev, it.Last()
 		}
-		for ; ok; ok = step() {
+		for ok = settle(0, ok); ok; ok = settle(0, step()) {
 			more, err := emit(decodePosition(it.Key()[prefixLen:]))
 			if err != nil || !more {
 				return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,7 +228,6 @@ func agentStmt(id, mbox, verb, object string) string {
 // Statements that target another with a StatementRef match the target's
 // filters, recursively, also when they arrive before their target.
 func TestStatementIndex_StatementRefFilters(t *testing.T) {
-	ctx := context.Background()
 	ix := lrstest.StatementView(t)
 	const ben, andrew = "mailto:ben@example.com", "mailto:andrew@example.com"
 	evs := events(
@@ -239,13 +239,7 @@ func TestStatementIndex_StatementRefFilters(t *testing.T) {
 	if err := ix.Apply(evs); err != nil {
 		t.Fatal(err)
 	}
-	query := func(f lrs.StatementFilter) string {
-		page, err := ix.Statements(ctx, lrs.StatementQuery{Filter: f, Limit: 10, Ascending: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(ids(page), " ")
-	}
+	query := func(f lrs.StatementFilter) string { return queryIDs(t, ix, f, true) }
 	benIFI := "mbox\x00" + ben
 	if got, want := query(lrs.StatementFilter{Agent: benIFI}), "00000002 00000003 00000001"; got != want {
 		t.Errorf("agent=ben: %s, want %s", got, want)
@@ -305,4 +299,68 @@ func TestStatementIndex_SinceUntil(t *testing.T) {
 			t.Errorf("since %v until %v: %q (without verb %q), want %q", tt.since, tt.until, got, strings.Join(ids(plain), " "), tt.want)
 		}
 	}
+}
+
+// One posting list serves a filter with and without related_agents and
+// related_activities: the narrow mark on a posting decides, also for terms
+// inherited through a StatementRef, where a narrow mark wins over a related
+// one of the same term.
+func TestStatementIndex_NarrowAndRelatedPostings(t *testing.T) {
+	ix := lrstest.StatementView(t)
+	const ben, ani = "mailto:ben@example.com", "mailto:ani@example.com"
+	taught := func(id, actor, instructor, object, parent string) string {
+		return fmt.Sprintf(`{"id":%q,"stored":"","actor":{"mbox":%q},"verb":{"id":%q},"object":{"id":%q},`+
+			`"context":{"instructor":{"mbox":%q},"contextActivities":{"parent":[{"id":%q}]}},"version":"1.0.0"}`,
+			id, actor, completed, object, instructor, parent)
+	}
+	evs := events(
+		[]string{taught(id(1), ben, ani, "http://e.com/m1", "http://e.com/course")}, // ani only instructs
+		[]string{agentStmt(id(2), ani, "http://e.com/approved", ref(id(1)))},        // ani as actor; inherits ben, ani related
+		[]string{taught(id(3), ani, ani, "http://e.com/course", "http://e.com/m1")}, // both narrow and related: narrow
+		[]string{agentStmt(id(4), ben, "http://e.com/noted", ref(id(5)))},           // target comes later
+		[]string{taught(id(5), ben, ani, "http://e.com/m2", "http://e.com/course")}, // passes its terms to 4
+	)
+	if err := ix.Apply(evs); err != nil {
+		t.Fatal(err)
+	}
+	query := func(f lrs.StatementFilter) string {
+		got := queryIDs(t, ix, f, true)
+		// newest first gives the same, reversed
+		d := strings.Fields(queryIDs(t, ix, f, false))
+		slices.Reverse(d)
+		if strings.Join(d, " ") != got {
+			t.Errorf("%+v: ascending %s, descending reversed %s", f, got, strings.Join(d, " "))
+		}
+		return got
+	}
+	for _, c := range []struct {
+		f    lrs.StatementFilter
+		want string
+	}{
+		{lrs.StatementFilter{Agent: "mbox\x00" + ani}, "00000002 00000003"},
+		{lrs.StatementFilter{Agent: "mbox\x00" + ani, RelatedAgents: true}, "00000001 00000002 00000003 00000004 00000005"},
+		{lrs.StatementFilter{Agent: "mbox\x00" + ben}, "00000001 00000002 00000004 00000005"},
+		{lrs.StatementFilter{Activity: "http://e.com/course"}, "00000003"},
+		{lrs.StatementFilter{Activity: "http://e.com/course", RelatedActivities: true}, "00000001 00000002 00000003 00000004 00000005"},
+		{lrs.StatementFilter{Activity: "http://e.com/m1"}, "00000001 00000002"},
+		{lrs.StatementFilter{Activity: "http://e.com/m1", RelatedActivities: true}, "00000001 00000002 00000003"},
+		{lrs.StatementFilter{Agent: "mbox\x00" + ani, Activity: "http://e.com/m1"}, "00000002"},
+		{lrs.StatementFilter{Agent: "mbox\x00" + ani, Activity: "http://e.com/m2", RelatedActivities: true}, ""},
+		{lrs.StatementFilter{Agent: "mbox\x00" + ani, RelatedAgents: true, Activity: "http://e.com/m2"}, "00000004 00000005"},
+	} {
+		if got := query(c.f); got != c.want {
+			t.Errorf("%q: %s, want %s", fmt.Sprintf("%+v", c.f), got, c.want)
+		}
+	}
+}
+
+// queryIDs returns the short ids of the first page of f, oldest first when
+// asc.
+func queryIDs(t *testing.T, ix *projections.StatementIndex, f lrs.StatementFilter, asc bool) string {
+	t.Helper()
+	page, err := ix.Statements(context.Background(), lrs.StatementQuery{Filter: f, Limit: 10, Ascending: asc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(ids(page), " ")
 }

@@ -65,7 +65,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
 		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
-		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
+		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 	}
 }

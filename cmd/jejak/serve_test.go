@@ -104,4 +104,14 @@ func TestRun_Metrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// the Go profiles are there for whoever can reach the metrics listener
+	res, err = http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "heap profile") {
+		t.Errorf("GET /debug/pprof/heap = %d %.80s", res.StatusCode, b)
+	}
 }
