@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,10 @@ type AppenderConfig struct {
 	// Linger is how long a group waits for more requests when the last one
 	// merged several (load is high). Zero means no waiting.
 	Linger time.Duration
+	// MaxLag bounds how many statements this appender has appended that
+	// the statement view has not yet folded: past it, the next append
+	// waits for the view (backpressure). Zero means no bound.
+	MaxLag int
 }
 
 // Appender is the write path: it commits statement requests to the log,
@@ -48,6 +53,7 @@ type Appender struct {
 	events   atomic.Uint64 // statement events appended
 	requests atomic.Uint64 // requests those events carried
 	inflight atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
+	heldBack atomic.Int64  // nanoseconds appends waited for the view (backpressure)
 
 	// owned by Run
 	tail      tail
@@ -61,6 +67,7 @@ type tail struct {
 	seq    uint64
 	hash   Hash
 	stored time.Time
+	msgID  string // the MsgID the event at seq was appended with, if known
 }
 
 type pendingID struct {
@@ -198,6 +205,10 @@ func (a *Appender) Stats() (events, requests uint64) { return a.events.Load(), a
 // Queued returns the number of requests waiting for the next append.
 func (a *Appender) Queued() int { return len(a.reqs) }
 
+// HeldBack returns how long appends have waited for the statement view
+// (see AppenderConfig.MaxLag).
+func (a *Appender) HeldBack() time.Duration { return time.Duration(a.heldBack.Load()) }
+
 // Inflight returns the stored time of the event being appended now, if any.
 func (a *Appender) Inflight() (time.Time, bool) {
 	ms := a.inflight.Load()
@@ -215,26 +226,189 @@ func (a *Appender) Run(ctx context.Context) error {
 	if err := a.resync(ctx); err != nil {
 		return fmt.Errorf("appender: read log tail: %w", err)
 	}
+	pl, pipelined := a.cfg.Log.(PipelineLog)
+	var fl *flight // a statement event sent and not yet acknowledged
+	defer func() {
+		if fl != nil {
+			a.land(ctx, fl, nil)
+		}
+	}()
 	for {
 		first := a.held
 		a.held = nil
 		if first == nil {
+			var landed <-chan struct{}
+			if fl != nil {
+				landed = fl.pending.Done()
+			}
 			select {
 			case first = <-a.reqs:
+			case <-landed:
+				fl = a.land(ctx, fl, nil)
+				continue
 			case <-ctx.Done():
 				return nil
 			}
 		}
-		switch {
-		case first.doc != nil:
-			a.commitDocument(ctx, first)
-			continue
-		case first.event != nil:
-			a.commitEvent(ctx, first)
+		if first.doc != nil || first.event != nil {
+			if fl != nil {
+				fl = a.land(ctx, fl, nil)
+			}
+			if first.doc != nil {
+				a.commitDocument(ctx, first)
+			} else {
+				a.commitEvent(ctx, first)
+			}
 			continue
 		}
 		group := a.gather(first)
-		a.commit(ctx, group)
+		if !pipelined {
+			a.commit(ctx, group)
+			continue
+		}
+		next, riders := a.send(ctx, pl, group)
+		if fl != nil {
+			fl.waiting = append(fl.waiting, riders...)
+			next = a.land(ctx, fl, next)
+		} else {
+			for _, r := range riders { // nothing in flight: already durable
+				r.res <- appendResult{seq: a.lastSeq.Load()}
+			}
+		}
+		fl = next
+	}
+}
+
+// flight is a statement event sent to the log and not yet acknowledged.
+//
+// With a PipelineLog the appender sends the next group while the previous
+// event is still being made durable: the next event is built on the
+// previous one's sequence and hash and expects it as the log's last event
+// (sequence and message id), so if the previous one did not land, neither
+// does the next, and both are decided again from the log (land). At most
+// two events are in flight; requests are answered in log order once their
+// event is acknowledged.
+type flight struct {
+	waiting []*appendReq // the requests the event answers
+	seq     uint64
+	stored  time.Time
+	pending PendingAppend
+}
+
+// send decides group and sends its event without waiting for the log. The
+// flight is nil when there is nothing to append (riders are then the
+// requests whose statements are all in the event in flight) or the send
+// failed (every request answered).
+func (a *Appender) send(ctx context.Context, pl PipelineLog, group []*appendReq) (f *flight, riders []*appendReq) {
+	a.prune()
+	a.backpressure(ctx)
+	batches, waiting := a.decide(ctx, group)
+	if len(batches) == 0 {
+		// nothing new: what is waiting rides on the event in flight
+		return nil, waiting
+	}
+	store := group[0].by.Store
+	stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
+	if stored.Before(a.tail.stored) {
+		stored = a.tail.stored
+	}
+	seq := a.tail.seq + 1
+	req := AppendRequest{
+		Subject:         Subject(store, "statements"),
+		Data:            a.encode(batches, store, seq, stored),
+		MsgID:           a.cfg.NewID().String(),
+		ExpectLast:      a.tail.seq,
+		ExpectLastMsgID: a.tail.msgID,
+	}
+	pending, err := pl.AppendAsync(req, appendTimeout)
+	if err != nil {
+		a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
+		for _, r := range waiting {
+			r.res <- appendResult{err: unavailable(err)}
+		}
+		return nil, nil
+	}
+	if a.inflight.Load() == 0 {
+		a.inflight.Store(stored.UnixMilli())
+	}
+	// What comes next is built on this event, and decided with its ids.
+	a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
+	a.remember(batches, seq)
+	return &flight{waiting: waiting, seq: seq, stored: stored, pending: pending}, nil
+}
+
+// remember notes the ids of an appended event as pending until the view
+// folds them.
+func (a *Appender) remember(batches []batch, seq uint64) {
+	ids := make([]uuid.UUID, 0, len(batches))
+	for _, b := range batches {
+		for i := range b.stmts {
+			a.pending[b.stmts[i].ID] = pendingID{hash: b.stmts[i].Hash, seq: seq}
+			ids = append(ids, b.stmts[i].ID)
+		}
+	}
+	a.queue = append(a.queue, pendingSeq{seq: seq, ids: ids})
+}
+
+// land waits for f and answers its requests; next is the event sent after
+// it, if any, which land returns still in flight. If f did not land, next
+// was chained on it: land waits for next too, starts again from the log,
+// and decides again the requests of both that a mismatch turned away.
+func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
+	seq, err := f.pending.Result()
+	if err == nil && seq != f.seq {
+		err = fmt.Errorf("log wrote event at %d, expected %d", seq, f.seq)
+	}
+	if err == nil {
+		a.landed(f, next)
+		return next
+	}
+	var again []*appendReq
+	for _, g := range []*flight{f, next} {
+		if g == nil {
+			continue
+		}
+		if g != f {
+			seq, err = g.pending.Result()
+			if err == nil && seq != g.seq {
+				err = fmt.Errorf("log wrote event at %d, expected %d", seq, g.seq)
+			}
+			if err == nil {
+				a.landed(g, nil)
+				continue
+			}
+		}
+		if errors.Is(err, ErrLogMoved) {
+			again = append(again, g.waiting...)
+			continue
+		}
+		a.cfg.Logger.Error("append failed", "seq", g.seq, "err", err)
+		for _, r := range g.waiting {
+			r.res <- appendResult{err: unavailable(err)}
+		}
+	}
+	a.inflight.Store(0)
+	if rerr := a.resync(ctx); rerr != nil {
+		a.cfg.Logger.Error("resync after failed append", "err", rerr)
+	}
+	if len(again) > 0 {
+		a.commit(ctx, again)
+	}
+	return nil
+}
+
+// landed answers the requests of an acknowledged event.
+func (a *Appender) landed(f, next *flight) {
+	a.lastSeq.Store(max(a.lastSeq.Load(), f.seq))
+	a.events.Add(1)
+	a.requests.Add(uint64(len(f.waiting)))
+	if next != nil {
+		a.inflight.Store(next.stored.UnixMilli())
+	} else {
+		a.inflight.Store(0)
+	}
+	for _, r := range f.waiting {
+		r.res <- appendResult{seq: f.seq}
 	}
 }
 
@@ -312,7 +486,7 @@ func (a *Appender) resync(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("event %d: %w", last.Seq, err)
 		}
-		t = tail{seq: last.Seq, hash: HashEvent(last.Data), stored: env.Stored}
+		t = tail{seq: last.Seq, hash: HashEvent(last.Data), stored: env.Stored, msgID: headerValue(last.Header, "Nats-Msg-Id")}
 	}
 	if err := a.cfg.View.WaitApplied(ctx, t.seq); err != nil {
 		return fmt.Errorf("wait for the statement view to reach %d: %w", t.seq, err)
@@ -341,9 +515,40 @@ func (a *Appender) prune() {
 
 const maxAppendAttempts = 8
 
+// appendTimeout bounds the wait for the log to acknowledge one append.
+const appendTimeout = 30 * time.Second
+
+// maxBackpressureWait bounds one wait for the view: a view that does not
+// move is a fault the projector reports, and writes do not stop for it.
+const maxBackpressureWait = 10 * time.Second
+
+// backpressure holds the next append while the statement view trails what
+// this appender wrote by more than MaxLag statements. Writers then go at
+// the pace the view keeps (their requests queue and merge into larger
+// groups) instead of piling up events no read can see yet: what is
+// acknowledged is readable soon after, and the lag stays bounded.
+func (a *Appender) backpressure(ctx context.Context) {
+	if a.cfg.MaxLag <= 0 || len(a.pending) <= a.cfg.MaxLag {
+		return
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, maxBackpressureWait)
+	defer cancel()
+	for len(a.pending) > a.cfg.MaxLag && len(a.queue) > 0 {
+		if err := a.cfg.View.WaitApplied(wctx, a.queue[0].seq); err != nil {
+			a.cfg.Logger.Warn("statement view behind; appending without waiting further",
+				"pending", len(a.pending), "waited", time.Since(start), "err", err)
+			break
+		}
+		a.prune()
+	}
+	a.heldBack.Add(int64(time.Since(start)))
+}
+
 func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 	for attempt := 1; ; attempt++ {
 		a.prune()
+		a.backpressure(ctx)
 		batches, waiting := a.decide(ctx, group)
 		if len(batches) == 0 {
 			return
@@ -356,14 +561,7 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 		if err == nil {
 			a.events.Add(1)
 			a.requests.Add(uint64(len(waiting)))
-			ids := make([]uuid.UUID, 0, len(batches))
-			for _, b := range batches {
-				for i := range b.stmts {
-					a.pending[b.stmts[i].ID] = pendingID{hash: b.stmts[i].Hash, seq: seq}
-					ids = append(ids, b.stmts[i].ID)
-				}
-			}
-			a.queue = append(a.queue, pendingSeq{seq: seq, ids: ids})
+			a.remember(batches, seq)
 			for _, r := range waiting {
 				r.res <- appendResult{seq: seq}
 			}
@@ -375,6 +573,9 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 			}
 			return
 		}
+		// decide again for the requests still waiting: the others have
+		// their answer
+		group = waiting
 	}
 }
 
@@ -395,9 +596,10 @@ func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build fun
 	seq := a.tail.seq + 1
 	req.Data = build(seq, stored)
 	req.ExpectLast = a.tail.seq
+	req.ExpectLastMsgID = a.tail.msgID
 	req.MsgID = a.cfg.NewID().String()
 	a.inflight.Store(stored.UnixMilli())
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 	got, err := a.cfg.Log.Append(actx, req)
 	cancel()
 	a.inflight.Store(0)
@@ -405,7 +607,7 @@ func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build fun
 		err = fmt.Errorf("log wrote event at %d, expected %d", got, seq)
 	}
 	if err == nil {
-		a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored}
+		a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
 		a.lastSeq.Store(seq)
 		return seq, nil
 	}
@@ -513,13 +715,16 @@ func (a *Appender) decide(ctx context.Context, group []*appendReq) ([]batch, []*
 				break
 			}
 			seenSeq = max(seenSeq, seq)
-			inThisGroup = inThisGroup || grouped
+			// in this group, or in an event still in flight: durable when
+			// that is
+			inThisGroup = inThisGroup || grouped || seq > a.lastSeq.Load()
 		}
 		switch {
 		case err != nil:
 			r.res <- appendResult{err: err}
 		case len(keep) == 0 && inThisGroup:
-			// the same statements are in this group: durable when it is
+			// the same statements are in this group or in flight: durable
+			// when that is
 			waiting = append(waiting, r)
 		case len(keep) == 0:
 			r.res <- appendResult{seq: seenSeq}
@@ -586,4 +791,15 @@ func (a *Appender) encode(batches []batch, store string, seq uint64, stored time
 	*bp = payload
 	bufPool.Put(bp)
 	return data
+}
+
+// headerValue returns the first value of header name, matched without
+// regard to case.
+func headerValue(h map[string][]string, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
 }

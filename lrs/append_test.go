@@ -3,6 +3,7 @@ package lrs_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/lrs/natslog"
+	"github.com/jejak-id/jejak/projections"
 )
 
 // testStatement builds a stored-form statement without the validator.
@@ -215,3 +218,129 @@ func TestAppender_TwoNodesAgreeOnConflicts(t *testing.T) {
 }
 
 var t0 = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+
+// With MaxLag, the appender does not run ahead of the statement view by more
+// than that many statements: an append waits until the view folds what came
+// before, and nothing waiting is lost.
+func TestAppender_BackpressureWaitsForTheView(t *testing.T) {
+	log := lrstest.Log(t, lrstest.NATS(t))
+	view := lrstest.StatementView(t)
+	app := lrs.NewAppender(lrs.AppenderConfig{Log: log, View: view, MaxLag: 5})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go app.Run(ctx)
+	// No projector yet: the first append goes through (nothing pending)...
+	batch := func(n int) []lrs.Statement {
+		out := make([]lrs.Statement, n)
+		for i := range out {
+			out[i] = testStatement(t, uuid.New(), "http://e.com/a")
+		}
+		return out
+	}
+	if _, err := app.Append(ctx, batch(6), by); err != nil {
+		t.Fatal(err)
+	}
+	// ...the next waits: 6 statements pending exceed MaxLag.
+	done := make(chan error, 1)
+	go func() {
+		_, err := app.Append(ctx, batch(1), by)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("append went through with the view 6 statements behind (err %v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if app.LastSeq() != 1 {
+		t.Fatalf("last seq %d while held back, want 1", app.LastSeq())
+	}
+	// The view catches up: the waiting append goes through.
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go projections.Run(pctx, log, view, slog.New(slog.DiscardHandler))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("append still held back after the view caught up")
+	}
+	if app.LastSeq() != 2 || app.HeldBack() <= 0 {
+		t.Fatalf("last seq %d, held back %v; want 2 and some wait", app.LastSeq(), app.HeldBack())
+	}
+	checkChain(t, readLog(t, log))
+}
+
+// interjectingLog runs before once, ahead of the first pipelined append:
+// another writer takes the log's next sequence while this one has events
+// on their way.
+type interjectingLog struct {
+	*natslog.Log
+	before func()
+	once   sync.Once
+}
+
+func (l *interjectingLog) AppendAsync(r lrs.AppendRequest, timeout time.Duration) (lrs.PendingAppend, error) {
+	l.once.Do(l.before)
+	return l.Log.AppendAsync(r, timeout)
+}
+
+// Pipelined appends: when an event in flight does not land (another node
+// came first), the event sent after it, chained on it, does not land either
+// though its expected sequence now matches; both groups are decided again
+// and every request is answered once, in a chain without a break.
+func TestAppender_PipelinedEventsAfterALostOneAreDecidedAgain(t *testing.T) {
+	s := lrstest.NATS(t)
+	other := lrstest.StartNode(t, lrstest.Log(t, s))
+	ctx := context.Background()
+	otherID := uuid.New()
+	log := &interjectingLog{Log: lrstest.Log(t, s), before: func() {
+		if _, err := other.Appender.Append(ctx, []lrs.Statement{testStatement(t, otherID, "http://e.com/other")}, by); err != nil {
+			t.Errorf("other node: %v", err)
+		}
+	}}
+	view := lrstest.StatementView(t)
+	one := testStatement(t, uuid.New(), "http://e.com/x")
+	app := lrs.NewAppender(lrs.AppenderConfig{Log: log, View: view, MaxGroupBytes: 3 * len(one.JSON)})
+	const n = 12
+	var wg sync.WaitGroup
+	stmts := make([]lrs.Statement, n)
+	errs := make([]error, n)
+	for i := range n {
+		stmts[i] = testStatement(t, uuid.New(), "http://e.com/a")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = app.Append(ctx, stmts[i:i+1], by)
+		}()
+	}
+	for app.Queued() < n {
+		time.Sleep(time.Millisecond)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go projections.Run(rctx, log.Log, view, slog.New(slog.DiscardHandler))
+	go app.Run(rctx)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	evs := readLog(t, log.Log)
+	checkChain(t, evs)
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := view.WaitApplied(wctx, uint64(len(evs))); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range append(stmts, lrs.Statement{ID: otherID}) {
+		if _, err := view.Statement(ctx, st.ID, false); err != nil {
+			t.Fatalf("statement %s: %v", st.ID, err)
+		}
+	}
+	if _, ok := app.Inflight(); ok {
+		t.Fatal("an event is still marked in flight")
+	}
+}

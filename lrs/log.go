@@ -35,12 +35,34 @@ type Log interface {
 	MaxEventSize() int
 }
 
+// PipelineLog is a Log that takes an append while earlier ones are in
+// flight, storing them in the order sent (see Appender).
+type PipelineLog interface {
+	Log
+	// AppendAsync sends r and returns at once; the outcome, as Append
+	// would give it, comes within timeout.
+	AppendAsync(r AppendRequest, timeout time.Duration) (PendingAppend, error)
+}
+
+// PendingAppend is an append in flight.
+type PendingAppend interface {
+	// Done is closed when the outcome is known.
+	Done() <-chan struct{}
+	// Result waits for the outcome: the event's sequence, or an error
+	// (ErrLogMoved on a mismatched expectation).
+	Result() (uint64, error)
+}
+
 // AppendRequest is one event to append with its expectations.
 type AppendRequest struct {
-	Subject           string
-	Data              []byte
-	MsgID             string
-	ExpectLast        uint64
+	Subject    string
+	Data       []byte
+	MsgID      string
+	ExpectLast uint64
+	// ExpectLastMsgID, when set, also requires the log's last event to be
+	// the one appended with that MsgID: an append chained on one still in
+	// flight fails if that one did not land where it was meant to.
+	ExpectLastMsgID   string
 	ExpectSubject     bool
 	ExpectSubjectLast uint64
 }

@@ -18,8 +18,8 @@ import (
 // canonical definition as it was writes nothing. The cache only saves work:
 // the view is the same with or without it.
 func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error {
-	var a fastjson.Arena
-	var p, pn fastjson.Parser
+	a, p, pn := &ix.defArena, &ix.defParsers[0], &ix.defParsers[1]
+	a.Reset()
 	for _, act := range sp.acts {
 		ck := "a" + act.id
 		e, cached := ix.canon[ck]
@@ -55,7 +55,7 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error
 		out.Set("objectType", a.NewString("Activity"))
 		out.Set("id", a.NewString(act.id))
 		if def != nil {
-			out.Set("definition", lrs.MergeDefinition(&a, oldDef, def))
+			out.Set("definition", lrs.MergeDefinition(a, oldDef, def))
 		}
 		merged := out.MarshalTo(nil)
 		ix.remember(ck, act.obj, merged)
@@ -92,7 +92,7 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error
 			return err
 		}
 	}
-	merged := lrs.MergeLanguageMap(&a, oldMap, display).MarshalTo(nil)
+	merged := lrs.MergeLanguageMap(a, oldMap, display).MarshalTo(nil)
 	ix.remember(ck, sp.display, merged)
 	if bytes.Equal(merged, old) {
 		return nil

@@ -51,6 +51,7 @@ func (ix *StatementIndex) prepare(events []lrs.LogEvent) ([]eventPrep, error) {
 	workers := min(runtime.GOMAXPROCS(0), len(events))
 	for len(ix.workerTerms) < workers {
 		ix.workerTerms = append(ix.workerTerms, lrs.NewTermCache(1<<12))
+		ix.workerJSON = append(ix.workerJSON, new(fastjson.Parser))
 	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -58,9 +59,9 @@ func (ix *StatementIndex) prepare(events []lrs.LogEvent) ([]eventPrep, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var p fastjson.Parser
+			p := ix.workerJSON[w]
 			for i := w; i < len(events); i += workers {
-				if err := prepareEvent(&p, ix.workerTerms[w], events[i], &preps[i]); err != nil {
+				if err := prepareEvent(p, ix.workerTerms[w], events[i], &preps[i]); err != nil {
 					errs[w] = err
 					return
 				}

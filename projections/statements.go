@@ -30,6 +30,9 @@ type StatementIndex struct {
 	voidsDue    map[uuid.UUID]struct{} // targets voided before they came (w keys)
 	refsDue     map[uuid.UUID]struct{} // targets referenced before they came (q keys)
 	workerTerms []*lrs.TermCache       // one per preparing worker
+	workerJSON  []*fastjson.Parser     // one per preparing worker
+	defParsers  [2]fastjson.Parser     // see recordDefinitions
+	defArena    fastjson.Arena
 
 	// ids holds every statement id of the view, and those of the batch
 	// being built: an id joins it before its batch commits (a false

@@ -38,8 +38,12 @@ for _ in $(seq 1 600); do
 	[ -n "$ct" ] && [ $(( now - $(date -u -d "$ct" +%s) )) -lt 3 ] && break
 	sleep 1
 done
-echo "== reads at $COUNT: agent-filtered queries (limit=100) and JP lookups, 20 s"
-bench --reads 1 --jp-url "http://127.0.0.1:$port/api/v1" --concurrency 8 --duration 20s
+# Reads: agent-filtered queries (limit=100) and JP lookups, from 1, 2 and 8
+# readers at once (on a 2-core machine 8 readers queue for the CPU).
+for readers in 1 2 8; do
+	echo "== reads at $COUNT: agent-filtered queries (limit=100) and JP lookups, $readers readers, 15 s"
+	bench --reads 1 --jp-url "http://127.0.0.1:$port/api/v1" --concurrency "$readers" --duration 15s
+done
 echo "== writes at $COUNT: 20 s at 100 per POST"
 bench --batch 100 --concurrency 8 --duration 20s
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""

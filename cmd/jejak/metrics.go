@@ -41,6 +41,8 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 			func() float64 { ev, _ := appender.Stats(); return float64(ev) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_append_requests_total", Help: "Write requests those events carried (group commit)."},
 			func() float64 { _, reqs := appender.Stats(); return float64(reqs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_append_held_back_seconds_total", Help: "Time appends waited for the statement view to catch up (--max-view-lag)."},
+			func() float64 { return appender.HeldBack().Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_append_queued_requests", Help: "Requests waiting for the next append."},
 			func() float64 { return float64(appender.Queued()) }),
 		prometheus.NewGoCollector(),

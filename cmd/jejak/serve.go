@@ -40,6 +40,7 @@ type config struct {
 	MaxBody     int
 	MaxAttach   int
 	Linger      time.Duration
+	MaxViewLag  int
 	MemoryMB    int
 	MetricsAddr string
 	CORS        string
@@ -65,6 +66,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
 		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
+		f.Int(&c.MaxViewLag, "max-view-lag", 20000, "statements acknowledged but not yet in the statement view before writes wait for it (backpressure); 0 for no bound")
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 	}
@@ -206,7 +208,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, Logger: logger.With("component", "appender")})
+	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag, Logger: logger.With("component", "appender")})
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	met := newMetrics(appender, views)
 	srv := api.New(api.Config{

@@ -99,6 +99,7 @@ func TestRun_Metrics(t *testing.T) {
 		`jejak_view_applied_sequence{view="statements"}`,
 		`jejak_view_lag_events{view="jp"}`,
 		`jejak_append_requests_total 1`,
+		`jejak_append_held_back_seconds_total 0`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)

@@ -164,28 +164,78 @@ func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
 }
 
 // Append publishes r.Data and returns its sequence after the PubAck, i.e.
-// once the server has stored (and, embedded, synced) it. A mismatch of
-// either expected sequence (JetStream reports both alike) is ErrLogMoved.
+// once the server has stored (and, embedded, synced) it. A mismatch of an
+// expected sequence or message id is ErrLogMoved.
 func (l *Log) Append(ctx context.Context, r lrs.AppendRequest) (uint64, error) {
+	ack, err := l.js.Publish(ctx, r.Subject, r.Data, publishOpts(l.name, r)...)
+	if err != nil {
+		return 0, appendError(r.Subject, err)
+	}
+	return ack.Sequence, nil
+}
+
+// AppendAsync sends r and returns at once; the PendingAppend reports the
+// outcome, as Append would, within timeout. Appends sent one after another
+// are stored in that order.
+func (l *Log) AppendAsync(r lrs.AppendRequest, timeout time.Duration) (lrs.PendingAppend, error) {
+	fut, err := l.js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Data: r.Data}, publishOpts(l.name, r)...)
+	if err != nil {
+		return nil, appendError(r.Subject, err)
+	}
+	p := &pendingAppend{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		select {
+		case ack := <-fut.Ok():
+			p.seq = ack.Sequence
+		case err := <-fut.Err():
+			p.err = appendError(r.Subject, err)
+		case <-t.C:
+			p.err = fmt.Errorf("publish to %s: no acknowledgement within %v", r.Subject, timeout)
+		}
+	}()
+	return p, nil
+}
+
+type pendingAppend struct {
+	done chan struct{}
+	seq  uint64
+	err  error
+}
+
+func (p *pendingAppend) Done() <-chan struct{}   { return p.done }
+func (p *pendingAppend) Result() (uint64, error) { <-p.done; return p.seq, p.err }
+
+func publishOpts(stream string, r lrs.AppendRequest) []jetstream.PublishOpt {
 	opts := []jetstream.PublishOpt{
 		jetstream.WithMsgID(r.MsgID),
-		jetstream.WithExpectStream(l.name),
+		jetstream.WithExpectStream(stream),
 		jetstream.WithExpectLastSequence(r.ExpectLast),
+	}
+	if r.ExpectLastMsgID != "" {
+		opts = append(opts, jetstream.WithExpectLastMsgID(r.ExpectLastMsgID))
 	}
 	if r.ExpectSubject {
 		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(r.ExpectSubjectLast))
 	}
-	subject := r.Subject
-	ack, err := l.js.Publish(ctx, subject, r.Data, opts...)
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			return 0, lrs.ErrLogMoved
+	return opts
+}
+
+// errCodeWrongLastMsgID is the server's error code for a mismatched
+// expected last message id (nats-server's JSStreamWrongLastMsgIDErrF).
+const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
+
+func appendError(subject string, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant, errCodeWrongLastMsgID:
+			return lrs.ErrLogMoved
 		}
-		return 0, fmt.Errorf("publish to %s: %w", subject, err)
 	}
-	return ack.Sequence, nil
+	return fmt.Errorf("publish to %s: %w", subject, err)
 }
 
 // followBufferBytes is how much a follower lets the client buffer; it must

@@ -3,6 +3,7 @@ package natslog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,48 @@ func TestLog_AppendExpectsSubjectSequence(t *testing.T) {
 	}
 	if seq, err := l.Append(ctx, lrs.AppendRequest{Subject: doc, Data: []byte("3"), MsgID: "d3", ExpectLast: 2, ExpectSubject: true, ExpectSubjectLast: 1}); err != nil || seq != 3 {
 		t.Fatalf("append = %d, %v", seq, err)
+	}
+}
+
+// Appends sent without waiting land in the order sent; one chained on an
+// event that did not land where it was meant to (another writer came
+// first) is refused by its expected message id even when the sequence
+// matches.
+func TestLog_AppendAsyncInOrderAndChained(t *testing.T) {
+	l := lrstest.Log(t, lrstest.NATS(t))
+	ctx := context.Background()
+	const subj = "jejak.default.statements"
+	var pend []lrs.PendingAppend
+	for i := range 3 {
+		req := lrs.AppendRequest{Subject: subj, Data: fmt.Appendf(nil, `{"n":%d}`, i), MsgID: fmt.Sprintf("a-%d", i), ExpectLast: uint64(i)}
+		if i > 0 {
+			req.ExpectLastMsgID = fmt.Sprintf("a-%d", i-1)
+		}
+		p, err := l.AppendAsync(req, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pend = append(pend, p)
+	}
+	for i, p := range pend {
+		<-p.Done()
+		if seq, err := p.Result(); err != nil || seq != uint64(i+1) {
+			t.Fatalf("append %d = %d, %v; want %d", i, seq, err, i+1)
+		}
+	}
+	// The last event is a-2 at 3. An append expecting 3 but another last
+	// message id is refused as the log having moved.
+	p, err := l.AppendAsync(lrs.AppendRequest{Subject: subj, Data: []byte(`{"n":9}`), MsgID: "b-1", ExpectLast: 3, ExpectLastMsgID: "mine-that-failed"}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Result(); !errors.Is(err, lrs.ErrLogMoved) {
+		t.Fatalf("chained on a lost event: err = %v, want ErrLogMoved", err)
+	}
+	if _, err := l.Append(ctx, lrs.AppendRequest{Subject: subj, Data: []byte(`{"n":9}`), MsgID: "b-2", ExpectLast: 3, ExpectLastMsgID: "a-1"}); !errors.Is(err, lrs.ErrLogMoved) {
+		t.Fatalf("Append with a wrong last message id: err = %v, want ErrLogMoved", err)
+	}
+	if seq, err := l.Append(ctx, lrs.AppendRequest{Subject: subj, Data: []byte(`{"n":9}`), MsgID: "b-3", ExpectLast: 3, ExpectLastMsgID: "a-2"}); err != nil || seq != 4 {
+		t.Fatalf("Append with the right last message id = %d, %v; want 4", seq, err)
 	}
 }
