@@ -7,12 +7,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 3. Every key starts with one byte
+// Statement view key encoding, version 4. Every key starts with one byte
 // naming its family; integers are big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
 //	m "format"              → "1"                             this encoding's version
-//	p seq(8) index(4)       → flags (1) | id (16) | statement JSON   a statement by position
+//	p seq(8) index(4)       → flags (1) | id (16) | statement JSON   a statement by position (records database)
 //	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
 //	w target(16)            → voiding id (16)                 a void that came before its target
 //	t storedms(8) seq(8)    → ""                              stored time → position (since/until)
@@ -22,6 +22,12 @@ import (
 //	d sha16(activity id)    → activity JSON                   canonical activity definition
 //	e sha16(verb id)        → display language map JSON      canonical verb display
 //	n sha16(IFI) name       → 1                               a name an agent went by
+//
+// The p records live in a Pebble database of their own in records/ inside
+// the view's directory, the other keys in the view's database. A chunk's
+// records commit just before its index keys and checkpoint: records past
+// the checkpoint (a crash between the two) are written again, the same,
+// when the chunk is folded again, and no read reaches them before.
 //
 // A position (seq, index) is the event that carried the statement and its
 // index among the statements of that event: stored order. flags bit 0 marks
@@ -43,7 +49,7 @@ const (
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "3"
+	statementFormat = "4"
 
 	// statementHead is the length of a p record before the statement JSON.
 	statementHead = 17

@@ -3,9 +3,11 @@ package projections
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,13 @@ type StatementIndex struct {
 	defParsers  [2]fastjson.Parser     // see recordDefinitions
 	defArena    fastjson.Arena
 
+	// rec holds the statement records (p keys): written in position order,
+	// they are most of the view's bytes, and in a database of their own
+	// they pass down the LSM without being merged with the index keys
+	// (flushes hold one ascending run; compactions mostly move files).
+	rec *pebble.DB
+	rb  *pebble.Batch // the records of the chunk being folded (Apply only)
+
 	// ids holds every statement id of the view, and those of the batch
 	// being built: an id joins it before its batch commits (a false
 	// "maybe" only costs a read), so a writer woken by WaitApplied never
@@ -52,15 +61,69 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 	}
 	v.wants = func(typ string) bool { return typ == lrs.EventStatements }
 	ix := &StatementIndex{view: v}
-	if err := ix.loadCaches(); err != nil {
+	rdir := filepath.Join(dir, recordsDir)
+	if ix.rec, err = pebble.Open(rdir, opts.Clone()); err != nil {
 		v.Close()
+		return nil, fmt.Errorf("open statements view records %s: %w", rdir, err)
+	}
+	v.beforeCommit = func() error { return ix.rb.Commit(pebble.NoSync) }
+	if err := ix.loadCaches(); err != nil {
+		ix.Close()
 		return nil, err
 	}
 	if err := ix.loadIDs(); err != nil {
-		v.Close()
+		ix.Close()
 		return nil, err
 	}
 	return ix, nil
+}
+
+// recordsDir is the records database's directory inside the view's.
+const recordsDir = "records"
+
+// Close closes both databases, after every reader and the projector have
+// stopped.
+func (ix *StatementIndex) Close() error {
+	var rerr error
+	if ix.rec != nil {
+		rerr = ix.rec.Close()
+	}
+	return errors.Join(ix.view.Close(), rerr)
+}
+
+// Flush writes both databases' memory tables to disk.
+func (ix *StatementIndex) Flush() error {
+	return errors.Join(ix.rec.Flush(), ix.view.Flush())
+}
+
+// Digest returns a SHA-256 over every key and value of the index database
+// and then of the records database (see view.Digest).
+func (ix *StatementIndex) Digest() (lrs.Hash, error) {
+	h := sha256.New()
+	if err := digestDB(h, ix.db); err != nil {
+		return lrs.Hash{}, err
+	}
+	if err := digestDB(h, ix.rec); err != nil {
+		return lrs.Hash{}, err
+	}
+	var out lrs.Hash
+	h.Sum(out[:0])
+	return out, nil
+}
+
+// getRecord returns a copy of the statement record under key, nil when
+// there is none.
+func (ix *StatementIndex) getRecord(key []byte) ([]byte, error) {
+	val, closer, err := ix.rec.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("statements view records get: %w", err)
+	}
+	out := append([]byte(nil), val...)
+	closer.Close()
+	return out, nil
 }
 
 // loadIDs builds the id filter from the database, sized for twice the ids
@@ -114,7 +177,14 @@ func (ix *StatementIndex) loadCaches() error {
 func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 	preps, err := ix.prepare(events)
 	if err == nil {
+		size := 0
+		for _, ev := range events {
+			size += len(ev.Data)
+		}
+		ix.rb = ix.rec.NewIndexedBatchWithSize(size)
 		err = ix.applyPrepared(events, preps, ix.applyStatements)
+		ix.rb.Close()
+		ix.rb = nil
 	}
 	if err == nil {
 		if ix.ids.Load().full() {
@@ -168,7 +238,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 		flags |= flagVoided
 	}
 	sp.json[0] = flags
-	if err := b.Set(positionKey(seq, index), sp.json, nil); err != nil {
+	if err := ix.rb.Set(positionKey(seq, index), sp.json, nil); err != nil {
 		return err
 	}
 	rec := idRecord{seq: seq, index: index, hash: sp.hash}
@@ -244,7 +314,7 @@ func setPostings(b *pebble.Batch, pos position, terms []lrs.Term) error {
 // own, and those it inherits along its StatementRef chain. Only statements
 // that target others come here, so the view keeps no term lists.
 func (ix *StatementIndex) termsAt(b *pebble.Batch, pos position, depth int) ([]lrs.Term, error) {
-	val, err := batchGet(b, positionKey(pos.seq, pos.index))
+	val, err := batchGet(ix.rb, positionKey(pos.seq, pos.index))
 	if err != nil || val == nil {
 		return nil, err
 	}
@@ -326,7 +396,7 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 	}
 	rec := decodeIDRecord(recRaw)
 	pk := positionKey(rec.seq, rec.index)
-	val, err := batchGet(b, pk)
+	val, err := batchGet(ix.rb, pk)
 	if err != nil || val == nil {
 		return err
 	}
@@ -334,7 +404,7 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 		return nil // XAPI-00016: a voiding statement cannot be voided; ignore
 	}
 	val[0] |= flagVoided
-	return b.Set(pk, val, nil)
+	return ix.rb.Set(pk, val, nil)
 }
 
 // Statement returns one statement by id (see lrs.StatementView).
@@ -347,7 +417,7 @@ func (ix *StatementIndex) Statement(_ context.Context, id uuid.UUID, voided bool
 		return lrs.StoredStatement{}, lrs.Errorf(lrs.ENOTFOUND, "no statement with id %s", id)
 	}
 	rec := decodeIDRecord(recRaw)
-	val, err := ix.get(positionKey(rec.seq, rec.index))
+	val, err := ix.getRecord(positionKey(rec.seq, rec.index))
 	if err != nil || val == nil {
 		return lrs.StoredStatement{}, lrs.Internal("statement view", fmt.Errorf("statement %s: position record missing: %v", id, err))
 	}
@@ -419,7 +489,7 @@ func (ix *StatementIndex) Statements(_ context.Context, q lrs.StatementQuery) (l
 	if terms := q.Filter.Terms(); len(terms) > 0 {
 		// One iterator over the statements, sought to each match: cheaper
 		// than a get per match.
-		stmts, ierr := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famPosition}, UpperBound: []byte{famPosition + 1}})
+		stmts, ierr := ix.rec.NewIter(&pebble.IterOptions{LowerBound: []byte{famPosition}, UpperBound: []byte{famPosition + 1}})
 		if ierr != nil {
 			return lrs.StatementPage{}, lrs.Internal("statement view iterate", ierr)
 		}
@@ -500,7 +570,7 @@ func (ix *StatementIndex) timeSeek(ms int64, atOrAfter bool) (uint64, bool, erro
 
 // scan walks statements by position within [lo, hi].
 func (ix *StatementIndex) scan(lo, hi position, asc bool, emit func(position, []byte) bool) error {
-	it, err := ix.db.NewIter(&pebble.IterOptions{
+	it, err := ix.rec.NewIter(&pebble.IterOptions{
 		LowerBound: famPosKey(famPosition, lo),
 		UpperBound: upperBound(famPosKey(famPosition, hi)),
 	})

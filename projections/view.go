@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,9 @@ type view struct {
 	// wants names the event types the view folds; others only move the
 	// checkpoint and are not parsed (nil: every type).
 	wants func(typ string) bool
+	// beforeCommit, if set, runs before a chunk's batch commits (a view
+	// with a second database commits that one first).
+	beforeCommit func() error
 }
 
 var (
@@ -196,6 +200,11 @@ func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 	if err := b.Set(keyCheckpoint, encodeCheckpoint(last.Seq, last.Stored.UnixMilli()), nil); err != nil {
 		return err
 	}
+	if v.beforeCommit != nil {
+		if err := v.beforeCommit(); err != nil {
+			return fmt.Errorf("%s view: commit: %w", v.name, err)
+		}
+	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("%s view: commit: %w", v.name, err)
 	}
@@ -211,12 +220,23 @@ func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 // Digest returns a SHA-256 over every key and value of the view in key
 // order: two views with the same digest are the same, byte for byte.
 func (v *view) Digest() (lrs.Hash, error) {
-	it, err := v.db.NewIter(nil)
-	if err != nil {
+	h := sha256.New()
+	if err := digestDB(h, v.db); err != nil {
 		return lrs.Hash{}, err
 	}
+	var out lrs.Hash
+	h.Sum(out[:0])
+	return out, nil
+}
+
+// digestDB writes every key and value of db, in key order and with their
+// lengths, to h.
+func digestDB(h hash.Hash, db *pebble.DB) error {
+	it, err := db.NewIter(nil)
+	if err != nil {
+		return err
+	}
 	defer it.Close()
-	h := sha256.New()
 	var n [4]byte
 	for ok := it.First(); ok; ok = it.Next() {
 		binary.BigEndian.PutUint32(n[:], uint32(len(it.Key())))
@@ -226,9 +246,7 @@ func (v *view) Digest() (lrs.Hash, error) {
 		h.Write(n[:])
 		h.Write(it.Value())
 	}
-	var out lrs.Hash
-	h.Sum(out[:0])
-	return out, it.Error()
+	return it.Error()
 }
 
 // batchGet returns a copy of the value under key as the batch sees it, nil
