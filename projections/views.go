@@ -52,8 +52,9 @@ func open(dir string, cacheBytes int64, jp *JPOptions, rebuild bool) (*Views, er
 	options := func() *pebble.Options {
 		opts := PebbleOptions(cacheBytes)
 		if rebuild {
+			// Larger memory tables do not make a rebuild faster (64 MiB:
+			// the same time, 1.15 GB RSS instead of 0.96 for 1 M statements).
 			opts.DisableWAL = true
-			opts.MemTableSize = 64 << 20
 		}
 		return opts
 	}
