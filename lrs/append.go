@@ -295,6 +295,15 @@ type flight struct {
 	pending PendingAppend
 }
 
+// err waits for the flight's outcome.
+func (f *flight) err() error {
+	got, err := f.pending.Result()
+	if err != nil {
+		return err
+	}
+	return checkSeq(got, f.seq)
+}
+
 // send decides group and sends its event without waiting for the log. The
 // flight is nil when there is nothing to append (riders are then the
 // requests whose statements are all in the event in flight) or the send
@@ -308,33 +317,24 @@ func (a *Appender) send(ctx context.Context, pl PipelineLog, group []*appendReq)
 		return nil, waiting
 	}
 	store := group[0].by.Store
-	stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
-	if stored.Before(a.tail.stored) {
-		stored = a.tail.stored
-	}
-	seq := a.tail.seq + 1
-	req := AppendRequest{
-		Subject:         Subject(store, "statements"),
-		Data:            a.encode(batches, store, seq, stored),
-		MsgID:           a.cfg.NewID().String(),
-		ExpectLast:      a.tail.seq,
-		ExpectLastMsgID: a.tail.msgID,
-	}
+	req, next := a.next(AppendRequest{Subject: Subject(store, "statements")}, func(seq uint64, stored time.Time) []byte {
+		return a.encode(batches, store, seq, stored)
+	})
 	pending, err := pl.AppendAsync(req, appendTimeout)
 	if err != nil {
-		a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
+		a.cfg.Logger.Error("append failed", "seq", next.seq, "err", err)
 		for _, r := range waiting {
 			r.res <- appendResult{err: unavailable(err)}
 		}
 		return nil, nil
 	}
 	if a.inflight.Load() == 0 {
-		a.inflight.Store(stored.UnixMilli())
+		a.inflight.Store(next.stored.UnixMilli())
 	}
 	// What comes next is built on this event, and decided with its ids.
-	a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
-	a.remember(batches, seq)
-	return &flight{waiting: waiting, seq: seq, stored: stored, pending: pending}, nil
+	a.tail = next
+	a.remember(batches, next.seq)
+	return &flight{waiting: waiting, seq: next.seq, stored: next.stored, pending: pending}, nil
 }
 
 // remember notes the ids of an appended event as pending until the view
@@ -355,11 +355,7 @@ func (a *Appender) remember(batches []batch, seq uint64) {
 // was chained on it: land waits for next too, starts again from the log,
 // and decides again the requests of both that a mismatch turned away.
 func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
-	seq, err := f.pending.Result()
-	if err == nil && seq != f.seq {
-		err = fmt.Errorf("log wrote event at %d, expected %d", seq, f.seq)
-	}
-	if err == nil {
+	if f.err() == nil {
 		a.landed(f, next)
 		return next
 	}
@@ -368,15 +364,10 @@ func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
 		if g == nil {
 			continue
 		}
-		if g != f {
-			seq, err = g.pending.Result()
-			if err == nil && seq != g.seq {
-				err = fmt.Errorf("log wrote event at %d, expected %d", seq, g.seq)
-			}
-			if err == nil {
-				a.landed(g, nil)
-				continue
-			}
+		err := g.err()
+		if err == nil { // f's acknowledgement was lost, but it was stored
+			a.landed(g, nil)
+			continue
 		}
 		if errors.Is(err, ErrLogMoved) {
 			again = append(again, g.waiting...)
@@ -400,15 +391,21 @@ func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
 // landed answers the requests of an acknowledged event.
 func (a *Appender) landed(f, next *flight) {
 	a.lastSeq.Store(max(a.lastSeq.Load(), f.seq))
-	a.events.Add(1)
-	a.requests.Add(uint64(len(f.waiting)))
 	if next != nil {
 		a.inflight.Store(next.stored.UnixMilli())
 	} else {
 		a.inflight.Store(0)
 	}
-	for _, r := range f.waiting {
-		r.res <- appendResult{seq: f.seq}
+	a.answer(f.waiting, f.seq)
+}
+
+// answer counts a statement event appended at seq and answers the requests
+// it carried.
+func (a *Appender) answer(waiting []*appendReq, seq uint64) {
+	a.events.Add(1)
+	a.requests.Add(uint64(len(waiting)))
+	for _, r := range waiting {
+		r.res <- appendResult{seq: seq}
 	}
 }
 
@@ -559,12 +556,8 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 			return a.encode(batches, store, seq, stored)
 		})
 		if err == nil {
-			a.events.Add(1)
-			a.requests.Add(uint64(len(waiting)))
 			a.remember(batches, seq)
-			for _, r := range waiting {
-				r.res <- appendResult{seq: seq}
-			}
+			a.answer(waiting, seq)
 			return
 		}
 		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
@@ -583,12 +576,11 @@ func unavailable(err error) error {
 	return &Error{Code: EUNAVAILABLE, Message: "the event log could not be written; retry the request", Err: err}
 }
 
-// appendEvent appends the event that build makes for the log's next
-// sequence, stored time and, through a.tail, previous hash. On success the
-// tail advances; on failure the appender resyncs with the log, and
-// ErrLogMoved means another writer came first and the caller may decide
-// again and retry.
-func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build func(seq uint64, stored time.Time) []byte) (uint64, error) {
+// next fills in req for the event after the tail, as build makes it for its
+// sequence and stored time, and returns the tail it leaves once appended:
+// stored never goes back, and the append expects the tail's sequence and
+// message id.
+func (a *Appender) next(req AppendRequest, build func(seq uint64, stored time.Time) []byte) (AppendRequest, tail) {
 	stored := a.cfg.Now().UTC().Truncate(time.Millisecond)
 	if stored.Before(a.tail.stored) {
 		stored = a.tail.stored
@@ -598,16 +590,35 @@ func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build fun
 	req.ExpectLast = a.tail.seq
 	req.ExpectLastMsgID = a.tail.msgID
 	req.MsgID = a.cfg.NewID().String()
-	a.inflight.Store(stored.UnixMilli())
+	return req, tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
+}
+
+// checkSeq is the error of an append the log stored at got instead of want.
+func checkSeq(got, want uint64) error {
+	if got != want {
+		return fmt.Errorf("log wrote event at %d, expected %d", got, want)
+	}
+	return nil
+}
+
+// appendEvent appends the event that build makes for the log's next
+// sequence, stored time and, through a.tail, previous hash. On success the
+// tail advances; on failure the appender resyncs with the log, and
+// ErrLogMoved means another writer came first and the caller may decide
+// again and retry.
+func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build func(seq uint64, stored time.Time) []byte) (uint64, error) {
+	req, next := a.next(req, build)
+	a.inflight.Store(next.stored.UnixMilli())
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
 	got, err := a.cfg.Log.Append(actx, req)
 	cancel()
 	a.inflight.Store(0)
-	if err == nil && got != seq {
-		err = fmt.Errorf("log wrote event at %d, expected %d", got, seq)
+	seq := next.seq
+	if err == nil {
+		err = checkSeq(got, seq)
 	}
 	if err == nil {
-		a.tail = tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
+		a.tail = next
 		a.lastSeq.Store(seq)
 		return seq, nil
 	}

@@ -112,17 +112,20 @@ type termSet struct {
 }
 
 func (t *termSet) add(kind byte, value string, narrow bool) {
-	if value == "" {
-		return
+	if value != "" {
+		t.addTerm(Term{Key: t.cache.key(kind, value), Narrow: narrow})
 	}
-	k := t.cache.key(kind, value)
+}
+
+// addTerm adds term, or makes the same term narrow when term is.
+func (t *termSet) addTerm(term Term) {
 	for i := range t.terms {
-		if t.terms[i].Key == k {
-			t.terms[i].Narrow = t.terms[i].Narrow || narrow
+		if t.terms[i].Key == term.Key {
+			t.terms[i].Narrow = t.terms[i].Narrow || term.Narrow
 			return
 		}
 	}
-	t.terms = append(t.terms, Term{Key: k, Narrow: narrow})
+	t.terms = append(t.terms, term)
 }
 
 // agent adds an Agent or Group and its members.
@@ -141,17 +144,7 @@ func (t *termSet) agent(v *fastjson.Value, narrow bool) {
 func MergeTerms(terms, more []Term) []Term {
 	t := termSet{terms: terms}
 	for _, m := range more {
-		found := false
-		for i := range t.terms {
-			if t.terms[i].Key == m.Key {
-				t.terms[i].Narrow = t.terms[i].Narrow || m.Narrow
-				found = true
-				break
-			}
-		}
-		if !found {
-			t.terms = append(t.terms, m)
-		}
+		t.addTerm(m)
 	}
 	return t.terms
 }

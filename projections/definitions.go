@@ -11,89 +11,74 @@ import (
 
 // recordDefinitions folds the activity definitions and verb display of a
 // statement into the canonical ones (d and e keys).
-//
-// ix.canon remembers, per activity and verb, the last definition folded and
-// the canonical one it left: a definition seen last time changes nothing,
-// and another is merged without reading the view. A merge that leaves the
-// canonical definition as it was writes nothing. The cache only saves work:
-// the view is the same with or without it.
 func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error {
-	a, p, pn := &ix.defArena, &ix.defParsers[0], &ix.defParsers[1]
+	a := &ix.defArena
 	a.Reset()
 	for _, act := range sp.acts {
-		ck := "a" + act.id
-		e, cached := ix.canon[ck]
-		if cached && e.last == string(act.obj) {
-			continue
-		}
-		key := hashKey(famActivity, act.id)
-		old := e.canonical
-		if !cached {
-			var err error
-			if old, err = batchGet(b, key); err != nil {
-				return err
+		err := ix.foldCanonical(b, "a"+act.id, hashKey(famActivity, act.id), act.obj, func(in, old *fastjson.Value) *fastjson.Value {
+			def := in.Get("definition")
+			if old != nil && def == nil {
+				return nil
 			}
-		}
-		nv, err := pn.ParseBytes(act.obj)
+			out := a.NewObject()
+			out.Set("objectType", a.NewString("Activity"))
+			out.Set("id", a.NewString(act.id))
+			if def != nil {
+				out.Set("definition", lrs.MergeDefinition(a, old.Get("definition"), def))
+			}
+			return out
+		})
 		if err != nil {
-			return err
-		}
-		def := nv.Get("definition")
-		if old != nil && def == nil {
-			ix.remember(ck, act.obj, old)
-			continue
-		}
-		var oldDef *fastjson.Value
-		if old != nil {
-			ov, err := p.ParseBytes(old)
-			if err != nil {
-				return err
-			}
-			oldDef = ov.Get("definition")
-		}
-		out := a.NewObject()
-		out.Set("objectType", a.NewString("Activity"))
-		out.Set("id", a.NewString(act.id))
-		if def != nil {
-			out.Set("definition", lrs.MergeDefinition(a, oldDef, def))
-		}
-		merged := out.MarshalTo(nil)
-		ix.remember(ck, act.obj, merged)
-		if bytes.Equal(merged, old) {
-			continue
-		}
-		if err := b.Set(key, merged, nil); err != nil {
 			return err
 		}
 	}
 	if sp.display == nil {
 		return nil
 	}
-	ck := "v" + sp.verb
+	return ix.foldCanonical(b, "v"+sp.verb, hashKey(famVerb, sp.verb), sp.display, func(in, old *fastjson.Value) *fastjson.Value {
+		return lrs.MergeLanguageMap(a, old, in)
+	})
+}
+
+// foldCanonical merges in into the canonical value under key (an activity
+// or a verb display) with merge, which returns the new canonical value, or
+// nil to leave it as it is; old is nil when there is none yet.
+//
+// ix.canon remembers, under ck, the last value folded and the canonical one
+// it left: a value seen last time changes nothing, and another is merged
+// without reading the view. A merge that leaves the canonical value as it
+// was writes nothing. The cache only saves work: the view is the same with
+// or without it.
+func (ix *StatementIndex) foldCanonical(b *pebble.Batch, ck string, key, in []byte, merge func(in, old *fastjson.Value) *fastjson.Value) error {
 	e, cached := ix.canon[ck]
-	if cached && e.last == string(sp.display) {
+	if cached && e.last == string(in) {
 		return nil
 	}
-	key := hashKey(famVerb, sp.verb)
 	old := e.canonical
 	if !cached {
 		var err error
-		if old, err = batchGet(b, key); err != nil {
+		if old, err = getCopy(b, key); err != nil {
 			return err
 		}
 	}
-	display, err := pn.ParseBytes(sp.display)
+	pin, pold := &ix.defParsers[0], &ix.defParsers[1]
+	nv, err := pin.ParseBytes(in)
 	if err != nil {
 		return err
 	}
-	var oldMap *fastjson.Value
+	var ov *fastjson.Value
 	if old != nil {
-		if oldMap, err = p.ParseBytes(old); err != nil {
+		if ov, err = pold.ParseBytes(old); err != nil {
 			return err
 		}
 	}
-	merged := lrs.MergeLanguageMap(a, oldMap, display).MarshalTo(nil)
-	ix.remember(ck, sp.display, merged)
+	out := merge(nv, ov)
+	if out == nil {
+		ix.remember(ck, in, old)
+		return nil
+	}
+	merged := out.MarshalTo(nil)
+	ix.remember(ck, in, merged)
 	if bytes.Equal(merged, old) {
 		return nil
 	}

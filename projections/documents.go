@@ -81,7 +81,7 @@ func (ix *DocumentIndex) deleteScope(b *pebble.Batch, scope lrs.DocumentKey) err
 		k := scope
 		k.ID = id
 		dk := docKey(k.Hash())
-		old, err := batchGet(b, dk)
+		old, err := getCopy(b, dk)
 		if err != nil {
 			return err
 		}

@@ -152,7 +152,7 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		return err
 	}
 	if facts.VoidTarget != uuid.Nil {
-		if v, err := batchGet(b, uuidKey(famVoided, facts.VoidTarget)); err != nil || v != nil {
+		if v, err := getCopy(b, uuidKey(famVoided, facts.VoidTarget)); err != nil || v != nil {
 			return err // voided once is enough
 		}
 		return b.Set(uuidKey(famVoided, facts.VoidTarget), binary.BigEndian.AppendUint64(nil, seq), nil)

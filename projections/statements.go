@@ -3,12 +3,10 @@ package projections
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -98,33 +96,7 @@ func (ix *StatementIndex) Flush() error {
 
 // Digest returns a SHA-256 over every key and value of the index database
 // and then of the records database (see view.Digest).
-func (ix *StatementIndex) Digest() (lrs.Hash, error) {
-	h := sha256.New()
-	if err := digestDB(h, ix.db); err != nil {
-		return lrs.Hash{}, err
-	}
-	if err := digestDB(h, ix.rec); err != nil {
-		return lrs.Hash{}, err
-	}
-	var out lrs.Hash
-	h.Sum(out[:0])
-	return out, nil
-}
-
-// getRecord returns a copy of the statement record under key, nil when
-// there is none.
-func (ix *StatementIndex) getRecord(key []byte) ([]byte, error) {
-	val, closer, err := ix.rec.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("statements view records get: %w", err)
-	}
-	out := append([]byte(nil), val...)
-	closer.Close()
-	return out, nil
-}
+func (ix *StatementIndex) Digest() (lrs.Hash, error) { return digest(ix.db, ix.rec) }
 
 // loadIDs builds the id filter from the database, sized for twice the ids
 // held.
@@ -220,7 +192,7 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 	facts := sp.facts
 	ids := ix.ids.Load()
 	if ids.mayHold(facts.ID) {
-		exists, err := batchGet(b, idKey(famID, facts.ID))
+		exists, err := getCopy(b, idKey(famID, facts.ID))
 		if err != nil {
 			return err
 		}
@@ -253,21 +225,21 @@ func (ix *StatementIndex) applyStatement(b *pebble.Batch, seq uint64, index uint
 		if err := b.Set(refKey(facts.RefTarget, pos), facts.ID[:], nil); err != nil {
 			return err
 		}
-		if trec, err := batchGet(b, idKey(famID, facts.RefTarget)); err != nil {
+		trec, err := getCopy(b, idKey(famID, facts.RefTarget))
+		switch {
+		case err != nil:
 			return err
-		} else if trec == nil {
+		case trec == nil:
 			// the target is not here yet: it passes its terms on when it comes
 			if err := b.Set(idKey(famAwaited, facts.RefTarget), []byte{1}, nil); err != nil {
 				return err
 			}
 			ix.refsDue[facts.RefTarget] = struct{}{}
-		} else {
-			tr := decodeIDRecord(trec)
-			inherited, err := ix.termsAt(b, position{tr.seq, tr.index}, 1)
-			if err != nil {
+		default:
+			// its record is in the batch: its own terms and its target's
+			if terms, err = ix.termsAt(b, pos, 0); err != nil {
 				return err
 			}
-			terms = lrs.MergeTerms(slices.Clone(terms), inherited)
 		}
 	}
 	if err := setPostings(b, pos, terms); err != nil {
@@ -314,7 +286,7 @@ func setPostings(b *pebble.Batch, pos position, terms []lrs.Term) error {
 // own, and those it inherits along its StatementRef chain. Only statements
 // that target others come here, so the view keeps no term lists.
 func (ix *StatementIndex) termsAt(b *pebble.Batch, pos position, depth int) ([]lrs.Term, error) {
-	val, err := batchGet(ix.rb, positionKey(pos.seq, pos.index))
+	val, err := getCopy(ix.rb, positionKey(pos.seq, pos.index))
 	if err != nil || val == nil {
 		return nil, err
 	}
@@ -331,7 +303,7 @@ func (ix *StatementIndex) termsAt(b *pebble.Batch, pos position, depth int) ([]l
 	if err != nil {
 		return terms, nil
 	}
-	trec, err := batchGet(b, idKey(famID, target))
+	trec, err := getCopy(b, idKey(famID, target))
 	if err != nil || trec == nil {
 		return terms, err
 	}
@@ -386,7 +358,7 @@ func (ix *StatementIndex) propagate(b *pebble.Batch, id uuid.UUID, depth int) er
 // void marks target voided by voider. A voiding statement cannot be voided;
 // a target not yet stored is voided when it arrives.
 func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error {
-	recRaw, err := batchGet(b, idKey(famID, target))
+	recRaw, err := getCopy(b, idKey(famID, target))
 	if err != nil {
 		return err
 	}
@@ -396,7 +368,7 @@ func (ix *StatementIndex) void(b *pebble.Batch, target, voider uuid.UUID) error 
 	}
 	rec := decodeIDRecord(recRaw)
 	pk := positionKey(rec.seq, rec.index)
-	val, err := batchGet(ix.rb, pk)
+	val, err := getCopy(ix.rb, pk)
 	if err != nil || val == nil {
 		return err
 	}
@@ -417,7 +389,7 @@ func (ix *StatementIndex) Statement(_ context.Context, id uuid.UUID, voided bool
 		return lrs.StoredStatement{}, lrs.Errorf(lrs.ENOTFOUND, "no statement with id %s", id)
 	}
 	rec := decodeIDRecord(recRaw)
-	val, err := ix.getRecord(positionKey(rec.seq, rec.index))
+	val, err := getCopy(ix.rec, positionKey(rec.seq, rec.index))
 	if err != nil || val == nil {
 		return lrs.StoredStatement{}, lrs.Internal("statement view", fmt.Errorf("statement %s: position record missing: %v", id, err))
 	}

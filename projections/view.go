@@ -125,16 +125,11 @@ func (v *view) WaitApplied(ctx context.Context, seq uint64) error {
 
 // get returns a copy of the value under key, nil when there is none.
 func (v *view) get(key []byte) ([]byte, error) {
-	val, closer, err := v.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
+	val, err := getCopy(v.db, key)
 	if err != nil {
 		return nil, fmt.Errorf("%s view get: %w", v.name, err)
 	}
-	out := append([]byte(nil), val...)
-	closer.Close()
-	return out, nil
+	return val, nil
 }
 
 // apply folds a chunk of events with fold in one batch, together with the
@@ -219,10 +214,16 @@ func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 
 // Digest returns a SHA-256 over every key and value of the view in key
 // order: two views with the same digest are the same, byte for byte.
-func (v *view) Digest() (lrs.Hash, error) {
+func (v *view) Digest() (lrs.Hash, error) { return digest(v.db) }
+
+// digest returns a SHA-256 over every key and value of each database in
+// turn (see digestDB).
+func digest(dbs ...*pebble.DB) (lrs.Hash, error) {
 	h := sha256.New()
-	if err := digestDB(h, v.db); err != nil {
-		return lrs.Hash{}, err
+	for _, db := range dbs {
+		if err := digestDB(h, db); err != nil {
+			return lrs.Hash{}, err
+		}
 	}
 	var out lrs.Hash
 	h.Sum(out[:0])
@@ -249,10 +250,11 @@ func digestDB(h hash.Hash, db *pebble.DB) error {
 	return it.Error()
 }
 
-// batchGet returns a copy of the value under key as the batch sees it, nil
-// when there is none (so no value in a view is ever empty).
-func batchGet(b *pebble.Batch, key []byte) ([]byte, error) {
-	val, closer, err := b.Get(key)
+// getCopy returns a copy of the value under key as r (a database or an
+// indexed batch) sees it, nil when there is none (so no value in a view is
+// ever empty).
+func getCopy(r pebble.Reader, key []byte) ([]byte, error) {
+	val, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, nil
 	}
