@@ -25,7 +25,8 @@ import (
 //
 // The p records live in a Pebble database of their own in records/ inside
 // the view's directory, the other keys in the view's database. A chunk's
-// records commit just before its index keys and checkpoint: records past
+// records commit, synced, just before its index keys and checkpoint (so the
+// records are never behind the index after a crash): records past
 // the checkpoint (a crash between the two) are written again, the same,
 // when the chunk is folded again, and no read reaches them before.
 //

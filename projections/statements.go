@@ -64,7 +64,18 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 		v.Close()
 		return nil, fmt.Errorf("open statements view records %s: %w", rdir, err)
 	}
-	v.beforeCommit = func() error { return ix.rb.Commit(pebble.NoSync) }
+	// The records must be at least as far as the index after any crash:
+	// an index entry whose record was lost could not be answered, while
+	// records past the checkpoint are written again when the view resumes.
+	// Two databases' unsynced writes reach the disk in no set order (a
+	// killed process loses the tail its WAL writer had not yet written),
+	// so the records are synced before the index commits. A rebuild runs
+	// without WAL and flushes both before use.
+	recSync := pebble.Sync
+	if opts != nil && opts.DisableWAL {
+		recSync = pebble.NoSync
+	}
+	v.beforeCommit = func() error { return ix.rb.Commit(recSync) }
 	if err := ix.loadCaches(); err != nil {
 		ix.Close()
 		return nil, err
