@@ -161,7 +161,10 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		return ix.catalogue(b, activity)
 	}); ok {
 		js, _ := json.Marshal(c)
-		return b.Set(claimKey(string(c.NIP), pos), js, nil)
+		if err := b.Set(claimKey(string(c.NIP), pos), js, nil); err != nil {
+			return err
+		}
+		return ix.fileClaim(b, c, pos)
 	}
 	if a, ok := bangkom.AssessmentFrom(st, seq, w, ix.homePage); ok {
 		js, _ := json.Marshal(a)
@@ -179,9 +182,58 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 			return nil
 		}
 		js, _ := json.Marshal(d)
-		return b.Set(decisionKey(claim, pos), js, nil)
+		at, err := getCopy(b, uuidKey(famClaimAt, claim))
+		switch {
+		case err != nil:
+			return err
+		case at != nil:
+			return b.Set(decisionKey(at[:len(at)-12], decodePosition(at[len(at)-12:]), pos), js, nil)
+		}
+		if err := b.Set(pendingKey(claim, pos), js, nil); err != nil {
+			return err
+		}
+		return b.Set(uuidKey(famHasPend, claim), []byte{1}, nil)
 	}
 	return nil
+}
+
+// fileClaim notes where claim c (at pos) is filed, and moves beside it the
+// decisions on it that came first.
+func (ix *JPIndex) fileClaim(b *pebble.Batch, c bangkom.Claim, pos position) error {
+	id, err := uuid.Parse(c.StatementID)
+	if err != nil {
+		return nil // decisions name claims by statement id: none can reach it
+	}
+	nip := []byte(c.NIP)
+	if err := b.Set(uuidKey(famClaimAt, id), pos.append(nip), nil); err != nil {
+		return err
+	}
+	has, err := getCopy(b, uuidKey(famHasPend, id))
+	if err != nil || has == nil {
+		return err
+	}
+	prefix := uuidKey(famPending, id)
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	type pending struct{ key, val []byte }
+	var moved []pending
+	for ok := it.First(); ok; ok = it.Next() {
+		moved = append(moved, pending{bytes.Clone(it.Key()), bytes.Clone(it.Value())})
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return err
+	}
+	for _, m := range moved {
+		if err := b.Set(decisionKey(nip, pos, decodePosition(m.key[len(prefix):])), m.val, nil); err != nil {
+			return err
+		}
+		if err := b.Delete(m.key, nil); err != nil {
+			return err
+		}
+	}
+	return b.Delete(uuidKey(famHasPend, id), nil)
 }
 
 // catalogue finds an activity in the catalogue: entries added through the
@@ -375,16 +427,12 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 			break // claims are in log order
 		}
 		f.Claims = append(f.Claims, c)
-		id, err := uuid.Parse(c.StatementID)
-		if err != nil {
-			continue
-		}
-		if err := lk.decisions(id, &f); err != nil {
-			return f, false, err
-		}
-		lk.noteVoid(id, c.StatementID, &f)
+		lk.noteVoid(c.StatementID, &f)
 	}
 	if err := it.Error(); err != nil {
+		return f, false, err
+	}
+	if err := ix.loadDecisions(lk, nip, asOf, &f); err != nil {
 		return f, false, err
 	}
 	if err := ix.loadNIPFacts(lk, famAssess, nip, asOf, &f, func(v []byte) (string, error) {
@@ -432,66 +480,62 @@ func (ix *JPIndex) loadNIPFacts(lk *lookups, fam byte, nip bangkom.NIP, asOf uin
 		if err != nil {
 			return err
 		}
-		if uid, err := uuid.Parse(id); err == nil {
-			lk.noteVoid(uid, id, f)
-		}
+		lk.noteVoid(id, f)
 	}
 	return it.Error()
 }
 
-// lookups reads decisions and voids of many statements with two iterators
-// reused by seeking, instead of an iterator or a get per statement.
-type lookups struct {
-	dec, void *pebble.Iterator
-	parser    fastjson.Parser
-}
-
-func (ix *JPIndex) newLookups() (*lookups, error) {
-	dec, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famDecision}, UpperBound: []byte{famDecision + 1}})
+// loadDecisions adds the decisions on the claims of nip up to asOf, each
+// claim's in log order, noting their voids.
+func (ix *JPIndex) loadDecisions(lk *lookups, nip bangkom.NIP, asOf uint64, f *bangkom.Facts) error {
+	prefix := append([]byte{famDecision}, nip...)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	void, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
-	if err != nil {
-		dec.Close()
-		return nil, err
-	}
-	return &lookups{dec: dec, void: void}, nil
-}
-
-func (l *lookups) close() {
-	l.dec.Close()
-	l.void.Close()
-}
-
-// decisions adds the decisions on claim, in log order, and their voids.
-func (l *lookups) decisions(claim uuid.UUID, f *bangkom.Facts) error {
-	prefix := uuidKey(famDecision, claim)
-	var found []bangkom.Decision
-	for ok := l.dec.SeekGE(prefix); ok && bytes.HasPrefix(l.dec.Key(), prefix); ok = l.dec.Next() {
-		d, err := decodeDecision(&l.parser, l.dec.Value())
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if asOf > 0 && decodePosition(it.Key()[len(prefix):]).seq > asOf {
+			break // filed by claim, in log order
+		}
+		d, err := decodeDecision(&lk.parser, it.Value())
 		if err != nil {
 			return err
 		}
-		found = append(found, d)
-	}
-	if err := l.dec.Error(); err != nil {
-		return err
-	}
-	for _, d := range found {
 		f.Decisions[d.Claim] = append(f.Decisions[d.Claim], d)
-		if id, err := uuid.Parse(d.StatementID); err == nil {
-			l.noteVoid(id, d.StatementID, f)
-		}
+		lk.noteVoid(d.StatementID, f)
 	}
-	return nil
+	return it.Error()
 }
 
+// lookups finds voids of many statements with one iterator reused by
+// prefix seeks, which consult the tables' bloom filters: most statements
+// were never voided and most tables are passed over unread.
+type lookups struct {
+	void   *pebble.Iterator
+	key    []byte
+	parser fastjson.Parser
+}
+
+func (ix *JPIndex) newLookups() (*lookups, error) {
+	void, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
+	if err != nil {
+		return nil, err
+	}
+	return &lookups{void: void}, nil
+}
+
+func (l *lookups) close() { l.void.Close() }
+
 // noteVoid records in f when the statement id was voided.
-func (l *lookups) noteVoid(id uuid.UUID, key string, f *bangkom.Facts) {
-	k := uuidKey(famVoided, id)
-	if l.void.SeekGE(k) && bytes.Equal(l.void.Key(), k) {
-		f.Voided[key] = binary.BigEndian.Uint64(l.void.Value())
+func (l *lookups) noteVoid(id string, f *bangkom.Facts) {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return
+	}
+	l.key = append(append(l.key[:0], famVoided), uid[:]...)
+	if l.void.SeekPrefixGE(l.key) && bytes.Equal(l.void.Key(), l.key) {
+		f.Voided[id] = binary.BigEndian.Uint64(l.void.Value())
 	}
 }
 

@@ -6,14 +6,17 @@ import (
 	"github.com/google/uuid"
 )
 
-// JP view key encoding, version 1 (besides the m keys of every view):
+// JP view key encoding, version 2 (besides the m keys of every view):
 //
 //	m "rules"                 → digest of the rule set the view was folded with
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
 //	U unit 0x00 nip           → 1                    current unit membership
 //	S supervisor(18) nip(18)  → 1                    current supervisor of nip
 //	C nip(18) seq(8) idx(4)   → claim JSON           a learning claim (bangkom.Claim)
-//	A claim id(16) seq idx    → decision JSON        an approval or rejection
+//	I claim id(16)            → nip(18) seq idx      where a claim is filed
+//	D nip(18) claim seq idx seq idx → decision JSON  an approval or rejection of a known claim
+//	A claim id(16) seq idx    → decision JSON        a decision whose claim is not (yet) known
+//	a claim id(16)            → 1                    there are A keys for the claim
 //	V statement id(16)        → seq(8)               the statement was voided at seq
 //	K activity                → catalogue entry JSON an entry added through the API
 //	T stored ms(8) seq(8)     → 1                    stored time → sequence (as_of)
@@ -25,7 +28,10 @@ const (
 	famUnit      = 'U'
 	famSuper     = 'S'
 	famClaim     = 'C'
-	famDecision  = 'A'
+	famClaimAt   = 'I'
+	famDecision  = 'D'
+	famPending   = 'A'
+	famHasPend   = 'a'
 	famVoided    = 'V'
 	famCatalogue = 'K'
 	famJPTime    = 'T'
@@ -33,7 +39,10 @@ const (
 	famRPL       = 'R'
 	famPosition2 = 'O'
 
-	jpFormat = "1"
+	// Version 2 files decisions under the claimant beside the claims, so a
+	// lookup reads a person's claims and decisions in two range scans
+	// instead of a seek per claim.
+	jpFormat = "2"
 )
 
 var keyRules = []byte("mrules")
@@ -70,6 +79,14 @@ func positionStdKey(name string, seq uint64) []byte {
 
 func uuidKey(fam byte, id uuid.UUID) []byte { return append([]byte{fam}, id[:]...) }
 
-func decisionKey(claim uuid.UUID, p position) []byte {
-	return p.append(uuidKey(famDecision, claim))
+// decisionKey files a decision on the claim of nip at claim.
+func decisionKey(nip []byte, claim, p position) []byte {
+	k := make([]byte, 0, 1+len(nip)+24)
+	k = append(append(k, famDecision), nip...)
+	return p.append(claim.append(k))
+}
+
+// pendingKey holds a decision on a claim the view does not know yet.
+func pendingKey(claim uuid.UUID, p position) []byte {
+	return p.append(uuidKey(famPending, claim))
 }
