@@ -432,7 +432,15 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	if err := it.Error(); err != nil {
 		return f, false, err
 	}
-	if err := ix.loadDecisions(lk, nip, asOf, &f); err != nil {
+	// Decisions are filed by claim position: those on the claims above.
+	if err := ix.loadNIPFacts(lk, famDecision, nip, asOf, &f, func(v []byte) (string, error) {
+		d, err := decodeDecision(&lk.parser, v)
+		if err != nil {
+			return "", err
+		}
+		f.Decisions[d.Claim] = append(f.Decisions[d.Claim], d)
+		return d.StatementID, nil
+	}); err != nil {
 		return f, false, err
 	}
 	if err := ix.loadNIPFacts(lk, famAssess, nip, asOf, &f, func(v []byte) (string, error) {
@@ -481,29 +489,6 @@ func (ix *JPIndex) loadNIPFacts(lk *lookups, fam byte, nip bangkom.NIP, asOf uin
 			return err
 		}
 		lk.noteVoid(id, f)
-	}
-	return it.Error()
-}
-
-// loadDecisions adds the decisions on the claims of nip up to asOf, each
-// claim's in log order, noting their voids.
-func (ix *JPIndex) loadDecisions(lk *lookups, nip bangkom.NIP, asOf uint64, f *bangkom.Facts) error {
-	prefix := append([]byte{famDecision}, nip...)
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		if asOf > 0 && decodePosition(it.Key()[len(prefix):]).seq > asOf {
-			break // filed by claim, in log order
-		}
-		d, err := decodeDecision(&lk.parser, it.Value())
-		if err != nil {
-			return err
-		}
-		f.Decisions[d.Claim] = append(f.Decisions[d.Claim], d)
-		lk.noteVoid(d.StatementID, f)
 	}
 	return it.Error()
 }
