@@ -121,3 +121,26 @@ func (v *Views) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// StoreMetrics are the metrics of one Pebble database of the views, named
+// after what it holds: statements, statements/records, documents, jp.
+type StoreMetrics struct {
+	Name string
+	*pebble.Metrics
+}
+
+// Metrics returns the metrics of every Pebble database of the views.
+func (v *Views) Metrics() []StoreMetrics {
+	var out []StoreMetrics
+	for _, p := range v.All() {
+		switch p := p.(type) {
+		case *StatementIndex:
+			out = append(out, StoreMetrics{p.name, p.db.Metrics()}, StoreMetrics{p.name + "/" + recordsDir, p.rec.Metrics()})
+		case *DocumentIndex:
+			out = append(out, StoreMetrics{p.name, p.db.Metrics()})
+		case *JPIndex:
+			out = append(out, StoreMetrics{p.name, p.db.Metrics()})
+		}
+	}
+	return out
+}

@@ -48,6 +48,7 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 		prometheus.NewGoCollector(),
 		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 	)
+	m.registry.MustRegister(storeCollector{views})
 	for _, p := range views.All() {
 		name := p.Name()
 		m.registry.MustRegister(
@@ -60,6 +61,63 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 	return m
 }
 
+// storeCollector reports the Pebble databases of the views, each labelled
+// store="statements", "statements/records", "documents" or "jp": disk use,
+// write amplification (bytes flushed and compacted), the L0 backlog and
+// read amplification, and the block cache's hits and misses.
+type storeCollector struct{ views *projections.Views }
+
+var storeDescs = struct {
+	disk, memtable, readAmp, l0Files, debt, flushed, compacted, compactions, cacheHits, cacheMisses *prometheus.Desc
+}{
+	disk:        storeDesc("jejak_store_disk_bytes", "Disk space a view's Pebble database uses."),
+	memtable:    storeDesc("jejak_store_memtable_bytes", "Bytes in a view's Pebble memory tables."),
+	readAmp:     storeDesc("jejak_store_read_amplification", "Sorted runs a read may consult (L0 sublevels and non-empty levels)."),
+	l0Files:     storeDesc("jejak_store_l0_files", "Tables in level 0, waiting to be compacted down."),
+	debt:        storeDesc("jejak_store_compaction_debt_bytes", "Bytes Pebble estimates it must compact to reach a stable shape."),
+	flushed:     storeDesc("jejak_store_flushed_bytes_total", "Bytes written by flushes of memory tables."),
+	compacted:   storeDesc("jejak_store_compacted_bytes_total", "Bytes written by compactions (compacted / flushed is the write amplification beyond the WAL)."),
+	compactions: storeDesc("jejak_store_compactions_total", "Compactions run."),
+	cacheHits:   storeDesc("jejak_store_block_cache_hits_total", "Block cache hits."),
+	cacheMisses: storeDesc("jejak_store_block_cache_misses_total", "Block cache misses (blocks read from files)."),
+}
+
+func storeDesc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, []string{"store"}, nil)
+}
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := storeDescs
+	for _, x := range []*prometheus.Desc{d.disk, d.memtable, d.readAmp, d.l0Files, d.debt, d.flushed, d.compacted, d.compactions, d.cacheHits, d.cacheMisses} {
+		ch <- x
+	}
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	d := storeDescs
+	for _, s := range c.views.Metrics() {
+		total := s.Total()
+		for _, v := range []struct {
+			desc *prometheus.Desc
+			kind prometheus.ValueType
+			val  float64
+		}{
+			{d.disk, prometheus.GaugeValue, float64(s.DiskSpaceUsage())},
+			{d.memtable, prometheus.GaugeValue, float64(s.MemTable.Size)},
+			{d.readAmp, prometheus.GaugeValue, float64(s.ReadAmp())},
+			{d.l0Files, prometheus.GaugeValue, float64(s.Levels[0].TablesCount)},
+			{d.debt, prometheus.GaugeValue, float64(s.Compact.EstimatedDebt)},
+			{d.flushed, prometheus.CounterValue, float64(total.TableBytesFlushed)},
+			{d.compacted, prometheus.CounterValue, float64(total.TableBytesCompacted)},
+			{d.compactions, prometheus.CounterValue, float64(s.Compact.Count)},
+			{d.cacheHits, prometheus.CounterValue, float64(s.BlockCache.Hits)},
+			{d.cacheMisses, prometheus.CounterValue, float64(s.BlockCache.Misses)},
+		} {
+			ch <- prometheus.MustNewConstMetric(v.desc, v.kind, v.val, s.Name)
+		}
+	}
+}
+
 // observe records one answered request (api.Config.Observe).
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
@@ -67,7 +125,8 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 }
 
 // serve answers GET /metrics, and the Go profiles under /debug/pprof/, on
-// its own listener until ctx is done.
+// its own listener until ctx is done and the requests in flight are
+// answered.
 func (m *metrics) serve(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
@@ -77,14 +136,18 @@ func (m *metrics) serve(ctx context.Context, ln net.Listener) error {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(sctx)
+		_ = srv.Shutdown(sctx) // waits for the scrapes in flight
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Serve(ln)
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-shutDown
 	return nil
 }

@@ -272,12 +272,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			failed <- err
 		}
 	}()
+	metDone := make(chan struct{})
 	if mln != nil {
 		go func() {
+			defer close(metDone)
 			if err := met.serve(appCtx, mln); err != nil {
 				logger.Warn("metrics", "err", err)
 			}
 		}()
+	} else {
+		close(metDone)
 	}
 	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
 	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
@@ -297,6 +301,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := <-appDone; err != nil && runErr == nil {
 		runErr = err
 	}
+	<-metDone // a scrape reads the views' databases: done before they close
 	stopProjectors()
 	if err := <-projDone; err != nil && runErr == nil {
 		runErr = err

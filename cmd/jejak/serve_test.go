@@ -100,6 +100,9 @@ func TestRun_Metrics(t *testing.T) {
 		`jejak_view_lag_events{view="jp"}`,
 		`jejak_append_requests_total 1`,
 		`jejak_append_held_back_seconds_total 0`,
+		`jejak_store_disk_bytes{store="statements/records"}`,
+		`jejak_store_compacted_bytes_total{store="jp"}`,
+		`jejak_store_block_cache_misses_total{store="statements"}`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
