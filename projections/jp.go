@@ -40,6 +40,10 @@ type JPIndex struct {
 	// catalogueAdded holds the catalogue entries added through the API (K
 	// keys), in memory for the fold; reloaded after a failed Apply.
 	catalogueAdded map[string]bangkom.CatalogueEntry
+	// pending holds the claim ids that decisions name before the claim is
+	// folded (A keys), so that folding a claim needs no read to learn there
+	// are none; reloaded after a failed Apply.
+	pending map[uuid.UUID]struct{}
 }
 
 // OpenJPIndex opens (or creates) the view in dir. It refuses a view folded
@@ -56,7 +60,8 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		}
 		return false
 	}
-	ix := &JPIndex{view: v, rules: rules, homePage: homePage, catalogueAdded: map[string]bangkom.CatalogueEntry{}}
+	ix := &JPIndex{view: v, rules: rules, homePage: homePage,
+		catalogueAdded: map[string]bangkom.CatalogueEntry{}, pending: map[uuid.UUID]struct{}{}}
 	have, err := v.get(keyRules)
 	if err != nil {
 		v.Close()
@@ -72,15 +77,19 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		v.Close()
 		return nil, fmt.Errorf("the JP view in %s was folded with rules %q; the rules now are %q: run `jejak replay` to apply them", dir, have, rules.Digest+" "+homePage)
 	}
-	if err := ix.loadCatalogue(); err != nil {
+	if err := ix.loadCaches(); err != nil {
 		v.Close()
 		return nil, err
 	}
 	return ix, nil
 }
 
-func (ix *JPIndex) loadCatalogue() error {
+// loadCaches reads what the fold keeps in memory from the view: the
+// catalogue entries added through the API and the claims awaited by
+// decisions.
+func (ix *JPIndex) loadCaches() error {
 	clear(ix.catalogueAdded)
+	clear(ix.pending)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famCatalogue}, UpperBound: []byte{famCatalogue + 1}})
 	if err != nil {
 		return err
@@ -93,7 +102,18 @@ func (ix *JPIndex) loadCatalogue() error {
 		}
 		ix.catalogueAdded[e.Activity] = e
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	pit, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famPending}, UpperBound: []byte{famPending + 1}})
+	if err != nil {
+		return err
+	}
+	defer pit.Close()
+	for ok := pit.First(); ok; ok = pit.Next() {
+		ix.pending[uuid.UUID(pit.Key()[1:17])] = struct{}{}
+	}
+	return pit.Error()
 }
 
 // Rules returns the rule set the view folds with.
@@ -103,7 +123,7 @@ func (ix *JPIndex) Rules() *bangkom.RuleSet { return ix.rules }
 func (ix *JPIndex) Apply(events []lrs.LogEvent) error {
 	err := ix.apply(events, ix.fold)
 	if err != nil {
-		if lerr := ix.loadCatalogue(); lerr != nil {
+		if lerr := ix.loadCaches(); lerr != nil {
 			return errors.Join(err, lerr)
 		}
 	}
@@ -189,10 +209,8 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		case at != nil:
 			return b.Set(decisionKey(at[:len(at)-12], decodePosition(at[len(at)-12:]), pos), js, nil)
 		}
-		if err := b.Set(pendingKey(claim, pos), js, nil); err != nil {
-			return err
-		}
-		return b.Set(uuidKey(famHasPend, claim), []byte{1}, nil)
+		ix.pending[claim] = struct{}{}
+		return b.Set(pendingKey(claim, pos), js, nil)
 	}
 	return nil
 }
@@ -208,10 +226,10 @@ func (ix *JPIndex) fileClaim(b *pebble.Batch, c bangkom.Claim, pos position) err
 	if err := b.Set(uuidKey(famClaimAt, id), pos.append(nip), nil); err != nil {
 		return err
 	}
-	has, err := getCopy(b, uuidKey(famHasPend, id))
-	if err != nil || has == nil {
-		return err
+	if _, ok := ix.pending[id]; !ok {
+		return nil
 	}
+	delete(ix.pending, id)
 	prefix := uuidKey(famPending, id)
 	it, err := b.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -233,7 +251,7 @@ func (ix *JPIndex) fileClaim(b *pebble.Batch, c bangkom.Claim, pos position) err
 			return err
 		}
 	}
-	return b.Delete(uuidKey(famHasPend, id), nil)
+	return nil
 }
 
 // catalogue finds an activity in the catalogue: entries added through the

@@ -416,3 +416,56 @@ func digestOf(t *testing.T, ix *projections.JPIndex) lrs.Hash {
 	}
 	return d
 }
+
+// A decision folded before its claim waits under the claim's id; the view
+// remembers so across a restart, and files it beside the claim when the
+// claim comes.
+func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
+	rules := loadRules(t)
+	b, err := os.ReadFile("testdata/jp/decision-before-its-claim.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc scenario
+	if err := json.Unmarshal(b, &sc); err != nil {
+		t.Fatal(err)
+	}
+	evs, refs := scenarioLog(t, sc)
+	split := refs["b1"] - 1 // every decision is folded, no claim yet
+	dir := t.TempDir()
+	open := func() *projections.JPIndex {
+		opts := lrstest.PebbleOptions()
+		defer opts.Cache.Unref()
+		ix, err := projections.OpenJPIndex(dir, opts, rules, bangkom.DefaultHomePage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	ix := open()
+	if err := ix.Apply(evs[:split]); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix = open()
+	defer ix.Close()
+	if err := ix.Apply(evs[split:]); err != nil {
+		t.Fatal(err)
+	}
+	const nip = "199108172020122003"
+	facts, found, err := ix.Facts(context.Background(), nip, 0)
+	if err != nil || !found {
+		t.Fatalf("facts: found %v, %v", found, err)
+	}
+	checkReport(t, nip, bangkom.Compute(facts, rules, sc.Year, 0), sc.Expect[nip])
+	// and the view is the one folded without the restart
+	again := openJP(t, rules)
+	if err := again.Apply(evs); err != nil {
+		t.Fatal(err)
+	}
+	if digestOf(t, ix) != digestOf(t, again) {
+		t.Fatal("the view folded across a reopen differs from the one folded at once")
+	}
+}

@@ -16,7 +16,6 @@ import (
 //	I claim id(16)            → nip(18) seq idx      where a claim is filed
 //	D nip(18) claim seq idx seq idx → decision JSON  an approval or rejection of a known claim
 //	A claim id(16) seq idx    → decision JSON        a decision whose claim is not (yet) known
-//	a claim id(16)            → 1                    there are A keys for the claim
 //	V statement id(16)        → seq(8)               the statement was voided at seq
 //	K activity                → catalogue entry JSON an entry added through the API
 //	T stored ms(8) seq(8)     → 1                    stored time → sequence (as_of)
@@ -31,7 +30,6 @@ const (
 	famClaimAt   = 'I'
 	famDecision  = 'D'
 	famPending   = 'A'
-	famHasPend   = 'a'
 	famVoided    = 'V'
 	famCatalogue = 'K'
 	famJPTime    = 'T'
