@@ -87,6 +87,10 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 	return ix, nil
 }
 
+// recordOverhead is what a batch adds to a record beside its value: the
+// kind, the key and the two lengths (uvarints).
+const recordOverhead = 1 + 1 + 13 + binary.MaxVarintLen32
+
 // recordsDir is the records database's directory inside the view's.
 const recordsDir = "records"
 
@@ -160,9 +164,12 @@ func (ix *StatementIndex) loadCaches() error {
 func (ix *StatementIndex) Apply(events []lrs.LogEvent) error {
 	preps, err := ix.prepare(events)
 	if err == nil {
+		// Exactly: a batch that outgrows its size doubles.
 		size := 0
-		for _, ev := range events {
-			size += len(ev.Data)
+		for _, p := range preps {
+			for _, sp := range p.stmts {
+				size += len(sp.json) + recordOverhead
+			}
 		}
 		ix.rb = ix.rec.NewIndexedBatchWithSize(size)
 		err = ix.applyPrepared(events, preps, ix.applyStatements)

@@ -140,7 +140,15 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 	if len(events) == 0 {
 		return nil
 	}
-	b := v.db.NewIndexedBatch()
+	// Sized for half the bytes of the events the view folds (a JP claim
+	// takes about 40% of its statement's), so the batch seldom grows.
+	size := 0
+	for _, ev := range events {
+		if typ, _, _, ok := lrs.PeekEnvelope(ev.Data); !ok || v.wants == nil || v.wants(typ) {
+			size += len(ev.Data) / 2
+		}
+	}
+	b := v.db.NewIndexedBatchWithSize(size)
 	defer b.Close()
 	return v.inOrder(b, events, func(i int) (lrs.Envelope, error) {
 		ev := events[i]
