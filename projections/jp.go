@@ -180,8 +180,7 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 	if c, ok := bangkom.ClaimFrom(st, seq, w, ix.homePage, ix.rules, func(activity string) (bangkom.CatalogueEntry, bool) {
 		return ix.catalogue(b, activity)
 	}); ok {
-		js, _ := json.Marshal(c)
-		if err := b.Set(claimKey(string(c.NIP), pos), js, nil); err != nil {
+		if err := b.Set(claimKey(string(c.NIP), pos), encodeClaim(nil, c), nil); err != nil {
 			return err
 		}
 		return ix.fileClaim(b, c, pos)
@@ -435,9 +434,8 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 		return f, false, err
 	}
 	defer it.Close()
-	var cp fastjson.Parser
 	for ok := it.First(); ok; ok = it.Next() {
-		c, err := decodeClaim(&cp, it.Value())
+		c, err := decodeClaim(it.Value())
 		if err != nil {
 			return f, false, err
 		}

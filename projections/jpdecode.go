@@ -1,52 +1,171 @@
 package projections
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/lrs/bangkom"
 )
 
-// Fast decoders of the JP view's claim and decision records (written with
-// encoding/json from bangkom.Claim and bangkom.Decision): reading a person's
-// report decodes every claim, and reflection-based decoding was most of its
-// cost. The field names are those of the structs' json tags.
+// The JP view's claims are kept in a compact binary form (claims are most
+// of the view: about one per statement). Reading a person's report decodes
+// every claim; decisions are few and stay JSON, read with fastjson.
+//
+//	claim := 1 flags id seq nip when verb activity activity_name form
+//	         [jp_declared] [minutes] days competencies by organizer
+//
+// flags bit 0 international, 1 provider, 2 jp_declared present, 3 minutes
+// present, 4 id is a UUID in canonical form (then 16 bytes, else a
+// string); strings are a uvarint length and the bytes; seq, the number of
+// competencies a uvarint; days a varint; when is the UTC time as varint
+// seconds and uvarint nanoseconds; floats 8 bytes (IEEE 754, big-endian).
+const claimEncoding = 1
 
-func decodeClaim(p *fastjson.Parser, b []byte) (bangkom.Claim, error) {
-	v, err := p.ParseBytes(b)
-	if err != nil {
-		return bangkom.Claim{}, err
+const (
+	claimInternational = 1 << iota
+	claimProvider
+	claimDeclaredJP
+	claimMinutes
+	claimUUID
+)
+
+func encodeClaim(dst []byte, c bangkom.Claim) []byte {
+	var flags byte
+	if c.International {
+		flags |= claimInternational
 	}
-	c := bangkom.Claim{
-		StatementID:   string(v.GetStringBytes("statement_id")),
-		Seq:           v.GetUint64("seq"),
-		NIP:           bangkom.NIP(v.GetStringBytes("nip")),
-		Verb:          string(v.GetStringBytes("verb")),
-		Activity:      string(v.GetStringBytes("activity")),
-		ActivityName:  string(v.GetStringBytes("activity_name")),
-		Form:          string(v.GetStringBytes("form")),
-		Days:          v.GetInt("days"),
-		International: v.GetBool("international"),
-		By:            string(v.GetStringBytes("by")),
-		Provider:      v.GetBool("provider"),
-		Organizer:     string(v.GetStringBytes("organizer")),
+	if c.Provider {
+		flags |= claimProvider
 	}
-	if c.Timestamp, err = time.Parse(time.RFC3339Nano, string(v.GetStringBytes("timestamp"))); err != nil {
-		return c, err
+	if c.DeclaredJP != nil {
+		flags |= claimDeclaredJP
 	}
-	if x := v.Get("jp_declared"); x != nil && x.Type() == fastjson.TypeNumber {
-		f := x.GetFloat64()
-		c.DeclaredJP = &f
+	if c.Minutes != nil {
+		flags |= claimMinutes
 	}
-	if x := v.Get("minutes"); x != nil && x.Type() == fastjson.TypeNumber {
-		f := x.GetFloat64()
-		c.Minutes = &f
+	id, err := uuid.Parse(c.StatementID)
+	if err == nil && id.String() == c.StatementID {
+		flags |= claimUUID
 	}
-	for _, x := range v.GetArray("competencies") {
-		c.Competencies = append(c.Competencies, string(x.GetStringBytes()))
+	dst = append(dst, claimEncoding, flags)
+	if flags&claimUUID != 0 {
+		dst = append(dst, id[:]...)
+	} else {
+		dst = appendString(dst, c.StatementID)
 	}
-	return c, nil
+	dst = binary.AppendUvarint(dst, c.Seq)
+	dst = appendString(dst, string(c.NIP))
+	dst = binary.AppendVarint(dst, c.Timestamp.Unix())
+	dst = binary.AppendUvarint(dst, uint64(c.Timestamp.Nanosecond()))
+	for _, s := range []string{c.Verb, c.Activity, c.ActivityName, c.Form} {
+		dst = appendString(dst, s)
+	}
+	if c.DeclaredJP != nil {
+		dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(*c.DeclaredJP))
+	}
+	if c.Minutes != nil {
+		dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(*c.Minutes))
+	}
+	dst = binary.AppendVarint(dst, int64(c.Days))
+	dst = binary.AppendUvarint(dst, uint64(len(c.Competencies)))
+	for _, s := range c.Competencies {
+		dst = appendString(dst, s)
+	}
+	dst = appendString(dst, c.By)
+	return appendString(dst, c.Organizer)
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// claimReader reads the fields of an encoded claim in turn; the first
+// field that does not fit leaves err set and the rest empty.
+type claimReader struct {
+	b   []byte
+	err error
+}
+
+func (r *claimReader) fail() { r.b, r.err = nil, errors.New("JP view: truncated claim record") }
+
+func (r *claimReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
+
+func (r *claimReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+func readVarint[T int64 | uint64](r *claimReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *claimReader) bytes(n uint64) []byte {
+	if uint64(len(r.b)) < n {
+		r.fail()
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *claimReader) string() string { return string(r.bytes(r.uvarint())) }
+
+func (r *claimReader) float() *float64 {
+	b := r.bytes(8)
+	if b == nil {
+		return nil
+	}
+	f := math.Float64frombits(binary.BigEndian.Uint64(b))
+	return &f
+}
+
+func decodeClaim(b []byte) (bangkom.Claim, error) {
+	if len(b) < 2 || b[0] != claimEncoding {
+		return bangkom.Claim{}, fmt.Errorf("JP view: claim record in an unknown encoding")
+	}
+	flags := b[1]
+	r := claimReader{b: b[2:]}
+	var c bangkom.Claim
+	if flags&claimUUID != 0 {
+		if id := r.bytes(16); id != nil {
+			c.StatementID = uuid.UUID(id).String()
+		}
+	} else {
+		c.StatementID = r.string()
+	}
+	c.Seq = r.uvarint()
+	c.NIP = bangkom.NIP(r.string())
+	sec := r.varint()
+	c.Timestamp = time.Unix(sec, int64(r.uvarint())).UTC()
+	c.Verb, c.Activity, c.ActivityName, c.Form = r.string(), r.string(), r.string(), r.string()
+	if flags&claimDeclaredJP != 0 {
+		c.DeclaredJP = r.float()
+	}
+	if flags&claimMinutes != 0 {
+		c.Minutes = r.float()
+	}
+	c.Days = int(r.varint())
+	if n := r.uvarint(); n > 0 && n <= uint64(len(r.b)) {
+		c.Competencies = make([]string, n)
+		for i := range c.Competencies {
+			c.Competencies[i] = r.string()
+		}
+	} else if n > 0 {
+		r.fail()
+	}
+	c.By, c.Organizer = r.string(), r.string()
+	c.International, c.Provider = flags&claimInternational != 0, flags&claimProvider != 0
+	return c, r.err
 }
 
 func decodeDecision(p *fastjson.Parser, b []byte) (bangkom.Decision, error) {

@@ -12,7 +12,7 @@ import (
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
 //	U unit 0x00 nip           → 1                    current unit membership
 //	S supervisor(18) nip(18)  → 1                    current supervisor of nip
-//	C nip(18) seq(8) idx(4)   → claim JSON           a learning claim (bangkom.Claim)
+//	C nip(18) seq(8) idx(4)   → claim (encodeClaim)  a learning claim (bangkom.Claim)
 //	I claim id(16)            → nip(18) seq idx      where a claim is filed
 //	D nip(18) claim seq idx seq idx → decision JSON  an approval or rejection of a known claim
 //	A claim id(16) seq idx    → decision JSON        a decision whose claim is not (yet) known
