@@ -69,13 +69,9 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 	// records past the checkpoint are written again when the view resumes.
 	// Two databases' unsynced writes reach the disk in no set order (a
 	// killed process loses the tail its WAL writer had not yet written),
-	// so the records are synced before the index commits. A rebuild runs
-	// without WAL and flushes both before use.
-	recSync := pebble.Sync
-	if opts != nil && opts.DisableWAL {
-		recSync = pebble.NoSync
-	}
-	v.beforeCommit = func() error { return ix.rb.Commit(recSync) }
+	// so the records are synced before the index commits (metaSync: no
+	// sync in a rebuild, which runs without WAL and flushes both).
+	v.beforeCommit = func() error { return ix.rb.Commit(v.metaSync) }
 	if err := ix.loadCaches(); err != nil {
 		ix.Close()
 		return nil, err
@@ -107,6 +103,11 @@ func (ix *StatementIndex) Close() error {
 // Flush writes both databases' memory tables to disk.
 func (ix *StatementIndex) Flush() error {
 	return errors.Join(ix.rec.Flush(), ix.view.Flush())
+}
+
+// stores returns the metrics of both databases.
+func (ix *StatementIndex) stores() []StoreMetrics {
+	return append(ix.view.stores(), StoreMetrics{ix.name + "/" + recordsDir, ix.rec.Metrics()})
 }
 
 // Digest returns a SHA-256 over every key and value of the index database

@@ -91,6 +91,9 @@ func (v *view) Close() error { return v.db.Close() }
 // Flush writes the view's memory tables to disk.
 func (v *view) Flush() error { return v.db.Flush() }
 
+// stores returns the metrics of the view's database.
+func (v *view) stores() []StoreMetrics { return []StoreMetrics{{v.name, v.db.Metrics()}} }
+
 // Name is the view's name.
 func (v *view) Name() string { return v.name }
 

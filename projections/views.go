@@ -133,13 +133,8 @@ type StoreMetrics struct {
 func (v *Views) Metrics() []StoreMetrics {
 	var out []StoreMetrics
 	for _, p := range v.All() {
-		switch p := p.(type) {
-		case *StatementIndex:
-			out = append(out, StoreMetrics{p.name, p.db.Metrics()}, StoreMetrics{p.name + "/" + recordsDir, p.rec.Metrics()})
-		case *DocumentIndex:
-			out = append(out, StoreMetrics{p.name, p.db.Metrics()})
-		case *JPIndex:
-			out = append(out, StoreMetrics{p.name, p.db.Metrics()})
+		if s, ok := p.(interface{ stores() []StoreMetrics }); ok {
+			out = append(out, s.stores()...)
 		}
 	}
 	return out
