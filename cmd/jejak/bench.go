@@ -6,6 +6,7 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -69,8 +70,8 @@ const benchUsage = `usage: jejak bench [flags]
 Posts realistic ASN xAPI traffic (NIP-keyed account agents, the Bangkom forms
 of learning with their extensions, supervisor approvals) to any xAPI endpoint
 and reports acknowledged and projected statements/s, latency percentiles,
-errors by status and, with --pid, the server's peak RSS. Loopback targets only
-unless --allow-remote.
+errors by status and, with --pid, the server's peak RSS and its CPU time per
+statement. Loopback targets only unless --allow-remote.
 
 Flags:
 `
@@ -104,7 +105,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	benchFlag(f, "allow-remote", "allow a target that is not loopback (127.0.0.0/8, ::1)", func(n, h string) {
 		f.fs.BoolVar(&cfg.AllowRemote, n, false, h)
 	})
-	f.Int(&cfg.PID, "pid", 0, "server process id: sample its VmRSS from /proc/<pid>/status and report the peak")
+	f.Int(&cfg.PID, "pid", 0, "server process id: sample its VmRSS from /proc/<pid>/status and report the peak, and the CPU time it used (/proc/<pid>/stat)")
 	benchFlag(f, "json", "print the report as one JSON object", func(n, h string) {
 		f.fs.BoolVar(&cfg.JSON, n, false, h)
 	})
@@ -962,6 +963,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 		rss       = benchRSSSampler{pid: cfg.PID}
 	)
 	rss.sample()
+	srvCPU0, srvCPUErr := benchProcCPU(cfg.PID)
 	probe := func() {
 		start := time.Now()
 		status, hdr, body, err := c.do(ctx, http.MethodGet, c.xapi+"/statements?limit=1", nil)
@@ -1014,6 +1016,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	rep.StoppedBy = benchPhase(ctx, c, gens, people, st, cfg.Duration, cfg.Count)
 	end := time.Now()
 	rep.ClientCPUS = benchRound3((benchCPU() - cpu0).Seconds())
+	srvCPU1, srvCPUErr1 := benchProcCPU(cfg.PID)
 	stopProbe()
 	probes.Wait()
 	sort.Slice(samples, func(i, j int) bool { return samples[i].recv.Before(samples[j].recv) })
@@ -1064,6 +1067,12 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	rep.projection(st, samples, inWindow, end)
 	if cfg.PID > 0 {
 		rep.RSS = &BenchRSS{PID: cfg.PID, PeakBytes: rss.peak, LastBytes: rss.last, Samples: rss.n, Error: rss.err}
+		if srvCPUErr == nil && srvCPUErr1 == nil {
+			rep.RSS.CPUS = benchRound3((srvCPU1 - srvCPU0).Seconds())
+			if rep.StatementsAcked > 0 {
+				rep.RSS.CPUPerStatementUS = benchRound1(float64((srvCPU1 - srvCPU0).Microseconds()) / float64(rep.StatementsAcked))
+			}
+		}
 	}
 	return rep, nil
 }
@@ -1227,6 +1236,37 @@ func benchCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// benchProcCPU returns the user and system CPU time pid has used, from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s, the
+// USER_HZ of Linux).
+func benchProcCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // fields 14 and 15 of the whole line
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // benchVmRSS returns the resident set size of pid in bytes.
 func benchVmRSS(pid int) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
@@ -1297,13 +1337,17 @@ type BenchProjection struct {
 	LagMS    float64 `json:"projection_lag_ms"`
 }
 
-// BenchRSS is the server's resident memory during the run.
+// BenchRSS is the server's resident memory during the run, and the CPU
+// time it used in the run window (CPUPerStatementUS: that time per
+// acknowledged statement, in µs; both 0 when /proc does not show it).
 type BenchRSS struct {
-	PID       int    `json:"pid"`
-	PeakBytes int64  `json:"peak_bytes"`
-	LastBytes int64  `json:"last_bytes"`
-	Samples   int    `json:"samples"`
-	Error     string `json:"error,omitempty"`
+	PID               int     `json:"pid"`
+	PeakBytes         int64   `json:"peak_bytes"`
+	LastBytes         int64   `json:"last_bytes"`
+	Samples           int     `json:"samples"`
+	Error             string  `json:"error,omitempty"`
+	CPUS              float64 `json:"server_cpu_s"`
+	CPUPerStatementUS float64 `json:"server_cpu_us_per_statement"`
 }
 
 func benchMS(d time.Duration) float64 { return benchRound1(float64(d.Microseconds()) / 1000) }
@@ -1399,6 +1443,12 @@ func (rep *BenchReport) print(w io.Writer) {
 			fmt.Fprintf(tw, "server RSS (pid %d)\tpeak %s\tlast %s\n", rep.RSS.PID, mib(rep.RSS.PeakBytes), mib(rep.RSS.LastBytes))
 		} else {
 			fmt.Fprintf(tw, "server RSS (pid %d)\tn/a\t%s\n", rep.RSS.PID, rep.RSS.Error)
+		}
+		switch {
+		case rep.RSS.CPUPerStatementUS > 0:
+			fmt.Fprintf(tw, "server CPU (pid %d)\t%.1f s\t%.1f µs per statement acknowledged\n", rep.RSS.PID, rep.RSS.CPUS, rep.RSS.CPUPerStatementUS)
+		case rep.RSS.CPUS > 0:
+			fmt.Fprintf(tw, "server CPU (pid %d)\t%.1f s\t\n", rep.RSS.PID, rep.RSS.CPUS)
 		}
 	}
 	tw.Flush()

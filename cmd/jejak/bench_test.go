@@ -177,7 +177,7 @@ func TestBench_RunAgainstServe(t *testing.T) {
 	if !rep.Projection.Supported || !rep.Projection.CaughtUp || rep.Projection.PerSec <= 0 {
 		t.Errorf("projection: %+v", rep.Projection)
 	}
-	if rep.RSS == nil || rep.RSS.PeakBytes <= 0 {
+	if rep.RSS == nil || rep.RSS.PeakBytes <= 0 || rep.RSS.CPUS <= 0 || rep.RSS.CPUPerStatementUS <= 0 {
 		t.Errorf("rss: %+v", rep.RSS)
 	}
 	// the table form prints the headline

@@ -68,15 +68,16 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 type storeCollector struct{ views *projections.Views }
 
 var storeDescs = struct {
-	disk, memtable, readAmp, l0Files, debt, flushed, compacted, compactions, cacheHits, cacheMisses *prometheus.Desc
+	disk, memtable, readAmp, l0Files, debt, wal, flushed, compacted, compactions, cacheHits, cacheMisses *prometheus.Desc
 }{
 	disk:        storeDesc("jejak_store_disk_bytes", "Disk space a view's Pebble database uses."),
 	memtable:    storeDesc("jejak_store_memtable_bytes", "Bytes in a view's Pebble memory tables."),
 	readAmp:     storeDesc("jejak_store_read_amplification", "Sorted runs a read may consult (L0 sublevels and non-empty levels)."),
 	l0Files:     storeDesc("jejak_store_l0_files", "Tables in level 0, waiting to be compacted down."),
 	debt:        storeDesc("jejak_store_compaction_debt_bytes", "Bytes Pebble estimates it must compact to reach a stable shape."),
-	flushed:     storeDesc("jejak_store_flushed_bytes_total", "Bytes written by flushes of memory tables."),
-	compacted:   storeDesc("jejak_store_compacted_bytes_total", "Bytes written by compactions (compacted / flushed is the write amplification beyond the WAL)."),
+	wal:         storeDesc("jejak_store_wal_bytes_total", "Bytes written to a view's write-ahead log."),
+	flushed:     storeDesc("jejak_store_flushed_bytes_total", "Bytes of tables written by flushes of memory tables."),
+	compacted:   storeDesc("jejak_store_compacted_bytes_total", "Bytes of tables written by compactions (compacted / flushed is the write amplification of the LSM)."),
 	compactions: storeDesc("jejak_store_compactions_total", "Compactions run."),
 	cacheHits:   storeDesc("jejak_store_block_cache_hits_total", "Block cache hits."),
 	cacheMisses: storeDesc("jejak_store_block_cache_misses_total", "Block cache misses (blocks read from files)."),
@@ -88,7 +89,7 @@ func storeDesc(name, help string) *prometheus.Desc {
 
 func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := storeDescs
-	for _, x := range []*prometheus.Desc{d.disk, d.memtable, d.readAmp, d.l0Files, d.debt, d.flushed, d.compacted, d.compactions, d.cacheHits, d.cacheMisses} {
+	for _, x := range []*prometheus.Desc{d.disk, d.memtable, d.readAmp, d.l0Files, d.debt, d.wal, d.flushed, d.compacted, d.compactions, d.cacheHits, d.cacheMisses} {
 		ch <- x
 	}
 }
@@ -96,7 +97,12 @@ func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	d := storeDescs
 	for _, s := range c.views.Metrics() {
-		total := s.Total()
+		// Not s.Total(): its TableBytesFlushed also counts the WAL.
+		var flushed, compacted uint64
+		for _, l := range s.Levels {
+			flushed += l.TableBytesFlushed
+			compacted += l.TableBytesCompacted
+		}
 		for _, v := range []struct {
 			desc *prometheus.Desc
 			kind prometheus.ValueType
@@ -107,8 +113,9 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 			{d.readAmp, prometheus.GaugeValue, float64(s.ReadAmp())},
 			{d.l0Files, prometheus.GaugeValue, float64(s.Levels[0].TablesCount)},
 			{d.debt, prometheus.GaugeValue, float64(s.Compact.EstimatedDebt)},
-			{d.flushed, prometheus.CounterValue, float64(total.TableBytesFlushed)},
-			{d.compacted, prometheus.CounterValue, float64(total.TableBytesCompacted)},
+			{d.wal, prometheus.CounterValue, float64(s.WAL.BytesWritten)},
+			{d.flushed, prometheus.CounterValue, float64(flushed)},
+			{d.compacted, prometheus.CounterValue, float64(compacted)},
 			{d.compactions, prometheus.CounterValue, float64(s.Compact.Count)},
 			{d.cacheHits, prometheus.CounterValue, float64(s.BlockCache.Hits)},
 			{d.cacheMisses, prometheus.CounterValue, float64(s.BlockCache.Misses)},

@@ -102,6 +102,8 @@ func TestRun_Metrics(t *testing.T) {
 		`jejak_append_held_back_seconds_total 0`,
 		`jejak_store_disk_bytes{store="statements/records"}`,
 		`jejak_store_compacted_bytes_total{store="jp"}`,
+		`jejak_store_wal_bytes_total{store="jp"}`,
+		`jejak_store_flushed_bytes_total{store="statements"}`,
 		`jejak_store_block_cache_misses_total{store="statements"}`,
 	} {
 		if !strings.Contains(string(b), want) {
