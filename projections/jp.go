@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -44,6 +46,16 @@ type JPIndex struct {
 	// folded (A keys), so that folding a claim needs no read to learn there
 	// are none; reloaded after a failed Apply.
 	pending map[uuid.UUID]struct{}
+	// voided holds every void the view has folded (V keys): statement id →
+	// the sequence of the voiding event. A lookup checks each of the
+	// person's statements against it instead of seeking the V keys, most
+	// of which would find nothing. Voids are corrections, rare beside the
+	// statements (about 40 bytes each here). Written by the fold after a
+	// chunk commits (newVoids holds the chunk's), read by lookups under
+	// voidMu; reloaded after a failed Apply.
+	voidMu   sync.RWMutex
+	voided   map[uuid.UUID]uint64
+	newVoids map[uuid.UUID]uint64
 }
 
 // OpenJPIndex opens (or creates) the view in dir. It refuses a view folded
@@ -61,7 +73,8 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		return false
 	}
 	ix := &JPIndex{view: v, rules: rules, homePage: homePage,
-		catalogueAdded: map[string]bangkom.CatalogueEntry{}, pending: map[uuid.UUID]struct{}{}}
+		catalogueAdded: map[string]bangkom.CatalogueEntry{}, pending: map[uuid.UUID]struct{}{},
+		voided: map[uuid.UUID]uint64{}, newVoids: map[uuid.UUID]uint64{}}
 	have, err := v.get(keyRules)
 	if err != nil {
 		v.Close()
@@ -85,11 +98,27 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 }
 
 // loadCaches reads what the fold keeps in memory from the view: the
-// catalogue entries added through the API and the claims awaited by
-// decisions.
+// catalogue entries added through the API, the claims awaited by
+// decisions and the voids.
 func (ix *JPIndex) loadCaches() error {
 	clear(ix.catalogueAdded)
 	clear(ix.pending)
+	clear(ix.newVoids)
+	voided := map[uuid.UUID]uint64{}
+	vit, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
+	if err != nil {
+		return err
+	}
+	defer vit.Close()
+	for ok := vit.First(); ok; ok = vit.Next() {
+		voided[uuid.UUID(vit.Key()[1:17])] = binary.BigEndian.Uint64(vit.Value())
+	}
+	if err := vit.Error(); err != nil {
+		return err
+	}
+	ix.voidMu.Lock()
+	ix.voided = voided
+	ix.voidMu.Unlock()
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famCatalogue}, UpperBound: []byte{famCatalogue + 1}})
 	if err != nil {
 		return err
@@ -126,8 +155,25 @@ func (ix *JPIndex) Apply(events []lrs.LogEvent) error {
 		if lerr := ix.loadCaches(); lerr != nil {
 			return errors.Join(err, lerr)
 		}
+		return err
 	}
-	return err
+	if len(ix.newVoids) > 0 {
+		ix.voidMu.Lock()
+		maps.Copy(ix.voided, ix.newVoids)
+		ix.voidMu.Unlock()
+		clear(ix.newVoids)
+	}
+	return nil
+}
+
+// foldVoided reports whether the statement id has been voided, as the fold
+// sees it: folded voids and those of the chunk at hand.
+func (ix *JPIndex) foldVoided(id uuid.UUID) bool {
+	if _, ok := ix.newVoids[id]; ok {
+		return true
+	}
+	_, ok := ix.voided[id] // only the fold writes ix.voided
+	return ok
 }
 
 // fold applies one event the view wants.
@@ -172,9 +218,10 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		return err
 	}
 	if facts.VoidTarget != uuid.Nil {
-		if v, err := getCopy(b, uuidKey(famVoided, facts.VoidTarget)); err != nil || v != nil {
-			return err // voided once is enough
+		if ix.foldVoided(facts.VoidTarget) {
+			return nil // voided once is enough
 		}
+		ix.newVoids[facts.VoidTarget] = seq
 		return b.Set(uuidKey(famVoided, facts.VoidTarget), binary.BigEndian.AppendUint64(nil, seq), nil)
 	}
 	if c, ok := bangkom.ClaimFrom(st, seq, w, ix.homePage, ix.rules, func(activity string) (bangkom.CatalogueEntry, bool) {
@@ -423,11 +470,7 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	if f.History, err = ix.history(nip, asOf); err != nil {
 		return f, false, err
 	}
-	lk, err := ix.newLookups()
-	if err != nil {
-		return f, false, err
-	}
-	defer lk.close()
+	lk := &lookups{ix: ix}
 	prefix := append([]byte{famClaim}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -509,24 +552,12 @@ func (ix *JPIndex) loadNIPFacts(lk *lookups, fam byte, nip bangkom.NIP, asOf uin
 	return it.Error()
 }
 
-// lookups finds voids of many statements with one iterator reused by
-// prefix seeks, which consult the tables' bloom filters: most statements
-// were never voided and most tables are passed over unread.
+// lookups notes the voids of a person's statements while their facts are
+// read, from the view's in-memory set of voids (JPIndex.voided).
 type lookups struct {
-	void   *pebble.Iterator
-	key    []byte
+	ix     *JPIndex
 	parser fastjson.Parser
 }
-
-func (ix *JPIndex) newLookups() (*lookups, error) {
-	void, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
-	if err != nil {
-		return nil, err
-	}
-	return &lookups{void: void}, nil
-}
-
-func (l *lookups) close() { l.void.Close() }
 
 // noteVoid records in f when the statement id was voided.
 func (l *lookups) noteVoid(id string, f *bangkom.Facts) {
@@ -534,9 +565,11 @@ func (l *lookups) noteVoid(id string, f *bangkom.Facts) {
 	if err != nil {
 		return
 	}
-	l.key = append(append(l.key[:0], famVoided), uid[:]...)
-	if l.void.SeekPrefixGE(l.key) && bytes.Equal(l.void.Key(), l.key) {
-		f.Voided[id] = binary.BigEndian.Uint64(l.void.Value())
+	l.ix.voidMu.RLock()
+	seq, ok := l.ix.voided[uid]
+	l.ix.voidMu.RUnlock()
+	if ok {
+		f.Voided[id] = seq
 	}
 }
 

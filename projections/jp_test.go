@@ -417,12 +417,10 @@ func digestOf(t *testing.T, ix *projections.JPIndex) lrs.Hash {
 	return d
 }
 
-// A decision folded before its claim waits under the claim's id; the view
-// remembers so across a restart, and files it beside the claim when the
-// claim comes.
-func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
-	rules := loadRules(t)
-	b, err := os.ReadFile("testdata/jp/decision-before-its-claim.json")
+// readScenario reads a scenario file of testdata/jp.
+func readScenario(t *testing.T, file string) scenario {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,8 +428,13 @@ func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
 	if err := json.Unmarshal(b, &sc); err != nil {
 		t.Fatal(err)
 	}
-	evs, refs := scenarioLog(t, sc)
-	split := refs["b1"] - 1 // every decision is folded, no claim yet
+	return sc
+}
+
+// reopenedAfter folds evs into a new JP view, closes it and returns it
+// opened again; the caller closes it.
+func reopenedAfter(t *testing.T, rules *bangkom.RuleSet, evs []lrs.LogEvent) *projections.JPIndex {
+	t.Helper()
 	dir := t.TempDir()
 	open := func() *projections.JPIndex {
 		opts := lrstest.PebbleOptions()
@@ -443,13 +446,63 @@ func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
 		return ix
 	}
 	ix := open()
-	if err := ix.Apply(evs[:split]); err != nil {
+	if err := ix.Apply(evs); err != nil {
 		t.Fatal(err)
 	}
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ix = open()
+	return open()
+}
+
+// The view keeps its voids in memory for lookups: they are there again
+// after a reopen, the first void of a statement is the one that counts,
+// and a void folded after the reopen is seen at once.
+func TestJP_VoidsSurviveAReopen(t *testing.T) {
+	rules := loadRules(t)
+	sc := readScenario(t, "testdata/jp/void-claim-jp-leaves.json")
+	// v2 (the void of c1) is left for after the reopen; k1 is voided twice.
+	sc.Events = append(sc.Events, scenarioEvent{Ref: "v3", Void: "k1"})
+	evs, refs := scenarioLog(t, sc)
+	const nip = "198703142010122001"
+	split := refs["v2"] - 1
+	ix := reopenedAfter(t, rules, evs[:split])
+	defer ix.Close()
+	facts, _, err := ix.Facts(context.Background(), nip, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := facts.Voided[refID("k1").String()], refs["v1"]; got != want {
+		t.Fatalf("after a reopen k1 voided at %d, want %d", got, want)
+	}
+	if _, ok := facts.Voided[refID("c1").String()]; ok {
+		t.Fatal("c1 voided before its void was folded")
+	}
+	if err := ix.Apply(evs[split:]); err != nil {
+		t.Fatal(err)
+	}
+	facts, _, err = ix.Facts(context.Background(), nip, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := facts.Voided[refID("k1").String()], refs["v1"]; got != want {
+		t.Fatalf("k1 voided again: at %d, want the first void %d", got, want)
+	}
+	if got, want := facts.Voided[refID("c1").String()], refs["v2"]; got != want {
+		t.Fatalf("c1 voided at %d, want %d", got, want)
+	}
+	checkReport(t, nip, bangkom.Compute(facts, rules, sc.Year, 0), sc.Expect[nip])
+}
+
+// A decision folded before its claim waits under the claim's id; the view
+// remembers so across a restart, and files it beside the claim when the
+// claim comes.
+func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
+	rules := loadRules(t)
+	sc := readScenario(t, "testdata/jp/decision-before-its-claim.json")
+	evs, refs := scenarioLog(t, sc)
+	split := refs["b1"] - 1 // every decision is folded, no claim yet
+	ix := reopenedAfter(t, rules, evs[:split])
 	defer ix.Close()
 	if err := ix.Apply(evs[split:]); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 //	I claim id(16)            → nip(18) seq idx      where a claim is filed
 //	D nip(18) claim seq idx seq idx → decision JSON  an approval or rejection of a known claim
 //	A claim id(16) seq idx    → decision JSON        a decision whose claim is not (yet) known
-//	V statement id(16)        → seq(8)               the statement was voided at seq
+//	V statement id(16)        → seq(8)               the statement was voided at seq (also held in memory)
 //	K activity                → catalogue entry JSON an entry added through the API
 //	T stored ms(8) seq(8)     → 1                    stored time → sequence (as_of)
 //	M nip(18) seq(8) idx(4)   → assessment JSON      a competency assessment (bangkom.Assessment)
