@@ -64,7 +64,9 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 // storeCollector reports the Pebble databases of the views, each labelled
 // store="statements", "statements/records", "documents" or "jp": disk use,
 // write amplification (bytes flushed and compacted), the L0 backlog and
-// read amplification, and the block cache's hits and misses.
+// read amplification, and the hits and misses of the block cache the store
+// uses (the statement view and its records share one, so both report the
+// same figures).
 type storeCollector struct{ views *projections.Views }
 
 var storeDescs = struct {

@@ -55,7 +55,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 	f.String(&c.Stream, "stream", natslog.DefaultStream, "name of the JetStream stream that holds the log")
 	f.Int(&c.Replicas, "replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	f.Int(&c.CacheMB, "cache-mb", 64, "Pebble block cache per view, MiB")
+	f.Int(&c.CacheMB, "cache-mb", 64, "Pebble memory per view, MiB: its memory tables are charged to it, blocks are cached in the rest")
 	f.String(&c.Rules, "rules", "", "directory holding jp-rules/ and catalogue/ (default: the rules built in); a change takes effect by `jejak replay`")
 	f.String(&c.HomePage, "home-page", bangkom.DefaultHomePage, "account homePage of ASN agents (the name is the NIP)")
 	if serve {
