@@ -1,6 +1,7 @@
 package bangkom
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -125,7 +126,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 			continue
 		}
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-		it := Item{StatementID: c.StatementID, Form: c.Form, Date: day.Format("2006-01-02"), Seqs: []uint64{c.Seq},
+		it := Item{StatementID: c.StatementID, Form: c.Form, Date: isoDate(day), Seqs: []uint64{c.Seq},
 			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International, days: c.Days}
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
@@ -142,12 +143,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
 		rep.Items = append(rep.Items, it)
 	}
-	slices.SortStableFunc(rep.Items, func(a, b Item) int {
-		if c := a.day.Compare(b.day); c != 0 {
-			return c
-		}
-		return int(a.seq) - int(b.seq)
-	})
+	rep.Items = byDate(rep.Items)
 	poolMinutes(rep.Items, rules.Targets.MinutesPerJP)
 	applyCaps(rep.Items, rules)
 	totals := map[string]*FormTotal{}
@@ -297,8 +293,8 @@ func poolMinutes(items []Item, minutesPerJP float64) {
 // the form (or of the form it counts against) limits JP or claims per day,
 // month or semester.
 func applyCaps(items []Item, rules *RuleSet) {
-	usedJP := map[string]float64{}
-	usedN := map[string]int{}
+	usedJP := map[capKey]float64{}
+	usedN := map[capKey]int{}
 	for i := range items {
 		it := &items[i]
 		if it.State != Approved {
@@ -318,7 +314,7 @@ func applyCaps(items []Item, rules *RuleSet) {
 			}
 		}
 		for _, cp := range caps {
-			key := capForm + "/" + period(cp.Period, it.day)
+			key := periodKey(capForm, cp.Period, it.day)
 			if cp.MaxSessions != nil && usedN[key] >= *cp.MaxSessions {
 				rec = 0
 			}
@@ -331,7 +327,7 @@ func applyCaps(items []Item, rules *RuleSet) {
 			}
 		}
 		for _, cp := range caps {
-			key := capForm + "/" + period(cp.Period, it.day)
+			key := periodKey(capForm, cp.Period, it.day)
 			usedN[key]++
 			usedJP[key] += rec
 		}
@@ -342,20 +338,67 @@ func applyCaps(items []Item, rules *RuleSet) {
 	}
 }
 
-// period names the cap period holding day.
-func period(p string, day time.Time) string {
-	switch p {
+// capKey names the period of a cap that holds a day, for one form: the
+// period's kind and its number in the year (the day of the year, the month,
+// the semester; 0 for the year). A kind the rules do not know is one period.
+type capKey struct {
+	form, kind string
+	year, n    int
+}
+
+func periodKey(form, kind string, day time.Time) capKey {
+	k := capKey{form: form, kind: kind, year: day.Year()}
+	switch kind {
 	case "day":
-		return day.Format("2006-01-02")
+		k.n = day.YearDay()
 	case "month":
-		return day.Format("2006-01")
+		k.n = int(day.Month())
 	case "semester":
-		if day.Month() <= 6 {
-			return fmt.Sprintf("%d-S1", day.Year())
+		k.n = 1
+		if day.Month() > 6 {
+			k.n = 2
 		}
-		return fmt.Sprintf("%d-S2", day.Year())
 	case "year":
-		return day.Format("2006")
+	default:
+		k.year = 0
 	}
-	return p
+	return k
+}
+
+// byDate returns items in date order, in log order within a date (by
+// sequence, then as they came): sorting indices moves each item once.
+func byDate(items []Item) []Item {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		x, y := &items[a], &items[b]
+		if c := x.day.Compare(y.day); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.seq, y.seq); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	sorted := make([]Item, len(items))
+	for i, j := range order {
+		sorted[i] = items[j]
+	}
+	return sorted
+}
+
+// isoDate formats a date as YYYY-MM-DD, as time.Format("2006-01-02") does.
+func isoDate(day time.Time) string {
+	y, m, d := day.Date()
+	if y < 0 || y > 9999 {
+		return day.Format("2006-01-02")
+	}
+	b := []byte("0000-00-00")
+	for i, v := range [...]int{y / 100, y % 100, int(m), d} {
+		at := [...]int{0, 2, 5, 8}[i]
+		b[at], b[at+1] = byte('0'+v/10), byte('0'+v%10)
+	}
+	return string(b)
 }
