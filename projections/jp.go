@@ -470,7 +470,7 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	if f.History, err = ix.history(nip, asOf); err != nil {
 		return f, false, err
 	}
-	lk := &lookups{ix: ix}
+	lk := &lookups{ix: ix, strings: interned{}}
 	prefix := append([]byte{famClaim}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
@@ -478,7 +478,7 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	}
 	defer it.Close()
 	for ok := it.First(); ok; ok = it.Next() {
-		c, err := decodeClaim(it.Value())
+		c, err := decodeClaim(it.Value(), lk.strings)
 		if err != nil {
 			return f, false, err
 		}
@@ -555,8 +555,9 @@ func (ix *JPIndex) loadNIPFacts(lk *lookups, fam byte, nip bangkom.NIP, asOf uin
 // lookups notes the voids of a person's statements while their facts are
 // read, from the view's in-memory set of voids (JPIndex.voided).
 type lookups struct {
-	ix     *JPIndex
-	parser fastjson.Parser
+	ix      *JPIndex
+	parser  fastjson.Parser
+	strings interned
 }
 
 // noteVoid records in f when the statement id was voided.

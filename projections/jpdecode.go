@@ -90,7 +90,13 @@ func appendString(dst []byte, s string) []byte {
 type claimReader struct {
 	b   []byte
 	err error
+	in  interned
 }
+
+// interned holds strings already decoded, so that the claims of one
+// lookup share their NIP, verb, form, writer and competency codes instead
+// of allocating each again.
+type interned map[string]string
 
 func (r *claimReader) fail() { r.b, r.err = nil, errors.New("JP view: truncated claim record") }
 
@@ -120,6 +126,20 @@ func (r *claimReader) bytes(n uint64) []byte {
 
 func (r *claimReader) string() string { return string(r.bytes(r.uvarint())) }
 
+// common reads a string that many claims repeat, through r.in when set.
+func (r *claimReader) common() string {
+	b := r.bytes(r.uvarint())
+	if r.in == nil {
+		return string(b)
+	}
+	if s, ok := r.in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.in[s] = s
+	return s
+}
+
 func (r *claimReader) float() *float64 {
 	b := r.bytes(8)
 	if b == nil {
@@ -129,12 +149,14 @@ func (r *claimReader) float() *float64 {
 	return &f
 }
 
-func decodeClaim(b []byte) (bangkom.Claim, error) {
+// decodeClaim decodes a claim record; in, when not nil, shares the
+// strings many claims repeat among those it decodes.
+func decodeClaim(b []byte, in interned) (bangkom.Claim, error) {
 	if len(b) < 2 || b[0] != claimEncoding {
 		return bangkom.Claim{}, fmt.Errorf("JP view: claim record in an unknown encoding")
 	}
 	flags := b[1]
-	r := claimReader{b: b[2:]}
+	r := claimReader{b: b[2:], in: in}
 	var c bangkom.Claim
 	if flags&claimUUID != 0 {
 		if id := r.bytes(16); id != nil {
@@ -144,10 +166,10 @@ func decodeClaim(b []byte) (bangkom.Claim, error) {
 		c.StatementID = r.string()
 	}
 	c.Seq = r.uvarint()
-	c.NIP = bangkom.NIP(r.string())
+	c.NIP = bangkom.NIP(r.common())
 	sec := r.varint()
 	c.Timestamp = time.Unix(sec, int64(r.uvarint())).UTC()
-	c.Verb, c.Activity, c.ActivityName, c.Form = r.string(), r.string(), r.string(), r.string()
+	c.Verb, c.Activity, c.ActivityName, c.Form = r.common(), r.string(), r.string(), r.common()
 	if flags&claimDeclaredJP != 0 {
 		c.DeclaredJP = r.float()
 	}
@@ -158,12 +180,12 @@ func decodeClaim(b []byte) (bangkom.Claim, error) {
 	if n := r.uvarint(); n > 0 && n <= uint64(len(r.b)) {
 		c.Competencies = make([]string, n)
 		for i := range c.Competencies {
-			c.Competencies[i] = r.string()
+			c.Competencies[i] = r.common()
 		}
 	} else if n > 0 {
 		r.fail()
 	}
-	c.By, c.Organizer = r.string(), r.string()
+	c.By, c.Organizer = r.common(), r.common()
 	c.International, c.Provider = flags&claimInternational != 0, flags&claimProvider != 0
 	return c, r.err
 }

@@ -23,19 +23,22 @@ func TestClaimEncoding(t *testing.T) {
 		{StatementID: "D57094F6-07E1-4CDC-B12B-4D9079B63E55", NIP: "199001012015011001", Timestamp: time.Date(1969, 12, 31, 23, 0, 0, 5, time.UTC)},
 		{},
 	}
+	shared := interned{} // decoded with strings shared across claims, and without
 	for i, c := range claims {
 		b := encodeClaim(nil, c)
-		got, err := decodeClaim(b)
-		if err != nil {
-			t.Fatalf("claim %d: %v", i, err)
-		}
 		want, _ := json.Marshal(c)
-		have, _ := json.Marshal(got)
-		if string(have) != string(want) {
-			t.Fatalf("claim %d:\n got %s\nwant %s", i, have, want)
+		for _, in := range []interned{nil, shared, shared} {
+			got, err := decodeClaim(b, in)
+			if err != nil {
+				t.Fatalf("claim %d: %v", i, err)
+			}
+			have, _ := json.Marshal(got)
+			if string(have) != string(want) {
+				t.Fatalf("claim %d:\n got %s\nwant %s", i, have, want)
+			}
 		}
 		for n := range len(b) {
-			if _, err := decodeClaim(b[:n]); err == nil {
+			if _, err := decodeClaim(b[:n], interned{}); err == nil {
 				t.Fatalf("claim %d cut to %d of %d bytes decoded without an error", i, n, len(b))
 			}
 		}
