@@ -522,3 +522,66 @@ func TestJP_DecisionBeforeItsClaimSurvivesAReopen(t *testing.T) {
 		t.Fatal("the view folded across a reopen differs from the one folded at once")
 	}
 }
+
+// Lookups run while the fold adds voids (go test -race): each sees every
+// void of the chunks committed before it, and at the end all of them.
+func TestJP_LookupsWhileVoidsAreFolded(t *testing.T) {
+	rules := loadRules(t)
+	const nip = "199001012015011001"
+	sc := scenario{Year: 2026}
+	sc.Events = append(sc.Events, scenarioEvent{People: []bangkom.Person{
+		{NIP: nip, Name: "Siti", Unit: "U1", Type: "PNS", Timezone: "WIB", SupervisorNIP: "197805152003121002"},
+	}})
+	const n = 60
+	for i := range n {
+		sc.Events = append(sc.Events, scenarioEvent{Ref: fmt.Sprintf("c%d", i), NIP: nip, Form: "NK-ELEARN", Duration: "PT50M",
+			Timestamp: fmt.Sprintf("2026-%02d-%02dT09:00:00+07:00", i%12+1, i%28+1)})
+	}
+	for i := range n {
+		sc.Events = append(sc.Events, scenarioEvent{Ref: fmt.Sprintf("v%d", i), Void: fmt.Sprintf("c%d", i)})
+	}
+	evs, _ := scenarioLog(t, sc)
+	ix := openJP(t, rules)
+	if err := ix.Apply(evs[:1+n]); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		seen := 0
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			facts, _, err := ix.Facts(context.Background(), nip, 0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if len(facts.Voided) < seen {
+				errs <- fmt.Errorf("%d voids seen, then %d", seen, len(facts.Voided))
+				return
+			}
+			seen = len(facts.Voided)
+		}
+	}()
+	for _, ev := range evs[1+n:] {
+		if err := ix.Apply([]lrs.LogEvent{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	facts, _, err := ix.Facts(context.Background(), nip, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(facts.Voided) != n {
+		t.Fatalf("%d voids after the fold, want %d", len(facts.Voided), n)
+	}
+}
