@@ -135,6 +135,22 @@ func (v *view) get(key []byte) ([]byte, error) {
 	return val, nil
 }
 
+// scanFamily calls fn with every key and value of the key family fam, in
+// key order; key and value are valid only during the call.
+func (v *view) scanFamily(fam byte, fn func(key, value []byte) error) error {
+	it, err := v.db.NewIter(&pebble.IterOptions{LowerBound: []byte{fam}, UpperBound: []byte{fam + 1}})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
 // apply folds a chunk of events with fold in one batch, together with the
 // checkpoint. Events at or below the checkpoint are passed over (exactly
 // once); the others must follow it without a gap. It reports whether the
@@ -143,22 +159,29 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 	if len(events) == 0 {
 		return nil
 	}
-	// Sized for half the bytes of the events the view folds (a JP claim
-	// takes about 40% of its statement's), so the batch seldom grows.
+	// Events of types the view does not want are passed over by their
+	// header alone (peeked once here). The batch is sized for half the
+	// bytes of the others (a JP claim takes about 40% of its statement's),
+	// so it seldom grows.
+	type passing struct {
+		env  lrs.Envelope
+		skip bool
+	}
+	passed := make([]passing, len(events))
 	size := 0
-	for _, ev := range events {
-		if typ, _, _, ok := lrs.PeekEnvelope(ev.Data); !ok || v.wants == nil || v.wants(typ) {
-			size += len(ev.Data) / 2
+	for i, ev := range events {
+		if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && v.wants != nil && !v.wants(typ) {
+			passed[i] = passing{lrs.Envelope{Type: typ, Seq: seq, Stored: stored}, true}
+			continue
 		}
+		size += len(ev.Data) / 2
 	}
 	b := v.db.NewIndexedBatchWithSize(size)
 	defer b.Close()
 	return v.inOrder(b, events, func(i int) (lrs.Envelope, error) {
 		ev := events[i]
-		if v.wants != nil {
-			if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && !v.wants(typ) {
-				return lrs.Envelope{Type: typ, Seq: seq, Stored: stored}, nil
-			}
+		if passed[i].skip {
+			return passed[i].env, nil
 		}
 		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
 		if err != nil || env.Seq != ev.Seq {
