@@ -105,44 +105,29 @@ func (ix *JPIndex) loadCaches() error {
 	clear(ix.pending)
 	clear(ix.newVoids)
 	voided := map[uuid.UUID]uint64{}
-	vit, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famVoided}, UpperBound: []byte{famVoided + 1}})
-	if err != nil {
-		return err
-	}
-	defer vit.Close()
-	for ok := vit.First(); ok; ok = vit.Next() {
-		voided[uuid.UUID(vit.Key()[1:17])] = binary.BigEndian.Uint64(vit.Value())
-	}
-	if err := vit.Error(); err != nil {
+	if err := ix.scanFamily(famVoided, func(k, v []byte) error {
+		voided[uuid.UUID(k[1:17])] = binary.BigEndian.Uint64(v)
+		return nil
+	}); err != nil {
 		return err
 	}
 	ix.voidMu.Lock()
 	ix.voided = voided
 	ix.voidMu.Unlock()
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famCatalogue}, UpperBound: []byte{famCatalogue + 1}})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
+	if err := ix.scanFamily(famCatalogue, func(_, v []byte) error {
 		var e bangkom.CatalogueEntry
-		if err := json.Unmarshal(it.Value(), &e); err != nil {
+		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
 		ix.catalogueAdded[e.Activity] = e
-	}
-	if err := it.Error(); err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
-	pit, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{famPending}, UpperBound: []byte{famPending + 1}})
-	if err != nil {
-		return err
-	}
-	defer pit.Close()
-	for ok := pit.First(); ok; ok = pit.Next() {
-		ix.pending[uuid.UUID(pit.Key()[1:17])] = struct{}{}
-	}
-	return pit.Error()
+	return ix.scanFamily(famPending, func(k, _ []byte) error {
+		ix.pending[uuid.UUID(k[1:17])] = struct{}{}
+		return nil
+	})
 }
 
 // Rules returns the rule set the view folds with.

@@ -144,16 +144,12 @@ func (ix *StatementIndex) loadCaches() error {
 	ix.voidsDue = map[uuid.UUID]struct{}{}
 	ix.refsDue = map[uuid.UUID]struct{}{}
 	for fam, set := range map[byte]map[uuid.UUID]struct{}{famVoid: ix.voidsDue, famAwaited: ix.refsDue} {
-		it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{fam}, UpperBound: []byte{fam + 1}})
-		if err != nil {
-			return err
-		}
-		for ok := it.First(); ok; ok = it.Next() {
+		if err := ix.scanFamily(fam, func(k, _ []byte) error {
 			var id uuid.UUID
-			copy(id[:], it.Key()[1:])
+			copy(id[:], k[1:])
 			set[id] = struct{}{}
-		}
-		if err := it.Close(); err != nil {
+			return nil
+		}); err != nil {
 			return err
 		}
 	}
