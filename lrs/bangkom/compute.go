@@ -396,9 +396,8 @@ func isoDate(day time.Time) string {
 		return day.Format("2006-01-02")
 	}
 	b := []byte("0000-00-00")
-	for i, v := range [...]int{y / 100, y % 100, int(m), d} {
-		at := [...]int{0, 2, 5, 8}[i]
-		b[at], b[at+1] = byte('0'+v/10), byte('0'+v%10)
+	for _, f := range [...]struct{ at, v int }{{0, y / 100}, {2, y % 100}, {5, int(m)}, {8, d}} {
+		b[f.at], b[f.at+1] = byte('0'+f.v/10), byte('0'+f.v%10)
 	}
 	return string(b)
 }
