@@ -60,7 +60,7 @@ func AssessmentFrom(st *fastjson.Value, seq uint64, w Writer, homePage string) (
 	a := Assessment{StatementID: string(st.GetStringBytes("id")), Seq: seq, NIP: nip, Code: code, Level: raw.GetFloat64(),
 		By: w.Key, Assessor: w.has("assessor")}
 	a.AssessedAt = statementTime(st)
-	return a, !a.AssessedAt.IsZero()
+	return a, !a.AssessedAt.IsZero() && levelInRange(a.Level)
 }
 
 // PriorLearningFrom reads a recognition of prior learning: verb
@@ -209,7 +209,7 @@ func ComputeCompetencies(f Facts, rules *RuleSet, fw Frameworks, now time.Time, 
 	// Levels: the latest assessment by an assessor credential.
 	latest := map[string]Assessment{}
 	for _, a := range f.Assessments {
-		if !a.Assessor || !visible(a.Seq, a.StatementID) {
+		if !a.Assessor || !visible(a.Seq, a.StatementID) || !levelInRange(a.Level) {
 			continue
 		}
 		if prev, ok := latest[a.Code]; !ok || a.AssessedAt.After(prev.AssessedAt) || (a.AssessedAt.Equal(prev.AssessedAt) && a.Seq > prev.Seq) {
@@ -288,3 +288,8 @@ func ComputeCompetencies(f Facts, rules *RuleSet, fw Frameworks, now time.Time, 
 	slices.SortFunc(rep.Competencies, func(a, b CompetencyLine) int { return strings.Compare(a.Code, b.Code) })
 	return rep
 }
+
+// levelInRange reports whether an assessed level is a level (1–5): an
+// assessment outside it (NaN and infinities included) is not one and sets
+// no level.
+func levelInRange(l float64) bool { return l >= MinLevel && l <= MaxLevel }

@@ -127,7 +127,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		}
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 		it := Item{StatementID: c.StatementID, Form: c.Form, Date: isoDate(day), Seqs: []uint64{c.Seq},
-			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International, days: c.Days}
+			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International, days: clampDays(c.Days)}
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
 		if !ok {
@@ -136,9 +136,14 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 			continue
 		}
 		it.Rule = c.Form + "@" + v.Version
-		it.JPClaimed = claimedJP(c, v, rules.Targets.MinutesPerJP)
+		var bounded bool
+		it.JPClaimed, bounded = claimedJP(c, v, rules.Targets.MinutesPerJP)
+		if bounded {
+			it.Note = fmt.Sprintf("bounded: this rule counts at most %g JP per claim", v.maxPerClaim())
+		}
 		if v.Pool != nil && *v.Pool == "day" && c.Minutes != nil {
-			it.pooled, it.minutes = true, *c.Minutes
+			// A claim's minutes count up to the rule's bound, so a day's sum stays finite.
+			it.pooled, it.minutes = true, clampJP(*c.Minutes, v.maxPerClaim()*rules.Targets.MinutesPerJP)
 		}
 		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
 		rep.Items = append(rep.Items, it)
@@ -184,15 +189,25 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 	return rep
 }
 
-// claimedJP is what one claim is worth under v, before caps.
-func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) float64 {
+// claimedJP is what one claim is worth under v, before caps, and whether
+// the rule's bound on one claim cut it. Declared JP and JP from minutes
+// count up to v's max_jp_per_claim (NaN and negatives as 0) before an
+// uplift, and days up to MaxDays, so the result is always finite.
+func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
+	hi := v.maxPerClaim()
+	bounded := false
+	bound := func(jp float64) float64 {
+		b := clampJP(jp, hi)
+		bounded = bounded || b < jp
+		return b
+	}
 	// The programme's JP from minutes is whole JP first (G2); an uplift
 	// applies to those JP and is rounded down again.
 	fromMinutes := func() float64 {
 		if c.Minutes == nil {
 			return 0
 		}
-		return math.Floor(*c.Minutes/minutesPerJP + 1e-9)
+		return bound(math.Floor(*c.Minutes/minutesPerJP + 1e-9))
 	}
 	uplift := func(jp float64) float64 {
 		if c.International && v.InternationalUplift != nil {
@@ -215,20 +230,21 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) float64 {
 		}
 		return jp
 	}
+	days := float64(clampDays(c.Days))
 	switch v.Unit {
 	case UnitDeclared:
-		if c.DeclaredJP != nil {
-			return uplift(*c.DeclaredJP)
+		if c.DeclaredJP != nil && !math.IsNaN(*c.DeclaredJP) {
+			return uplift(bound(*c.DeclaredJP)), bounded
 		}
-		return uplift(fromMinutes())
+		return uplift(fromMinutes()), bounded
 	case UnitDuration:
-		return uplift(fromMinutes())
+		return uplift(fromMinutes()), bounded
 	case UnitPerDay:
-		return perUnit() * float64(max(c.Days, 1))
+		return perUnit() * days, false
 	case UnitPerSession, UnitPerAssignment, UnitPerSemester, UnitPerContrib:
-		return perUnit()
+		return perUnit(), false
 	default:
-		return 0
+		return 0, false
 	}
 }
 

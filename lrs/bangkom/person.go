@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -106,6 +107,16 @@ func CheckAll(people []Person, first int) error {
 		}
 		seen[p.NIP] = line
 	}
+	if len(errs) == 0 {
+		sup := make(map[NIP]NIP, len(people))
+		from := make([]NIP, len(people))
+		for i, p := range people {
+			sup[p.NIP], from[i] = p.SupervisorNIP, p.NIP
+		}
+		for _, cycle := range SupervisorCycles(sup, from) {
+			errs = append(errs, &FieldError{Line: seen[cycle[0]], Field: "supervisor_nip", Err: &CycleError{Cycle: cycle}})
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -176,4 +187,51 @@ func ReadPeopleJSON(b []byte) ([]Person, error) {
 		return nil, err
 	}
 	return people, nil
+}
+
+// SupervisorCycles finds the supervisor cycles of a registry (each NIP →
+// its supervisor's NIP) that pass through at least one of from: a cycle
+// only among entries not in from was there before and is not reported.
+// Each cycle lists its NIPs in supervisor order, the first again at the
+// end (A → B → A). The work is linear in the registry's size.
+func SupervisorCycles(supervisor map[NIP]NIP, from []NIP) [][]NIP {
+	in := make(map[NIP]bool, len(from))
+	for _, n := range from {
+		in[n] = true
+	}
+	const onPath, done = 1, 2
+	state := map[NIP]int{}
+	var cycles [][]NIP
+	for _, start := range from {
+		var path []NIP
+		at := map[NIP]int{}
+		n := start
+		for n != "" && state[n] == 0 {
+			state[n] = onPath
+			at[n] = len(path)
+			path = append(path, n)
+			n = supervisor[n]
+		}
+		if n != "" && state[n] == onPath {
+			cycle := append(append([]NIP{}, path[at[n]:]...), n)
+			if slices.ContainsFunc(cycle, func(c NIP) bool { return in[c] }) {
+				cycles = append(cycles, cycle)
+			}
+		}
+		for _, p := range path {
+			state[p] = done
+		}
+	}
+	return cycles
+}
+
+// CycleError is a supervisor cycle in the registry.
+type CycleError struct{ Cycle []NIP }
+
+func (e *CycleError) Error() string {
+	parts := make([]string, len(e.Cycle))
+	for i, n := range e.Cycle {
+		parts[i] = string(n)
+	}
+	return "supervisor cycle " + strings.Join(parts, " → ") + ": a person cannot be above themselves in the chain of supervisors"
 }

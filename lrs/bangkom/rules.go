@@ -65,6 +65,10 @@ type RuleVersion struct {
 	InternationalUplift *float64 `json:"international_uplift"`
 	Caps                []Cap    `json:"caps"`
 	CapForm             *string  `json:"cap_form"`
+	// MaxJPPerClaim bounds the programme JP (declared, or from minutes)
+	// one claim of a declared or duration version counts, before any
+	// international uplift.
+	MaxJPPerClaim *float64 `json:"max_jp_per_claim"`
 	// Pool "day" adds up a day's minutes before rounding down.
 	Pool *string `json:"pool"`
 }

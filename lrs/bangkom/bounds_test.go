@@ -1,0 +1,138 @@
+package bangkom_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/schemas"
+)
+
+// Every Bangkom number is checked before it is written: the error names
+// the JSON path and the bound.
+func TestCheckStatement_BangkomNumbers(t *testing.T) {
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(form, ext string) string {
+		return `{"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"https://e.go.id/x"},"context":{"extensions":{"` +
+			bangkom.ExtForm + `":"` + form + `"` + ext + `}}}`
+	}
+	jp := func(v string) string { return `,"` + bangkom.ExtJP + `":` + v }
+	days := func(v string) string { return `,"` + bangkom.ExtDays + `":` + v }
+	assess := func(raw string) string {
+		return `{"verb":{"id":"` + bangkom.VerbAssessed + `"},"object":{"id":"` + bangkom.CompetencyPrefix + `M.01"},"result":{"score":{"raw":` + raw + `}}}`
+	}
+	for _, tt := range []struct {
+		name, st, wantErr string
+	}{
+		{"declared JP", claim("KLS-TEKNIS", jp("16")), ""},
+		{"zero", claim("KLS-TEKNIS", jp("0")), ""},
+		{"minus zero", claim("KLS-TEKNIS", jp("-0")), ""},
+		{"subnormal", claim("KLS-TEKNIS", jp("1e-320")), ""},
+		{"the form's maximum", claim("KLS-TEKNIS", jp("500")), ""},
+		{"beyond float64", claim("KLS-TEKNIS", jp("1e400")), bangkom.ExtJP + ": 1e400 is not a finite number"},
+		{"huge", claim("KLS-TEKNIS", jp("1e308")), bangkom.ExtJP + ": 1e308 is more than the 500 JP one claim of form KLS-TEKNIS may declare"},
+		{"above the form's maximum", claim("KLS-TEKNIS", jp("501")), "500 JP"},
+		{"above the form's maximum, e-learning", claim("NK-ELEARN", jp("101")), "100 JP one claim of form NK-ELEARN"},
+		{"unknown form: the absolute maximum", claim("KLS-NOPE", jp("1001")), "1000 JP one claim of any form"},
+		{"no form: the absolute maximum", `{"context":{"extensions":{"` + bangkom.ExtJP + `":1e308}}}`, "1000 JP"},
+		{"negative", claim("KLS-TEKNIS", jp("-1")), bangkom.ExtJP + ": -1 is negative"},
+		{"a string", claim("KLS-TEKNIS", jp(`"8"`)), bangkom.ExtJP + ": must be a JSON number, not string"},
+		{"NaN as a string", claim("KLS-TEKNIS", jp(`"NaN"`)), "must be a JSON number"},
+		{"Infinity as a string", claim("KLS-TEKNIS", jp(`"Infinity"`)), "must be a JSON number"},
+		{"days", claim("KLS-SEMINAR", days("3")), ""},
+		{"a year of days", claim("KLS-SEMINAR", days("366")), ""},
+		{"huge days", claim("KLS-SEMINAR", days("99999999999")), bangkom.ExtDays + ": 99999999999 is not a whole number of days from 1 to 366"},
+		{"days beyond float64", claim("KLS-SEMINAR", days("1e400")), bangkom.ExtDays + ": 1e400 is not a finite number"},
+		{"no days", claim("KLS-SEMINAR", days("0")), "from 1 to 366"},
+		{"half a day", claim("KLS-SEMINAR", days("1.5")), "whole number"},
+		{"days as a string", claim("KLS-SEMINAR", days(`"2"`)), "must be a JSON number"},
+		{"a level", assess("3"), ""},
+		{"a huge level", assess("1e308"), "result.score.raw: 1e308 is not a competency level from 1 to 5"},
+		{"level zero", assess("0"), "from 1 to 5"},
+		{"no Bangkom vocabulary", `{"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"result":{"score":{"raw":1e308}}}`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := fastjson.Parse(tt.st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = bangkom.CheckStatement(v, rules)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("CheckStatement = %v, want error %q", err, tt.wantErr)
+			}
+			if err != nil && !strings.HasPrefix(err.Error(), "context.extensions.") && !strings.HasPrefix(err.Error(), "result.score.raw") {
+				t.Fatalf("the error %q does not begin with the JSON path", err)
+			}
+		})
+	}
+}
+
+// Each rule that counts declared JP or minutes names the most one claim
+// counts; the shipped rules all do.
+func TestRules_DeclaredAndDurationFormsAreBounded(t *testing.T) {
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for form, r := range rules.Forms {
+		for _, v := range r.Versions {
+			bounded := v.MaxJPPerClaim != nil && *v.MaxJPPerClaim >= 1 && *v.MaxJPPerClaim <= bangkom.MaxDeclaredJP
+			if (v.Unit == bangkom.UnitDeclared || v.Unit == bangkom.UnitDuration) && !bounded {
+				t.Errorf("%s@%s (%s) names no max_jp_per_claim within 1..%d", form, v.Version, v.Unit, bangkom.MaxDeclaredJP)
+			}
+		}
+	}
+}
+
+// Supervisor cycles are found through the entries named, whatever their
+// length; a cycle among other entries only is not theirs to answer for.
+func TestSupervisorCycles(t *testing.T) {
+	const a, b, c, d, e = "A", "B", "C", "D", "E"
+	for _, tt := range []struct {
+		name string
+		sup  map[bangkom.NIP]bangkom.NIP
+		from []bangkom.NIP
+		want string
+	}{
+		{"a chain", map[bangkom.NIP]bangkom.NIP{a: b, b: c}, []bangkom.NIP{a, b, c}, ""},
+		{"two", map[bangkom.NIP]bangkom.NIP{a: b, b: a}, []bangkom.NIP{a, b}, "A B A"},
+		{"three, found from the middle", map[bangkom.NIP]bangkom.NIP{a: b, b: c, c: a}, []bangkom.NIP{b}, "B C A B"},
+		{"a tail into a new cycle", map[bangkom.NIP]bangkom.NIP{e: a, a: b, b: c, c: a}, []bangkom.NIP{e, c}, "A B C A"},
+		{"a tail into an old cycle", map[bangkom.NIP]bangkom.NIP{e: a, a: b, b: c, c: a}, []bangkom.NIP{e}, ""},
+		{"an old cycle not reached", map[bangkom.NIP]bangkom.NIP{a: b, b: a, d: e}, []bangkom.NIP{d}, ""},
+		{"two cycles", map[bangkom.NIP]bangkom.NIP{a: b, b: a, c: d, d: c}, []bangkom.NIP{a, c}, "A B A|C D C"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, cycle := range bangkom.SupervisorCycles(tt.sup, tt.from) {
+				parts := make([]string, len(cycle))
+				for i, n := range cycle {
+					parts[i] = string(n)
+				}
+				got = append(got, strings.Join(parts, " "))
+			}
+			if s := strings.Join(got, "|"); s != tt.want {
+				t.Fatalf("cycles %q, want %q", s, tt.want)
+			}
+		})
+	}
+}
+
+// A registry file with a supervisor cycle is refused whole, naming the
+// cycle's NIPs.
+func TestReadPeopleCSV_SupervisorCycle(t *testing.T) {
+	csv := "nip,name,unit,type,timezone,supervisor_nip\n" +
+		"199001012015011001,Siti,U1,PNS,WIB,197805152003121002\n" +
+		"197805152003121002,Budi,U1,PNS,WIB,198203042006041003\n" +
+		"198203042006041003,Ani,U1,PNS,WIB,199001012015011001\n"
+	people, err := bangkom.ReadPeopleCSV(strings.NewReader(csv))
+	want := "supervisor cycle 199001012015011001 → 197805152003121002 → 198203042006041003 → 199001012015011001"
+	if err == nil || !strings.Contains(err.Error(), want) || people != nil {
+		t.Fatalf("ReadPeopleCSV = %v, %v; want no people and an error naming %q", people, err, want)
+	}
+}
