@@ -18,11 +18,11 @@ const eventPositions = "bangkom.positions"
 
 // registerCompetency adds the competency and SIASN routes under /api/v1.
 func (s *Server) registerCompetency(g *echo.Group) {
-	g.GET("/people/:nip/competencies", s.personCompetencies)
-	g.GET("/units/:unit/competencies", s.unitCompetencies)
+	getHead(g, "/people/:nip/competencies", s.personCompetencies)
+	getHead(g, "/units/:unit/competencies", s.unitCompetencies)
 	g.POST("/positions", s.postPositions)
-	g.GET("/people/:nip/siasn", s.personSIASN)
-	g.GET("/siasn", s.allSIASN)
+	getHead(g, "/people/:nip/siasn", s.personSIASN)
+	getHead(g, "/siasn", s.allSIASN)
 }
 
 // asOfTime is the moment a report describes: as_of, else now.
@@ -127,6 +127,9 @@ type Position struct {
 // postPositions records position standards (event-sourced like the registry).
 func (s *Server) postPositions(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin, lrs.RoleVerifier); err != nil {
+		return err
+	}
+	if _, err := bodyType(c, "application/json"); err != nil {
 		return err
 	}
 	body, err := s.readBody(c)

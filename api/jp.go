@@ -3,10 +3,11 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,12 +47,19 @@ func (s *Server) registerJP() {
 		return
 	}
 	g := e.Group("/api/v1", s.authenticate)
-	g.GET("/people/:nip/jp", s.personJP)
-	g.GET("/units/:unit/jp", s.unitJP)
-	g.GET("/approvals", s.approvals)
+	getHead(g, "/people/:nip/jp", s.personJP)
+	getHead(g, "/units/:unit/jp", s.unitJP)
+	getHead(g, "/approvals", s.approvals)
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
 	s.registerCompetency(g)
+}
+
+// getHead routes GET and HEAD of path to h: HEAD answers as GET would,
+// with the same status and headers (net/http drops the body).
+func getHead(g *echo.Group, path string, h echo.HandlerFunc) {
+	g.GET(path, h)
+	g.HEAD(path, h)
 }
 
 func (s *Server) profile(c echo.Context) error {
@@ -99,7 +107,11 @@ func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint
 // parameter (400 before anything else), reads year and as_of, and returns
 // the person's facts as of then.
 func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error) {
-	if _, err := parseNIPParam(c.Param("nip")); err != nil {
+	raw, err := pathParam(c, "nip")
+	if err != nil {
+		return bangkom.Facts{}, 0, 0, err
+	}
+	if _, err := parseNIPParam(raw); err != nil {
 		return bangkom.Facts{}, 0, 0, err
 	}
 	year, asOf, err := s.jpQuery(c)
@@ -113,7 +125,11 @@ func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error)
 // personFacts reads the {nip} path parameter and the facts of that person
 // as of asOf: 400 for a malformed NIP, 404 for one not in the registry.
 func (s *Server) personFacts(c echo.Context, asOf uint64) (bangkom.Facts, error) {
-	nip, err := parseNIPParam(c.Param("nip"))
+	raw, err := pathParam(c, "nip")
+	if err != nil {
+		return bangkom.Facts{}, err
+	}
+	nip, err := parseNIPParam(raw)
 	if err != nil {
 		return bangkom.Facts{}, err
 	}
@@ -145,7 +161,10 @@ func (s *Server) eachFacts(ctx context.Context, nips []bangkom.NIP, asOf uint64,
 // unitMembers reads the {unit} path parameter and the NIPs registered in
 // it: 404 for a unit nobody belongs to.
 func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
-	unit := c.Param("unit")
+	unit, err := pathParam(c, "unit")
+	if err != nil {
+		return "", nil, err
+	}
 	nips, err := s.cfg.JP.Unit(c.Request().Context(), unit)
 	if err != nil {
 		return unit, nil, lrs.Internal("jp view", err)
@@ -154,6 +173,22 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 		return unit, nil, lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
 	}
 	return unit, nips, nil
+}
+
+// pathParam is path parameter name, decoded. The router matches the raw
+// (still percent-encoded) path when the request's path holds escapes that
+// are not its default encoding (%2F, %3B, …), and then its parameters are
+// still encoded; otherwise they are decoded already.
+func pathParam(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if c.Request().URL.RawPath == "" {
+		return v, nil
+	}
+	d, err := url.PathUnescape(v)
+	if err != nil {
+		return "", lrs.Errorf(lrs.EINVALID, "path parameter %s: %q is not percent-encoded correctly", name, v)
+	}
+	return d, nil
 }
 
 func parseNIPParam(raw string) (bangkom.NIP, error) {
@@ -328,13 +363,25 @@ func (s *Server) postPeople(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin, lrs.RoleVerifier); err != nil {
 		return err
 	}
+	mt, err := bodyType(c, "application/json", "text/csv")
+	if err != nil {
+		return err
+	}
 	body, err := s.readBody(c)
 	if err != nil {
 		return err
 	}
-	people, err := bangkom.ReadPeopleJSON(body)
+	var people []bangkom.Person
+	if mt == "text/csv" {
+		people, err = bangkom.ReadPeopleCSV(bytes.NewReader(body))
+	} else {
+		people, err = bangkom.ReadPeopleJSON(body)
+	}
 	if err != nil {
 		return lrs.Errorf(lrs.EINVALID, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	if err := s.checkCycles(c.Request().Context(), people); err != nil {
+		return err
 	}
 	payload, _ := json.Marshal(map[string]any{"people": people})
 	seq, err := s.cfg.Writer.AppendEvent(c.Request().Context(), eventPeople, 1, "people", payload, credential(c).Authority())
@@ -344,9 +391,47 @@ func (s *Server) postPeople(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"imported": len(people), "seq": seq})
 }
 
+// checkCycles refuses an import after which the registry (its entries
+// over those registered now) would hold a supervisor cycle through an
+// imported person; the error names the cycle's NIPs.
+func (s *Server) checkCycles(ctx context.Context, people []bangkom.Person) error {
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
+	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
+	cancel()
+	registered, err := s.cfg.JP.People(ctx)
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	sup := make(map[bangkom.NIP]bangkom.NIP, len(registered)+len(people))
+	for _, nip := range registered {
+		p, found, err := s.cfg.JP.Person(ctx, nip, 0)
+		if err != nil {
+			return lrs.Internal("jp view", err)
+		}
+		if found {
+			sup[nip] = p.SupervisorNIP
+		}
+	}
+	from := make([]bangkom.NIP, len(people))
+	for i, p := range people {
+		sup[p.NIP], from[i] = p.SupervisorNIP, p.NIP
+	}
+	if cycles := bangkom.SupervisorCycles(sup, from); len(cycles) > 0 {
+		var msgs []string
+		for _, cycle := range cycles {
+			msgs = append(msgs, "supervisor_nip: "+(&bangkom.CycleError{Cycle: cycle}).Error())
+		}
+		return lrs.Errorf(lrs.EINVALID, "%s; nothing was imported", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
 // postCatalogue adds or replaces activity catalogue entries.
 func (s *Server) postCatalogue(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin); err != nil {
+		return err
+	}
+	if _, err := bodyType(c, "application/json"); err != nil {
 		return err
 	}
 	body, err := s.readBody(c)
@@ -378,16 +463,22 @@ func (s *Server) postCatalogue(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"added": len(entries), "seq": seq})
 }
 
-func wantsCSV(c echo.Context) bool {
-	return strings.Contains(c.Request().Header.Get("Accept"), "text/csv")
+// bodyType returns the media type of the request body, one of accepted,
+// else 415 naming the accepted types.
+func bodyType(c echo.Context, accepted ...string) (string, error) {
+	ct := c.Request().Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && slices.Contains(accepted, mt) {
+		return mt, nil
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return "", lrs.Errorf(lrs.EMEDIATYPE, "Content-Type %q is not accepted here; send %s", ct, strings.Join(accepted, " or "))
 }
 
-func writeCSV(c echo.Context, filename string, rows [][]string) error {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.WriteAll(rows)
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+func wantsCSV(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get("Accept"), "text/csv")
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -304,6 +304,8 @@ func statusOf(code string) int {
 		return http.StatusPreconditionFailed
 	case lrs.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case lrs.EMEDIATYPE:
+		return http.StatusUnsupportedMediaType
 	case lrs.EUNAVAILABLE:
 		// xAPI allows 500 for "network/server issues" (XAPI-00329) and no
 		// other 5xx (XAPI-00323); the message says to retry.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -15,6 +16,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
 )
 
 // consistentThrough sets X-Experience-API-Consistent-Through on every
@@ -112,6 +114,9 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkBangkom(stmts); err != nil {
+		return nil, err
+	}
 	if len(stmts) == 0 {
 		return stmts, nil
 	}
@@ -119,6 +124,33 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 		return nil, err
 	}
 	return stmts, nil
+}
+
+// checkBangkom refuses a request whose statements carry Bangkom numbers
+// out of their bounds (bangkom.CheckStatement): nothing non-finite or
+// absurd enters the log for the JP view to count.
+func (s *Server) checkBangkom(stmts []lrs.Statement) error {
+	var rules *bangkom.RuleSet
+	if s.cfg.JP != nil {
+		rules = s.cfg.JP.Rules()
+	}
+	var p fastjson.Parser
+	for i, st := range stmts {
+		if !bytes.Contains(st.JSON, []byte(bangkom.IRIBase)) {
+			continue // no Bangkom vocabulary: nothing to check
+		}
+		v, err := p.ParseBytes(st.JSON)
+		if err != nil {
+			return lrs.Internal("parse prepared statement", err)
+		}
+		if err := bangkom.CheckStatement(v, rules); err != nil {
+			if len(stmts) > 1 {
+				return lrs.Errorf(lrs.EINVALID, "statements[%d]: %v", i, err)
+			}
+			return lrs.Errorf(lrs.EINVALID, "%v", err)
+		}
+	}
+	return nil
 }
 
 // waitForWrites lets a read see every write acknowledged on this node.

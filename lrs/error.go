@@ -7,15 +7,16 @@ import (
 
 // Error codes. Each maps to exactly one HTTP status in package api.
 const (
-	EINVALID      = "invalid"             // 400: the request or a statement breaks a rule
-	EUNAUTHORIZED = "unauthorized"        // 401: no or bad credentials
-	EFORBIDDEN    = "forbidden"           // 403: credentials valid but not allowed
-	ENOTFOUND     = "not_found"           // 404
-	ECONFLICT     = "conflict"            // 409: same id, different content
-	EPRECONDITION = "precondition_failed" // 412
-	ETOOLARGE     = "too_large"           // 413
-	EUNAVAILABLE  = "unavailable"         // 500 with Retry-After: the log or a view is not reachable
-	EINTERNAL     = "internal"            // 500: our fault; details are logged, never shown
+	EINVALID      = "invalid"                // 400: the request or a statement breaks a rule
+	EUNAUTHORIZED = "unauthorized"           // 401: no or bad credentials
+	EFORBIDDEN    = "forbidden"              // 403: credentials valid but not allowed
+	ENOTFOUND     = "not_found"              // 404
+	ECONFLICT     = "conflict"               // 409: same id, different content
+	EPRECONDITION = "precondition_failed"    // 412
+	ETOOLARGE     = "too_large"              // 413
+	EMEDIATYPE    = "unsupported_media_type" // 415: a body of a type the resource does not take
+	EUNAVAILABLE  = "unavailable"            // 500 with Retry-After: the log or a view is not reachable
+	EINTERNAL     = "internal"               // 500: our fault; details are logged, never shown
 )
 
 // Error is the application error. Message is safe to show to the client.
