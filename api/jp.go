@@ -453,6 +453,8 @@ func (s *Server) postCatalogue(c echo.Context) error {
 			return lrs.Errorf(lrs.EINVALID, "[%d].form: %q is not a form of the rules", i, e.Form)
 		case e.JP != nil && *e.JP < 0:
 			return lrs.Errorf(lrs.EINVALID, "[%d].jp: must not be negative", i)
+		case e.JP != nil && *e.JP > rules.MaxDeclared(e.Form):
+			return lrs.Errorf(lrs.EINVALID, "[%d].jp: %g is more than the %g JP one claim of form %s may declare", i, *e.JP, rules.MaxDeclared(e.Form), e.Form)
 		}
 	}
 	payload, _ := json.Marshal(map[string]any{"entries": entries})

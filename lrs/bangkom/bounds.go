@@ -66,9 +66,8 @@ func CheckStatement(st *fastjson.Value, rules *RuleSet) error {
 		const at = "context.extensions."
 		if v := ext.Get(ExtJP); v != nil {
 			form := string(ext.GetStringBytes(ExtForm))
-			hi, known := rules.maxDeclared(form)
-			within := "any form"
-			if known {
+			hi, within := rules.MaxDeclared(form), "any form"
+			if rules != nil && rules.Forms[form] != nil {
 				within = "form " + form
 			}
 			f, err := finite(v)
@@ -117,13 +116,14 @@ func finite(v *fastjson.Value) (float64, error) {
 	return f, nil
 }
 
-// maxDeclared is the most JP a statement naming form may declare: the
-// largest max_jp_per_claim of the form's declared and duration versions
-// (the statement's date picks the version only when JP is worked out),
-// MaxDeclaredJP for a form that is not known or counts no declared JP.
-func (rs *RuleSet) maxDeclared(form string) (float64, bool) {
+// MaxDeclared is the most JP a statement or catalogue entry of form may
+// declare: the largest max_jp_per_claim of the form's declared and
+// duration versions (the statement's date picks the version only when JP
+// is worked out); MaxDeclaredJP for a form that is not known or counts no
+// declared JP. rs may be nil.
+func (rs *RuleSet) MaxDeclared(form string) float64 {
 	if rs == nil || rs.Forms[form] == nil {
-		return MaxDeclaredJP, false
+		return MaxDeclaredJP
 	}
 	hi := 0.0
 	for i := range rs.Forms[form].Versions {
@@ -132,7 +132,7 @@ func (rs *RuleSet) maxDeclared(form string) (float64, bool) {
 		}
 	}
 	if hi == 0 {
-		return MaxDeclaredJP, true
+		return MaxDeclaredJP
 	}
-	return math.Min(hi, MaxDeclaredJP), true
+	return math.Min(hi, MaxDeclaredJP)
 }
