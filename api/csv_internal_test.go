@@ -35,3 +35,24 @@ func TestSafeCell(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a cell holds, the written cell never begins a formula, and it
+// is the cell itself or the cell behind one added quote.
+func FuzzSafeCell(f *testing.F) {
+	for _, s := range []string{"", "Siti", "-2", "-2+3", "=1", "+1", "@A1", "\t=1", "\r=1", "＝1", "-0.5", "'=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := safeCell(s)
+		if got != s && got != "'"+s {
+			t.Fatalf("safeCell(%q) = %q: neither the cell nor the cell behind a quote", s, got)
+		}
+		if got == s && s != "" && !plainNegative(s) {
+			for _, sign := range []string{"=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"} {
+				if len(s) >= len(sign) && s[:len(sign)] == sign {
+					t.Fatalf("safeCell(%q) left a formula sign in front", s)
+				}
+			}
+		}
+	})
+}

@@ -1,8 +1,12 @@
 package bangkom_test
 
 import (
+	"encoding/json"
+	"math"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -135,4 +139,77 @@ func TestReadPeopleCSV_SupervisorCycle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) || people != nil {
 		t.Fatalf("ReadPeopleCSV = %v, %v; want no people and an error naming %q", people, err, want)
 	}
+}
+
+// Whatever a registry CSV holds, ReadPeopleCSV either refuses it or
+// returns people that each pass Check, with no NIP twice and no supervisor
+// cycle.
+func FuzzReadPeopleCSV(f *testing.F) {
+	const header = "nip,name,unit,position,type,timezone,supervisor_nip\n"
+	f.Add(header + "199001012015011001,Siti,U1,Analis,PNS,WIB,197805152003121002\n197805152003121002,Budi,U1,Kabid,PNS,WIB,\n")
+	f.Add(header + "199001012015011001,Siti,U1,Analis,PNS,WIB,197805152003121002\n197805152003121002,Budi,U1,Kabid,PNS,WIB,199001012015011001\n")
+	f.Add(header + "199001012015011001,\"=HYPERLINK(\"\"x\"\")\",\"Biro Umum; Keu:=/&\",,pppk,wita,\n")
+	f.Add("\ufeffNIP,Name,Unit,Type,Timezone\n199001012015011001,Siti,U1,PNS,WIT\n")
+	f.Add(header + "\"unterminated\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		people, err := bangkom.ReadPeopleCSV(strings.NewReader(in))
+		if err != nil {
+			if people != nil {
+				t.Fatalf("an error (%v) with people", err)
+			}
+			return
+		}
+		sup := map[bangkom.NIP]bangkom.NIP{}
+		var from []bangkom.NIP
+		for i, p := range people {
+			if err := p.Check(i + 2); err != nil {
+				t.Fatalf("entry %d accepted but fails Check: %v", i, err)
+			}
+			if _, dup := sup[p.NIP]; dup {
+				t.Fatalf("NIP %s accepted twice", p.NIP)
+			}
+			sup[p.NIP] = p.SupervisorNIP
+			from = append(from, p.NIP)
+		}
+		if c := bangkom.SupervisorCycles(sup, from); len(c) > 0 {
+			t.Fatalf("accepted with supervisor cycles %v", c)
+		}
+	})
+}
+
+// Whatever numbers a claim already in the log holds, its report encodes
+// as JSON and every JP in it is finite and within the rule's bound.
+func FuzzCompute_Bounded(f *testing.F) {
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		f.Fatal(err)
+	}
+	forms := make([]string, 0, len(rules.Forms))
+	for form := range rules.Forms {
+		forms = append(forms, form)
+	}
+	slices.Sort(forms)
+	f.Add(uint8(0), 1e308, 1e308, int64(1<<40), true, true)
+	f.Add(uint8(3), math.Inf(1), math.NaN(), int64(-5), true, false)
+	f.Add(uint8(7), -1.0, math.Inf(-1), int64(0), false, true)
+	f.Add(uint8(9), math.Copysign(0, -1), 5e-324, int64(366), true, true)
+	f.Fuzz(func(t *testing.T, formIx uint8, declared, minutes float64, days int64, intl, provider bool) {
+		form := forms[int(formIx)%len(forms)]
+		c := bangkom.Claim{StatementID: "c1", Seq: 1, NIP: "199001012015011001", Timestamp: time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC),
+			Form: form, DeclaredJP: &declared, Minutes: &minutes, Days: int(days), International: intl, Provider: provider, By: "p"}
+		facts := bangkom.Facts{Person: bangkom.Person{NIP: "199001012015011001", Type: "PNS", Timezone: "WIB"}, Claims: []bangkom.Claim{c, c}}
+		facts.Claims[1].StatementID, facts.Claims[1].Seq = "c2", 2
+		rep := bangkom.Compute(facts, rules, 2026, 0)
+		if _, err := json.Marshal(rep); err != nil {
+			t.Fatalf("%s: the report does not encode: %v", form, err)
+		}
+		for _, it := range rep.Items {
+			for _, jp := range []float64{it.JPClaimed, it.JPRecognized} {
+				// the most a claim can count: 1000 JP uplifted by 20%, or 7 JP a day abroad for 366 days
+				if math.IsNaN(jp) || jp < 0 || jp > math.Max(1.2*bangkom.MaxDeclaredJP, 7*bangkom.MaxDays) {
+					t.Fatalf("%s: JP %v out of bounds: %+v", form, jp, it)
+				}
+			}
+		}
+	})
 }
