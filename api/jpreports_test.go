@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/lrs"
@@ -214,27 +215,27 @@ func TestJPReports_HostileNumbers(t *testing.T) {
 	checkReports(t, n.admin, "U1")
 
 	// An old log: the same claims appended past the checks.
-	// Numbers lrs.PrepareStatements refuses anywhere (1e400 as a score) are
-	// put in after it, as an old log may hold them.
-	old := []struct{ by, st, sentinel, value string }{
-		{"provider", claim("KLS-TEKNIS", jp("7001"), "old 1e400", ts), "7001", "1e400"},
-		{"provider", claim("KLS-TEKNIS", jp("1e308")+intl, "old 1e308 international", ts), "", ""},
-		{"provider", claim("KLS-TEKNIS", jp("7002"), "old -1e400", ts), "7002", "-1e400"},
-		{"provider", claim("KLS-SEMINAR", days("99999999999")+intl, "old huge days", ts), "", ""},
-		{"lms", strings.Replace(claim("NK-MANDIRI", "", "old huge duration", ts), `"timestamp"`, `"result":{"duration":"PT`+strings.Repeat("9", 307)+`H"},"timestamp"`, 1), "", ""},
-		{"assessor", assessment("M.01", "1e308"), "", ""},
-		{"assessor", assessment("M.02", "4.25"), "4.25", "1e400"},
+	// An old log: the same claims appended past every check, numbers beyond
+	// float64 (1e400) included.
+	old := []struct{ by, st string }{
+		{"provider", claim("KLS-TEKNIS", jp("1e400"), "old 1e400", ts)},
+		{"provider", claim("KLS-TEKNIS", jp("1e308")+intl, "old 1e308 international", ts)},
+		{"provider", claim("KLS-TEKNIS", jp("-1e400"), "old -1e400", ts)},
+		{"provider", claim("KLS-SEMINAR", days("99999999999")+intl, "old huge days", ts)},
+		{"lms", strings.Replace(claim("NK-MANDIRI", "", "old huge duration", ts), `"timestamp"`, `"result":{"duration":"PT`+strings.Repeat("9", 307)+`H"},"timestamp"`, 1)},
+		{"assessor", assessment("M.01", "1e308")},
+		{"assessor", assessment("M.02", "1e400")},
 	}
 	for _, o := range old {
 		by := n.creds[o.by].Authority()
-		stmts, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(o.st), Version: lrs.V1}, by, uuid.New)
+		id := uuid.New()
+		js := `{"id":"` + id.String() + `","authority":` + string(by.Agent) + `,"version":"1.0.0",` + o.st[1:]
+		v, err := fastjson.Parse(js)
 		if err != nil {
-			t.Fatalf("%s: %v", o.st, err)
+			t.Fatal(err)
 		}
-		if o.sentinel != "" {
-			stmts[0].JSON = bytes.Replace(stmts[0].JSON, []byte(":"+o.sentinel), []byte(":"+o.value), 1)
-		}
-		if _, err := n.node.Appender.Append(t.Context(), stmts, by); err != nil {
+		st := lrs.Statement{ID: id, JSON: []byte(js), Hash: lrs.ContentHash(v)}
+		if _, err := n.node.Appender.Append(t.Context(), []lrs.Statement{st}, by); err != nil {
 			t.Fatal(err)
 		}
 	}
