@@ -33,6 +33,9 @@ type AppenderConfig struct {
 	// the statement view has not yet folded: past it, the next append
 	// waits for the view (backpressure). Zero means no bound.
 	MaxLag int
+	// AppendTimeout bounds the wait for the log to acknowledge one append,
+	// and for reading the tail again after a failed one. Zero means 30s.
+	AppendTimeout time.Duration
 }
 
 // Appender is the write path: it commits statement requests to the log,
@@ -55,12 +58,20 @@ type Appender struct {
 	inflight atomic.Int64  // stored time (unix ms) of the event being appended, 0 if none
 	heldBack atomic.Int64  // nanoseconds appends waited for the view (backpressure)
 
+	failMu       sync.Mutex
+	failingSince time.Time // when appends began to fail; zero while they succeed
+	failErr      error     // the last failure
+
 	// owned by Run
 	tail      tail
 	pending   map[uuid.UUID]pendingID // appended, maybe not yet in the view
 	queue     []pendingSeq            // pending ids in append order, for pruning
 	held      *appendReq              // a request for another store, next in line
 	lastGroup int                     // requests in the last group gathered
+	// stale is set when an append failed and its outcome may be unknown
+	// (the event may or may not be in the log) and the tail could not be
+	// read again since: nothing is decided or appended until it is.
+	stale bool
 }
 
 type tail struct {
@@ -120,6 +131,9 @@ func NewAppender(cfg AppenderConfig) *Appender {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AppendTimeout <= 0 {
+		cfg.AppendTimeout = appendTimeout
 	}
 	return &Appender{
 		cfg:     cfg,
@@ -250,6 +264,15 @@ func (a *Appender) Run(ctx context.Context) error {
 				return nil
 			}
 		}
+		if a.stale {
+			if fl != nil {
+				fl = a.land(ctx, fl, nil)
+			}
+			if err := a.recover(ctx); err != nil {
+				a.refuseQueued(first, err)
+				continue
+			}
+		}
 		if first.doc != nil || first.event != nil {
 			if fl != nil {
 				fl = a.land(ctx, fl, nil)
@@ -320,9 +343,10 @@ func (a *Appender) send(ctx context.Context, pl PipelineLog, group []*appendReq)
 	req, next := a.next(AppendRequest{Subject: Subject(store, "statements")}, func(seq uint64, stored time.Time) []byte {
 		return a.encode(batches, store, seq, stored)
 	})
-	pending, err := pl.AppendAsync(req, appendTimeout)
+	pending, err := pl.AppendAsync(req, a.cfg.AppendTimeout)
 	if err != nil {
 		a.cfg.Logger.Error("append failed", "seq", next.seq, "err", err)
+		a.failed(err)
 		for _, r := range waiting {
 			r.res <- appendResult{err: unavailable(err)}
 		}
@@ -374,13 +398,19 @@ func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
 			continue
 		}
 		a.cfg.Logger.Error("append failed", "seq", g.seq, "err", err)
+		a.failed(err)
 		for _, r := range g.waiting {
 			r.res <- appendResult{err: unavailable(err)}
 		}
 	}
 	a.inflight.Store(0)
-	if rerr := a.resync(ctx); rerr != nil {
-		a.cfg.Logger.Error("resync after failed append", "err", rerr)
+	// The tail was built on f: read it again before anything else.
+	a.stale = true
+	if rerr := a.recover(ctx); rerr != nil {
+		for _, r := range again {
+			r.res <- appendResult{err: unavailable(rerr)}
+		}
+		return nil
 	}
 	if len(again) > 0 {
 		a.commit(ctx, again)
@@ -390,6 +420,7 @@ func (a *Appender) land(ctx context.Context, f, next *flight) *flight {
 
 // landed answers the requests of an acknowledged event.
 func (a *Appender) landed(f, next *flight) {
+	a.succeeded()
 	a.lastSeq.Store(max(a.lastSeq.Load(), f.seq))
 	if next != nil {
 		a.inflight.Store(next.stored.UnixMilli())
@@ -470,7 +501,10 @@ func (a *Appender) failQueued() {
 }
 
 // resync reads the log's tail and waits until the view has folded it, so
-// that conflict decisions see every event.
+// that conflict decisions see every event. The tail is the log's last
+// sequence (and the message id stored with it), with the hash and stored
+// time of the last Jejak event: foreign events at the end of the log are
+// passed over, as every view passes over them (see ForeignError).
 func (a *Appender) resync(ctx context.Context) error {
 	last, err := a.cfg.Log.Last(ctx)
 	if err != nil {
@@ -478,12 +512,23 @@ func (a *Appender) resync(ctx context.Context) error {
 	}
 	t := tail{}
 	if last.Seq > 0 {
+		t = tail{seq: last.Seq, msgID: headerValue(last.Header, "Nats-Msg-Id")}
 		var p fastjson.Parser
-		env, err := DecodeEnvelope(&p, last.Data)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", last.Seq, err)
+		ev := last
+		for {
+			env, err := ReadEvent(&p, ev.Seq, ev.Data)
+			if err == nil {
+				t.hash, t.stored = HashEvent(ev.Data), env.Stored
+				break
+			}
+			a.cfg.Logger.Warn("passing over a foreign event at the log's end", "seq", ev.Seq, "err", err)
+			if ev.Seq == 1 {
+				break // no Jejak event yet: the next one is the first
+			}
+			if ev, err = a.cfg.Log.Get(ctx, ev.Seq-1); err != nil {
+				return err
+			}
 		}
-		t = tail{seq: last.Seq, hash: HashEvent(last.Data), stored: env.Stored, msgID: headerValue(last.Header, "Nats-Msg-Id")}
 	}
 	if err := a.cfg.View.WaitApplied(ctx, t.seq); err != nil {
 		return fmt.Errorf("wait for the statement view to reach %d: %w", t.seq, err)
@@ -609,7 +654,7 @@ func checkSeq(got, want uint64) error {
 func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build func(seq uint64, stored time.Time) []byte) (uint64, error) {
 	req, next := a.next(req, build)
 	a.inflight.Store(next.stored.UnixMilli())
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), appendTimeout)
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.AppendTimeout)
 	got, err := a.cfg.Log.Append(actx, req)
 	cancel()
 	a.inflight.Store(0)
@@ -618,17 +663,79 @@ func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build fun
 		err = checkSeq(got, seq)
 	}
 	if err == nil {
+		a.succeeded()
 		a.tail = next
 		a.lastSeq.Store(seq)
 		return seq, nil
 	}
 	if !errors.Is(err, ErrLogMoved) {
 		a.cfg.Logger.Error("append failed", "seq", seq, "err", err)
+		a.failed(err)
 	}
-	if rerr := a.resync(ctx); rerr != nil {
-		a.cfg.Logger.Error("resync after failed append", "err", rerr)
+	// The event may or may not be in the log: read the tail again before
+	// anything else is decided or appended.
+	a.stale = true
+	if rerr := a.recover(ctx); rerr != nil {
+		return 0, errors.Join(err, rerr)
 	}
 	return 0, err
+}
+
+// recover reads the tail again after a failed append (see stale). Until it
+// succeeds nothing is decided: an id the failed event carried is neither
+// known to be in the log nor known to be absent.
+func (a *Appender) recover(ctx context.Context) error {
+	if !a.stale {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.AppendTimeout)
+	defer cancel()
+	if err := a.resync(rctx); err != nil {
+		a.cfg.Logger.Error("read the log's tail again after a failed append", "err", err)
+		a.failed(err)
+		return err
+	}
+	a.stale = false
+	return nil
+}
+
+// refuseQueued answers first and every request queued behind it: the log
+// cannot be written now.
+func (a *Appender) refuseQueued(first *appendReq, err error) {
+	first.res <- appendResult{err: unavailable(err)}
+	for {
+		select {
+		case r := <-a.reqs:
+			r.res <- appendResult{err: unavailable(err)}
+		default:
+			return
+		}
+	}
+}
+
+// failed notes that an append or reading the tail failed.
+func (a *Appender) failed(err error) {
+	a.failMu.Lock()
+	defer a.failMu.Unlock()
+	if a.failingSince.IsZero() {
+		a.failingSince = time.Now()
+	}
+	a.failErr = err
+}
+
+// succeeded notes that an append was acknowledged.
+func (a *Appender) succeeded() {
+	a.failMu.Lock()
+	defer a.failMu.Unlock()
+	a.failingSince, a.failErr = time.Time{}, nil
+}
+
+// Failing reports since when appends have failed, with the last error;
+// a zero time while they succeed. An append that succeeds clears it.
+func (a *Appender) Failing() (since time.Time, err error) {
+	a.failMu.Lock()
+	defer a.failMu.Unlock()
+	return a.failingSince, a.failErr
 }
 
 // commitDocument decides and appends one document write. Documents are

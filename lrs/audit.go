@@ -25,35 +25,50 @@ import (
 //
 // data is the event exactly as the stream holds it; everything else is
 // read from it for people and tools (jq), and verify checks that it agrees.
+// An event that cannot be shown this way (a foreign event, or one whose
+// payload is not valid JSON, as some early builds wrote) has a line with
+// seq, subject, time, headers, hash and data only, and "unreadable" saying
+// why: the export still holds every event's exact bytes.
 type ExportLine struct {
-	Seq     uint64              `json:"seq"`
-	Subject string              `json:"subject"`
-	Time    *time.Time          `json:"time,omitempty"`
-	Headers map[string][]string `json:"headers,omitempty"`
-	Type    string              `json:"type"`
-	V       int                 `json:"v"`
-	Store   string              `json:"store"`
-	Stored  string              `json:"stored"`
-	Hash    string              `json:"hash"`
-	Prev    string              `json:"prev"`
-	Payload json.RawMessage     `json:"payload"`
-	Data    string              `json:"data"`
+	Seq        uint64              `json:"seq"`
+	Subject    string              `json:"subject"`
+	Time       *time.Time          `json:"time,omitempty"`
+	Headers    map[string][]string `json:"headers,omitempty"`
+	Type       string              `json:"type,omitempty"`
+	V          int                 `json:"v,omitempty"`
+	Store      string              `json:"store,omitempty"`
+	Stored     string              `json:"stored,omitempty"`
+	Hash       string              `json:"hash"`
+	Prev       string              `json:"prev"`
+	Payload    json.RawMessage     `json:"payload,omitempty"`
+	Data       string              `json:"data"`
+	Unreadable string              `json:"unreadable,omitempty"`
 }
 
-// NewExportLine describes ev for an export.
+// NewExportLine describes ev for an export. An event that cannot be shown
+// (see ExportLine) gets a line with its data only and Unreadable set, and
+// the error says why.
 func NewExportLine(ev LogEvent) (ExportLine, error) {
-	var p fastjson.Parser
-	env, err := DecodeEnvelope(&p, ev.Data)
-	if err != nil {
-		return ExportLine{}, fmt.Errorf("event %d: %w", ev.Seq, err)
-	}
-	l := ExportLine{Seq: ev.Seq, Subject: ev.Subject, Headers: ev.Header, Type: env.Type, V: env.V, Store: env.Store,
-		Stored: env.Stored.UTC().Format(StoredFormat), Hash: HashEvent(ev.Data).String(), Prev: env.Prev,
-		Payload: json.RawMessage(env.Payload.MarshalTo(nil)), Data: base64.StdEncoding.EncodeToString(ev.Data)}
+	l := ExportLine{Seq: ev.Seq, Subject: ev.Subject, Headers: ev.Header, Hash: HashEvent(ev.Data).String(),
+		Data: base64.StdEncoding.EncodeToString(ev.Data)}
 	if !ev.Time.IsZero() {
 		t := ev.Time.UTC()
 		l.Time = &t
 	}
+	var p fastjson.Parser
+	env, err := ReadEvent(&p, ev.Seq, ev.Data)
+	if err != nil {
+		l.Unreadable = err.Error()
+		return l, err
+	}
+	payload := env.Payload.MarshalTo(nil)
+	if !json.Valid(payload) {
+		err := fmt.Errorf("event %d: the payload is not valid JSON (strings with escapes JSON does not have)", ev.Seq)
+		l.Unreadable = err.Error()
+		return l, err
+	}
+	l.Type, l.V, l.Store, l.Stored, l.Prev = env.Type, env.V, env.Store, env.Stored.UTC().Format(StoredFormat), env.Prev
+	l.Payload = payload
 	return l, nil
 }
 
@@ -61,8 +76,20 @@ func NewExportLine(ev LogEvent) (ExportLine, error) {
 type AuditSummary struct {
 	First, Last uint64
 	Head        string         // hash of the last event
-	Counts      map[string]int // events per "type vN"
-	Events      int
+	Counts      map[string]int // Jejak events per "type vN"
+	Events      int            // events, foreign ones included
+	Foreign     []ForeignEvent // events that are not Jejak's, in log order
+}
+
+// ForeignEvent is an event of the log that is not Jejak's (see
+// ForeignError).
+type ForeignEvent struct {
+	Seq    uint64
+	Reason string
+	// LinkedBy is the Jejak event whose prev is this event's hash (an
+	// early build linked to the event before it, whatever it was), 0 if
+	// none.
+	LinkedBy uint64
 }
 
 // ChainError names the first sequence where the log is broken.
@@ -81,14 +108,27 @@ func (e *ChainError) Error() string {
 
 // Verifier checks a log event by event: sequence continuity, the hash
 // chain, and that every event parses under its schema version.
+//
+// The chain runs over Jejak's events: each one's prev is the hash of the
+// Jejak event before it. A foreign event (see ForeignError) is listed in
+// the summary and breaks nothing; a Jejak event may also link to a foreign
+// event right before it (an early build did), which is then noted as
+// linked (docs/adr/0008-foreign-events.md).
 type Verifier struct {
 	sum     AuditSummary
-	prev    Hash
+	prev    Hash // hash of the last Jejak event
+	haveJ   bool // a Jejak event was verified (prev holds its hash)
 	started bool
 	parser  fastjson.Parser
+	since   []foreignLink // foreign events after the last Jejak event
 
 	watch       uint64 // a sequence whose hash to remember (a signed head)
 	watchedHash string
+}
+
+type foreignLink struct {
+	hash Hash
+	at   int // index in sum.Foreign
 }
 
 // Watch asks the verifier to remember the hash of event seq.
@@ -120,31 +160,51 @@ func (v *Verifier) Event(seq uint64, data []byte, line int) error {
 	case seq > want:
 		return fail("events %d to %d are missing", want, seq-1)
 	}
-	env, err := DecodeEnvelope(&v.parser, data)
+	h := HashEvent(data)
+	env, err := ReadEvent(&v.parser, seq, data)
 	if err != nil {
-		return fail("%v", err)
-	}
-	if env.Seq != seq {
-		return fail("the event says it is sequence %d", env.Seq)
-	}
-	if v.started || seq == 1 {
-		if env.Prev != v.prev.String() {
-			return fail("prev is %q, but the event before hashes to %q: the log was altered", env.Prev, v.prev.String())
+		var fe *ForeignError
+		if !errors.As(err, &fe) {
+			return fail("%v", err)
 		}
+		v.since = append(v.since, foreignLink{hash: h, at: len(v.sum.Foreign)})
+		v.sum.Foreign = append(v.sum.Foreign, ForeignEvent{Seq: seq, Reason: fe.Reason})
+	} else {
+		if v.haveJ || v.sum.First == 1 {
+			if err := v.link(env, seq); err != nil {
+				return fail("%v", err)
+			}
+		}
+		v.prev, v.haveJ, v.since = h, true, v.since[:0]
+		v.sum.Counts[env.Type+" v"+strconv.Itoa(env.V)]++
 	}
-	if err := checkPayload(env); err != nil {
-		return fail("%s v%d payload: %v", env.Type, env.V, err)
-	}
-	v.prev = HashEvent(data)
 	if seq == v.watch {
-		v.watchedHash = v.prev.String()
+		v.watchedHash = h.String()
 	}
 	v.started = true
 	v.sum.Last = seq
-	v.sum.Head = v.prev.String()
+	v.sum.Head = h.String()
 	v.sum.Events++
-	v.sum.Counts[env.Type+" v"+strconv.Itoa(env.V)]++
 	return nil
+}
+
+// link checks the prev of a Jejak event: the hash of the Jejak event
+// before it (none for the first), or of a foreign event since.
+func (v *Verifier) link(env Envelope, seq uint64) error {
+	want := ""
+	if v.haveJ {
+		want = v.prev.String()
+	}
+	if env.Prev == want {
+		return nil
+	}
+	for _, f := range v.since {
+		if env.Prev == f.hash.String() {
+			v.sum.Foreign[f.at].LinkedBy = seq
+			return nil
+		}
+	}
+	return fmt.Errorf("prev is %q, but the Jejak event before it hashes to %q: the log was altered", env.Prev, want)
 }
 
 // Line checks one line of an export: the line must agree with its data,
@@ -166,13 +226,17 @@ func (v *Verifier) Line(raw []byte, line int) error {
 	if got := HashEvent(data).String(); got != l.Hash {
 		return fail("hash is %s, but the data hashes to %s", l.Hash, got)
 	}
-	want, err := NewExportLine(LogEvent{Seq: l.Seq, Data: data})
-	if err != nil {
-		return fail("%v", err)
+	want, werr := NewExportLine(LogEvent{Seq: l.Seq, Data: data})
+	if (l.Unreadable != "") != (werr != nil) {
+		return fail("the line says the event is unreadable, but its data is readable, or the other way round: the export was altered")
 	}
-	var gotPayload, wantPayload bytes.Buffer
-	if json.Compact(&gotPayload, l.Payload) != nil || json.Compact(&wantPayload, want.Payload) != nil || !bytes.Equal(gotPayload.Bytes(), wantPayload.Bytes()) {
-		return fail("payload differs from the event's data: the export was altered")
+	if werr == nil {
+		var gotPayload, wantPayload bytes.Buffer
+		if json.Compact(&gotPayload, l.Payload) != nil || json.Compact(&wantPayload, want.Payload) != nil || !bytes.Equal(gotPayload.Bytes(), wantPayload.Bytes()) {
+			return fail("payload differs from the event's data: the export was altered")
+		}
+	} else if len(l.Payload) > 0 {
+		return fail("an unreadable event's line has a payload: the export was altered")
 	}
 	if l.Type != want.Type || l.V != want.V || l.Store != want.Store || l.Stored != want.Stored || l.Prev != want.Prev {
 		return fail("type, v, store, stored or prev differ from the event's data: the export was altered")
@@ -182,43 +246,6 @@ func (v *Verifier) Line(raw []byte, line int) error {
 
 // Summary returns what was verified so far.
 func (v *Verifier) Summary() AuditSummary { return v.sum }
-
-// checkPayload parses a payload under its (type, version).
-func checkPayload(env Envelope) error {
-	p := env.Payload
-	switch env.Type + " v" + strconv.Itoa(env.V) {
-	case EventStatements + " v1":
-		batches := p.GetArray("batches")
-		if batches == nil {
-			return errors.New("no batches")
-		}
-		for i, b := range batches {
-			for j, st := range b.GetArray("statements") {
-				if _, err := Facts(st); err != nil {
-					return fmt.Errorf("batches[%d].statements[%d]: %v", i, j, err)
-				}
-			}
-		}
-	case EventDocument + " v1":
-		_, _, err := DecodeDocumentPayload(p)
-		return err
-	case "bangkom.people v1":
-		if p.GetArray("people") == nil {
-			return errors.New("no people")
-		}
-	case "bangkom.catalogue v1":
-		if p.GetArray("entries") == nil {
-			return errors.New("no entries")
-		}
-	case "bangkom.positions v1":
-		if p.GetArray("positions") == nil {
-			return errors.New("no positions")
-		}
-	default:
-		return errors.New("unknown event type or schema version")
-	}
-	return nil
-}
 
 // SignedHead is a published statement of a log's head: the last sequence
 // and its hash, signed with Ed25519 by an auditor.

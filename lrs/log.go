@@ -25,6 +25,8 @@ var ErrLogMoved = errors.New("log moved past the expected sequence")
 type Log interface {
 	// Last returns the last event of the log, or a zero LogEvent when it is empty.
 	Last(ctx context.Context) (LogEvent, error)
+	// Get returns the event at seq.
+	Get(ctx context.Context, seq uint64) (LogEvent, error)
 	// Append writes one event, succeeding only if the log's last sequence
 	// is r.ExpectLast (and, when r.ExpectSubject, the last sequence on
 	// r.Subject is r.ExpectSubjectLast); it returns the new event's sequence

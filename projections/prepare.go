@@ -39,9 +39,10 @@ type namePrep struct{ ifi, name string }
 // eventPrep is a prepared event: its envelope head and, for a statements
 // event the view folds, its statements.
 type eventPrep struct {
-	head  lrs.Envelope // Payload is nil
-	fold  bool
-	stmts []stmtPrep
+	head    lrs.Envelope // Payload is nil
+	foreign error        // a *lrs.ForeignError: the event is passed over
+	fold    bool
+	stmts   []stmtPrep
 }
 
 // prepare works out chunk events in parallel, one parser and term cache per
@@ -78,20 +79,19 @@ func (ix *StatementIndex) prepare(events []lrs.LogEvent) ([]eventPrep, error) {
 }
 
 func prepareEvent(p *fastjson.Parser, terms *lrs.TermCache, ev lrs.LogEvent, out *eventPrep) error {
-	if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && typ != lrs.EventStatements {
+	if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && seq == ev.Seq && typ != lrs.EventStatements && lrs.KnownEventType(typ) {
 		out.head = lrs.Envelope{Type: typ, Seq: seq, Stored: stored}
 		return nil
 	}
-	env, err := lrs.DecodeEnvelope(p, ev.Data)
+	env, err := lrs.ReadEvent(p, ev.Seq, ev.Data)
 	if err != nil {
-		return fmt.Errorf("statements view: event %d: %w", ev.Seq, err)
+		// foreign: passed over (applyPrepared)
+		out.head, out.foreign = lrs.Envelope{Seq: ev.Seq}, err
+		return nil
 	}
 	out.head = lrs.Envelope{Type: env.Type, V: env.V, Seq: env.Seq, Store: env.Store, Stored: env.Stored, Prev: env.Prev}
 	if env.Type != lrs.EventStatements {
 		return nil
-	}
-	if env.V != lrs.EventStatementsV1 {
-		return fmt.Errorf("statements view: event %d: unknown %s schema version %d", ev.Seq, env.Type, env.V)
 	}
 	out.fold = true
 	batches := env.Payload.GetArray("batches")
@@ -173,6 +173,9 @@ func (v *view) applyPrepared(events []lrs.LogEvent, preps []eventPrep, fold func
 	b := v.db.NewIndexedBatchWithSize(size)
 	defer b.Close()
 	return v.inOrder(b, events, func(i int) (lrs.Envelope, error) {
+		if preps[i].foreign != nil {
+			return preps[i].head, preps[i].foreign
+		}
 		if preps[i].head.Seq != events[i].Seq {
 			return preps[i].head, nil // inOrder names the mismatch
 		}

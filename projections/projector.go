@@ -80,7 +80,8 @@ func CatchUp(ctx context.Context, log lrs.LogReader, p Projection, target uint64
 
 // SeqAt returns the last sequence of log whose event was stored at or
 // before t (0 when none), by binary search: stored times never decrease
-// along the log.
+// along the log. Foreign events (lrs.ForeignError) have no stored time:
+// each probe moves on to the next Jejak event.
 func SeqAt(ctx context.Context, log lrs.LogReader, t time.Time) (uint64, error) {
 	last, err := log.LastSeq(ctx)
 	if err != nil {
@@ -90,18 +91,23 @@ func SeqAt(ctx context.Context, log lrs.LogReader, t time.Time) (uint64, error) 
 	lo, hi := uint64(1), last // find the first seq stored after t
 	for lo <= hi {
 		mid := lo + (hi-lo)/2
-		ev, err := log.Get(ctx, mid)
-		if err != nil {
-			return 0, err
+		// the first Jejak event at or after mid, up to hi
+		at, found := mid, false
+		var stored time.Time
+		for ; at <= hi; at++ {
+			ev, err := log.Get(ctx, at)
+			if err != nil {
+				return 0, err
+			}
+			if env, err := lrs.ReadEvent(&p, at, ev.Data); err == nil {
+				stored, found = env.Stored, true
+				break
+			}
 		}
-		env, err := lrs.DecodeEnvelope(&p, ev.Data)
-		if err != nil {
-			return 0, fmt.Errorf("event %d: %w", mid, err)
-		}
-		if env.Stored.After(t) {
-			hi = mid - 1
+		if !found || stored.After(t) {
+			hi = mid - 1 // mid..at-1 are foreign: they follow what came before
 		} else {
-			lo = mid + 1
+			lo = at + 1
 		}
 	}
 	return lo - 1, nil

@@ -41,6 +41,28 @@ type view struct {
 	// beforeCommit, if set, runs before a chunk's batch commits (a view
 	// with a second database commits that one first).
 	beforeCommit func() error
+
+	foreign   atomic.Uint64                               // foreign events passed over
+	onForeign atomic.Pointer[func(seq uint64, err error)] // told of each
+}
+
+// Foreign returns how many foreign events (lrs.ForeignError) the view has
+// passed over since it was opened.
+func (v *view) Foreign() uint64 { return v.foreign.Load() }
+
+// OnForeign sets fn to be told of every foreign event the view passes
+// over, with its sequence and why it is foreign (for the node's log).
+func (v *view) OnForeign(fn func(view string, seq uint64, err error)) {
+	f := func(seq uint64, err error) { fn(v.name, seq, err) }
+	v.onForeign.Store(&f)
+}
+
+// passForeign notes a foreign event the view passes over.
+func (v *view) passForeign(seq uint64, err error) {
+	v.foreign.Add(1)
+	if fn := v.onForeign.Load(); fn != nil {
+		(*fn)(seq, err)
+	}
 }
 
 var (
@@ -170,7 +192,7 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 	passed := make([]passing, len(events))
 	size := 0
 	for i, ev := range events {
-		if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && v.wants != nil && !v.wants(typ) {
+		if typ, seq, stored, ok := lrs.PeekEnvelope(ev.Data); ok && seq == ev.Seq && v.wants != nil && !v.wants(typ) && lrs.KnownEventType(typ) {
 			passed[i] = passing{lrs.Envelope{Type: typ, Seq: seq, Stored: stored}, true}
 			continue
 		}
@@ -183,8 +205,8 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 		if passed[i].skip {
 			return passed[i].env, nil
 		}
-		env, err := lrs.DecodeEnvelope(&v.parser, ev.Data)
-		if err != nil || env.Seq != ev.Seq {
+		env, err := lrs.ReadEvent(&v.parser, ev.Seq, ev.Data)
+		if err != nil {
 			return env, err
 		}
 		return env, fold(b, env)
@@ -194,7 +216,9 @@ func (v *view) apply(events []lrs.LogEvent, fold func(b *pebble.Batch, env lrs.E
 // inOrder folds events in b in log order with step, which returns the
 // envelope (head) of the event it folded; events at or below the
 // checkpoint are passed over (exactly once), the others must follow it
-// without a gap. Then the checkpoint is committed with b.
+// without a gap. An event step finds foreign (lrs.ForeignError, returned
+// before it wrote anything to b) is passed over and noted. Then the
+// checkpoint is committed with b.
 func (v *view) inOrder(b *pebble.Batch, events []lrs.LogEvent, step func(i int) (lrs.Envelope, error)) error {
 	var last lrs.Envelope
 	for i, ev := range events {
@@ -209,6 +233,16 @@ func (v *view) inOrder(b *pebble.Batch, events []lrs.LogEvent, step func(i int) 
 			return fmt.Errorf("%s view: event %d follows %d: a gap in the log", v.name, ev.Seq, want-1)
 		}
 		env, err := step(i)
+		if lrs.IsForeign(err) {
+			v.passForeign(ev.Seq, err)
+			// the checkpoint keeps the stored time of the last Jejak event
+			stored := last.Stored
+			if last.Seq == 0 {
+				stored = time.UnixMilli(v.stored.Load())
+			}
+			last = lrs.Envelope{Seq: ev.Seq, Stored: stored}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("%s view: event %d: %w", v.name, ev.Seq, err)
 		}

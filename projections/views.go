@@ -139,3 +139,19 @@ func (v *Views) Metrics() []StoreMetrics {
 	}
 	return out
 }
+
+// ForeignCounter is a view that passes over foreign events (see
+// lrs.ForeignError) and counts them.
+type ForeignCounter interface {
+	Foreign() uint64
+	OnForeign(fn func(view string, seq uint64, err error))
+}
+
+// OnForeign sets fn to be told of every foreign event a view passes over.
+func (v *Views) OnForeign(fn func(view string, seq uint64, err error)) {
+	for _, p := range v.All() {
+		if f, ok := p.(ForeignCounter); ok {
+			f.OnForeign(fn)
+		}
+	}
+}
