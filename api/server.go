@@ -78,6 +78,9 @@ type Config struct {
 	// Observe, if set, is told of every request when it is answered: its
 	// method, route pattern, status and duration (for metrics).
 	Observe func(method, route string, status int, d time.Duration)
+	// Ready, if set, says whether the node can take writes now: GET
+	// /readyz answers 503 with its error, 200 when it is nil.
+	Ready func() error
 	// CORSOrigins are the browser origins allowed to call the API; empty
 	// means any ("*"). Credentials travel in the Authorization header, never
 	// in cookies.
@@ -139,6 +142,10 @@ func New(cfg Config) *Server {
 
 	e.GET("/xapi/about", s.about)
 	e.HEAD("/xapi/about", s.about)
+	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
+	e.GET("/livez", s.livez)
+	e.HEAD("/livez", s.livez)
 
 	x := e.Group("/xapi", s.requireVersion, s.authenticate)
 	st := x.Group("/statements", s.consistentThrough)
@@ -363,4 +370,24 @@ func (s *Server) about(c echo.Context) error {
 		"version":    lrs.Versions,
 		"extensions": map[string]any{"https://jejak.id/xapi/about/product": "Jejak"},
 	})
+}
+
+// readyz answers a readiness probe (no credentials): 200 while the node
+// takes writes, 503 with the reason while its log does not, so that a
+// load balancer sends writes elsewhere (the node exits if it does not
+// recover: see serve's --log-failure-exit).
+func (s *Server) readyz(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
+		}
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+// livez answers a liveness probe (no credentials): the process serves HTTP.
+func (s *Server) livez(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.String(http.StatusOK, "live\n")
 }

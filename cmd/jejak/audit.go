@@ -148,40 +148,72 @@ func runLog(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer closeLog()
-	return withOutput(out, stdout, func(w io.Writer) error {
+	var unreadable []unreadableEvent
+	err = withOutput(out, stdout, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
-		if err := exportLog(ctx, lc, r, json.NewEncoder(bw)); err != nil {
+		var err error
+		if unreadable, err = exportLog(ctx, lc, r, json.NewEncoder(bw)); err != nil {
 			return err
 		}
 		return bw.Flush()
 	})
+	if err != nil || len(unreadable) == 0 {
+		return err
+	}
+	fmt.Fprintf(stderr, "jejak: log export: %d events could not be shown; their lines hold their exact bytes (data) and say why (unreadable):\n", len(unreadable))
+	listEvents(stderr, unreadable)
+	return errUnreadable
 }
 
-// exportLog writes the events r selects as export lines.
-func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) error {
+// errUnreadable makes main exit with status 3: the export is complete,
+// but some events are written with their data only.
+var errUnreadable = exitError{code: 3, msg: "the export holds every event, some of them unreadable (listed above)"}
+
+// unreadableEvent is an event an export or a verification could not read.
+type unreadableEvent struct {
+	seq    uint64
+	reason string
+}
+
+// listEvents writes one line per event, at most 100, then how many more.
+func listEvents(w io.Writer, evs []unreadableEvent) {
+	const most = 100
+	for i, e := range evs {
+		if i == most {
+			fmt.Fprintf(w, "  … and %d more\n", len(evs)-most)
+			return
+		}
+		fmt.Fprintf(w, "  sequence %d: %s\n", e.seq, e.reason)
+	}
+}
+
+// exportLog writes the events r selects as export lines. An event it
+// cannot show is written with its data only (see lrs.ExportLine) and
+// returned; it never stops at one. A foreign event has no stored time or
+// store: with --since, --until or --store it is left out (and returned).
+func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) ([]unreadableEvent, error) {
 	enc.SetEscapeHTML(false)
 	var p fastjson.Parser
-	return followLog(ctx, lc, r, func(ev lrs.LogEvent) error {
-		if r.Since.IsZero() && r.Until.IsZero() && r.Store == "" {
-			l, err := lrs.NewExportLine(ev)
+	var unreadable []unreadableEvent
+	filtered := !r.Since.IsZero() || !r.Until.IsZero() || r.Store != ""
+	err := followLog(ctx, lc, r, func(ev lrs.LogEvent) error {
+		if filtered {
+			env, err := lrs.ReadEvent(&p, ev.Seq, ev.Data)
 			if err != nil {
-				return err
+				unreadable = append(unreadable, unreadableEvent{ev.Seq, err.Error() + " (left out: it has no stored time or store to select by)"})
+				return nil
 			}
-			return enc.Encode(l)
-		}
-		env, err := lrs.DecodeEnvelope(&p, ev.Data)
-		if err != nil {
-			return fmt.Errorf("event %d: %w", ev.Seq, err)
-		}
-		if !r.wants(env) {
-			return nil
+			if !r.wants(env) {
+				return nil
+			}
 		}
 		l, err := lrs.NewExportLine(ev)
 		if err != nil {
-			return err
+			unreadable = append(unreadable, unreadableEvent{ev.Seq, err.Error()})
 		}
 		return enc.Encode(l)
 	})
+	return unreadable, err
 }
 
 // runAudit serves `jejak audit verify|views|keygen`.
@@ -290,6 +322,17 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprintf(stdout, "intact: events %d to %d (%d events)\nhead: %s\n", sum.First, sum.Last, sum.Events, sum.Head)
 	for _, c := range sum.SortedCounts() {
 		fmt.Fprintf(stdout, "  %s\n", c)
+	}
+	if len(sum.Foreign) > 0 {
+		fmt.Fprintf(stdout, "foreign: %d events are not Jejak's; every view passes over them and the chain runs past them (docs/adr/0008-foreign-events.md):\n", len(sum.Foreign))
+		evs := make([]unreadableEvent, len(sum.Foreign))
+		for i, f := range sum.Foreign {
+			evs[i] = unreadableEvent{f.Seq, f.Reason}
+			if f.LinkedBy > 0 {
+				evs[i].reason += fmt.Sprintf(" (event %d links to it)", f.LinkedBy)
+			}
+		}
+		listEvents(stdout, evs)
 	}
 	if check != "" {
 		if err := lrs.CheckHead(signed, pub, func(seq uint64) (string, bool) {

@@ -21,6 +21,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "jejak:", err)
 			os.Exit(2)
 		}
+		var ee exitError
+		if errors.As(err, &ee) {
+			fmt.Fprintln(os.Stderr, "jejak:", err)
+			os.Exit(ee.code)
+		}
 		fmt.Fprintln(os.Stderr, "jejak:", err)
 		os.Exit(1)
 	}

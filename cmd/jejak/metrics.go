@@ -57,6 +57,11 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_view_lag_events", Help: "Events this node appended that a view has not applied yet.", ConstLabels: prometheus.Labels{"view": name}},
 				func() float64 { return float64(appender.LastSeq() - min(appender.LastSeq(), p.Checkpoint())) }),
 		)
+		if f, ok := p.(projections.ForeignCounter); ok {
+			m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_log_foreign_events_total",
+				Help:        "Events of the log a view passed over because they are not Jejak's (jejak audit verify lists them), since the node started.",
+				ConstLabels: prometheus.Labels{"view": name}}, func() float64 { return float64(f.Foreign()) }))
+		}
 	}
 	return m
 }

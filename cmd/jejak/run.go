@@ -20,6 +20,14 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// exitError ends the program with its own exit status.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
 const usage = `jejak — an event-sourced xAPI learning record store.
 
 Usage:

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jejak-id/jejak/lrs/bangkom"
@@ -43,10 +44,13 @@ type config struct {
 	MaxViewLag  int
 	MemoryMB    int
 	MetricsAddr string
+	FailureExit time.Duration
 	CORS        string
 	CacheMB     int
 	Rules       string
 	HomePage    string
+
+	natsAuth *natslog.EmbeddedAuth // users of the embedded server when it listens
 }
 
 func (c *config) bind(f *envFlags, serve bool) {
@@ -60,7 +64,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 	f.String(&c.HomePage, "home-page", bangkom.DefaultHomePage, "account homePage of ASN agents (the name is the NIP)")
 	if serve {
 		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
-		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port")
+		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port, as the read-only user of the data directory's nats-auditor.json (created on first use, its password shown once)")
 		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…]; default: the data directory's credentials.json, created on first start")
 		f.Int(&c.MaxBody, "max-body", 8<<20, "largest statements JSON in bytes (bounded by the log's largest message)")
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
@@ -69,6 +73,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxViewLag, "max-view-lag", 20000, "statements acknowledged but not yet in the statement view before writes wait for it (backpressure); 0 for no bound")
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
+		f.Duration(&c.FailureExit, "log-failure-exit", time.Minute, "when the log cannot be written or reached for this long, exit non-zero so that a supervisor restarts Jejak (/readyz answers 503 meanwhile)")
 	}
 }
 
@@ -87,11 +92,16 @@ func openLog(ctx context.Context, cfg config, logger *slog.Logger) (*logConn, er
 			StoreDir: filepath.Join(cfg.Data, "nats"),
 			Listen:   cfg.NATSListen,
 			Logger:   logger,
+			Auth:     cfg.natsAuth,
 		})
 		if err != nil {
 			return nil, err
 		}
-		lc.nc, err = nats.Connect("", nats.InProcessServer(lc.srv), nats.Name("jejak"))
+		opts := []nats.Option{nats.InProcessServer(lc.srv), nats.Name("jejak")}
+		if cfg.natsAuth != nil {
+			opts = append(opts, nats.UserInfo(natslog.InternalUser, cfg.natsAuth.InternalPassword))
+		}
+		lc.nc, err = nats.Connect("", opts...)
 	} else {
 		lc.nc, err = nats.Connect(cfg.NATSURL, nats.Name("jejak"), nats.MaxReconnects(-1))
 	}
@@ -182,6 +192,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if cfg.NATSListen != "" {
+		if cfg.NATSURL != "" {
+			return usageError{"--nats-listen opens the embedded server's port: it does not go with --nats-url"}
+		}
+		if cfg.natsAuth, err = loadNATSAuth(cfg.Data, cfg.NATSListen, cfg.Stream, stdout); err != nil {
+			return err
+		}
+		if host, _, _ := net.SplitHostPort(cfg.NATSListen); !isLoopback(host) {
+			logger.Warn("the NATS port is not on loopback: its passwords and the log cross the network in clear; put TLS in front of it or keep it on 127.0.0.1", "component", "nats", "listen", cfg.NATSListen)
+		}
+	}
 
 	lc, err := openLog(ctx, cfg, logger)
 	if err != nil {
@@ -201,6 +222,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer views.Close()
+	views.OnForeign(func(view string, seq uint64, err error) {
+		logger.Warn("passing over a foreign event: it is not Jejak's and stays in the log (jejak audit verify lists it)", "component", "projector", "view", view, "seq", seq, "err", err)
+	})
 
 	// Attachment data lives beside the log, in a bucket named after it.
 	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas})
@@ -209,6 +233,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag, Logger: logger.With("component", "appender")})
+	health := &logHealth{lc: lc, appender: appender}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	met := newMetrics(appender, views)
 	srv := api.New(api.Config{
@@ -225,6 +250,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxAttachmentBytes: int64(cfg.MaxAttach),
 		CORSOrigins:        strings.Split(cfg.CORS, ","),
 		Observe:            met.observe,
+		Ready:              health.ready,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -242,7 +268,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Every long-lived goroutine is owned here and stopped in order:
 	// HTTP, then the appender, then the projectors; then the deferred
 	// closes run: Pebble, NATS, the embedded server, the lock.
-	failed := make(chan error, 2+len(views.All()))
+	failed := make(chan error, 3+len(views.All()))
 	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan error, 1)
@@ -283,6 +309,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	} else {
 		close(metDone)
 	}
+	go health.watch(appCtx, cfg.FailureExit, failed, logger)
 	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
 	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
 
@@ -307,4 +334,83 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		runErr = err
 	}
 	return runErr
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// logHealth says whether the node can write its log: the connection is up,
+// the embedded server's JetStream runs, and the last append (or reading
+// of the tail after a failed one) succeeded.
+type logHealth struct {
+	lc       *logConn
+	appender *lrs.Appender
+
+	mu    sync.Mutex
+	since time.Time // when the log became unhealthy; zero while healthy
+}
+
+// problem names what is wrong with the log now, nil when nothing is.
+func (h *logHealth) problem() error {
+	if st := h.lc.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("the connection to NATS is %s", strings.ToLower(st.String()))
+	}
+	if h.lc.srv != nil && !h.lc.srv.JetStreamEnabled() {
+		return errors.New("the embedded server's JetStream is disabled (its store could not be written)")
+	}
+	if since, err := h.appender.Failing(); !since.IsZero() {
+		return fmt.Errorf("appends to the log fail: %w", err)
+	}
+	return nil
+}
+
+// ready is /readyz: nil while the log can be written.
+func (h *logHealth) ready() error {
+	err := h.problem()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil:
+		h.since = time.Time{}
+	case h.since.IsZero():
+		h.since = time.Now()
+	}
+	return err
+}
+
+// watch checks the log every second until ctx is done. A problem that
+// lasts longer than grace is sent to failed: the node stops and exits
+// non-zero, for a supervisor to start it afresh (a new connection, a new
+// embedded server, the tail read again) rather than answer 500 forever.
+func (h *logHealth) watch(ctx context.Context, grace time.Duration, failed chan<- error, logger *slog.Logger) {
+	if grace <= 0 {
+		return
+	}
+	tick := time.NewTicker(min(time.Second, grace/4))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := h.ready()
+		h.mu.Lock()
+		since := h.since
+		h.mu.Unlock()
+		if err == nil {
+			continue
+		}
+		if d := time.Since(since); d >= grace {
+			failed <- fmt.Errorf("the log has not been usable for %v (--log-failure-exit): %w; exiting so that a supervisor starts Jejak again", d.Round(time.Second), err)
+			return
+		}
+		logger.Warn("the log is not usable; /readyz answers 503", "component", "health", "for", time.Since(since).Round(time.Second), "err", err)
+	}
 }
