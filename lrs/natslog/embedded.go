@@ -16,6 +16,49 @@ type EmbeddedConfig struct {
 	Listen     string // host:port for outside clients (the nats CLI); "" listens nowhere
 	MaxPayload int32  // largest message; 0 means 8 MiB
 	Logger     *slog.Logger
+	// Auth, when set, makes every client authenticate: Jejak as
+	// InternalUser, an auditor read-only (see AuditorPermissions).
+	Auth *EmbeddedAuth
+}
+
+// EmbeddedAuth are the users of an embedded server that outside clients
+// can reach.
+type EmbeddedAuth struct {
+	// InternalPassword is the secret of InternalUser, Jejak's own
+	// connection in this process, with every right. It is made afresh at
+	// each start and never stored or shown.
+	InternalPassword string
+	// Auditor is the read-only user for operators and auditors; its
+	// password is a bcrypt hash ("$2a$…"), which nats-server checks.
+	Auditor, AuditorHash string
+}
+
+// InternalUser is the NATS user of Jejak's own connection.
+const InternalUser = "jejak"
+
+// AuditorPermissions let a NATS client inspect and read every stream of
+// the account (stream info, get a message, ephemeral consumers to read in
+// order) and nothing else: it cannot publish on the log's subjects
+// (jejak.>), nor touch the attachment store, nor create, change, purge or
+// delete a stream or a message, nor make durable consumers.
+func AuditorPermissions() *server.Permissions {
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{
+			Allow: []string{
+				"$JS.API.INFO",
+				"$JS.API.STREAM.NAMES", "$JS.API.STREAM.LIST",
+				"$JS.API.STREAM.INFO.*",
+				"$JS.API.STREAM.MSG.GET.*",
+				"$JS.API.DIRECT.GET.*", "$JS.API.DIRECT.GET.*.>",
+				"$JS.API.CONSUMER.CREATE.*", "$JS.API.CONSUMER.CREATE.*.>",
+				"$JS.API.CONSUMER.INFO.*.*", "$JS.API.CONSUMER.NAMES.*", "$JS.API.CONSUMER.LIST.*",
+				"$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*",
+				"$JS.ACK.>", "$JS.FC.>",
+			},
+			Deny: []string{"jejak.>", "$O.>", "$KV.>"},
+		},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+	}
 }
 
 // DefaultMaxPayload is the embedded server's largest message.
@@ -36,6 +79,15 @@ func StartEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
 	}
 	if opts.MaxPayload == 0 {
 		opts.MaxPayload = DefaultMaxPayload
+	}
+	if a := cfg.Auth; a != nil {
+		if a.InternalPassword == "" || a.Auditor == "" || a.AuditorHash == "" {
+			return nil, fmt.Errorf("embedded nats-server: the internal password and the auditor's user and password hash are all needed")
+		}
+		opts.Users = []*server.User{
+			{Username: InternalUser, Password: a.InternalPassword},
+			{Username: a.Auditor, Password: a.AuditorHash, Permissions: AuditorPermissions()},
+		}
 	}
 	if cfg.Listen != "" {
 		host, port, err := net.SplitHostPort(cfg.Listen)
