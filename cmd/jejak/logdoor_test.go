@@ -24,6 +24,7 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/natslog"
+	"github.com/jejak-id/jejak/projections"
 )
 
 // startServeOutput is startServe that also returns what serve printed
@@ -218,7 +219,8 @@ func TestServe_StartsOnALogWithForeignEvents(t *testing.T) {
 	}
 	var foreign []uint64
 	// an envelope whose statement has no id; one of an unknown schema
-	// version; one of a type Jejak does not know; garbage last
+	// version; one of a type Jejak does not know; a registry event whose
+	// person is a number; garbage last
 	withStoppedLog(t, data, func(log *natslog.Log) {
 		foreign = append(foreign,
 			appendRaw(t, log, func(seq uint64, prev lrs.Hash) []byte {
@@ -229,6 +231,9 @@ func TestServe_StartsOnALogWithForeignEvents(t *testing.T) {
 			}),
 			appendRaw(t, log, func(seq uint64, prev lrs.Hash) []byte {
 				return lrs.EncodeEnvelope(nil, "xapi.surprise", 1, seq, lrs.DefaultStore, time.Now(), prev, []byte(`{}`))
+			}),
+			appendRaw(t, log, func(seq uint64, prev lrs.Hash) []byte {
+				return lrs.EncodeEnvelope(nil, projections.EventPeople, 1, seq, lrs.DefaultStore, time.Now(), prev, []byte(`{"people":[1]}`))
 			}),
 			appendRaw(t, log, func(uint64, lrs.Hash) []byte { return []byte(`{"type":"xapi.statements","v":1,"garbage":true}`) }),
 		)
@@ -254,7 +259,8 @@ func TestServe_StartsOnALogWithForeignEvents(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if want := fmt.Sprintf(`jejak_log_foreign_events_total{view="statements"} %d`, len(foreign)); !strings.Contains(string(b), want) {
+	// the JP view folds statements and the registry: it passes over all
+	if want := fmt.Sprintf(`jejak_log_foreign_events_total{view="jp"} %d`, len(foreign)); !strings.Contains(string(b), want) {
 		t.Errorf("metrics lack %s", want)
 	}
 	if err := s.stop(); err != nil {
@@ -270,7 +276,7 @@ func TestServe_StartsOnALogWithForeignEvents(t *testing.T) {
 	}
 
 	out := runOK(t, "audit", "verify", "--data", data)
-	if !strings.Contains(out, "intact: events 1 to 6") || !strings.Contains(out, "foreign: 4 events") {
+	if !strings.Contains(out, "intact: events 1 to 7") || !strings.Contains(out, "foreign: 5 events") {
 		t.Fatalf("audit verify:\n%s", out)
 	}
 	for _, seq := range foreign {
@@ -285,15 +291,15 @@ func TestServe_StartsOnALogWithForeignEvents(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 3 {
 		t.Fatalf("log export: %v, want exit status 3\n%s", err, stderr.String())
 	}
-	if got := lines(t, export); len(got) != 6 {
-		t.Fatalf("export holds %d lines, want 6", len(got))
+	if got := lines(t, export); len(got) != 7 {
+		t.Fatalf("export holds %d lines, want 7", len(got))
 	}
 	for _, seq := range foreign {
 		if !strings.Contains(stderr.String(), "sequence "+strconv.FormatUint(seq, 10)+":") {
 			t.Errorf("log export does not name event %d:\n%s", seq, stderr.String())
 		}
 	}
-	if out := runOK(t, "audit", "verify", "--file", export); !strings.Contains(out, "intact: events 1 to 6") || !strings.Contains(out, "foreign: 4 events") {
+	if out := runOK(t, "audit", "verify", "--file", export); !strings.Contains(out, "intact: events 1 to 7") || !strings.Contains(out, "foreign: 5 events") {
 		t.Fatalf("audit verify --file:\n%s", out)
 	}
 }
