@@ -272,3 +272,61 @@ func TestAppender_RecoversWhenTheLogServerComesBack(t *testing.T) {
 		t.Fatalf("statements in the log %v (s2 at %d, s3 at %d); want each of 3 once", stored, seq2, seq3)
 	}
 }
+
+// The embedded server's JetStream stops (as nats-server stops it when its
+// store cannot be written): appends fail and the appender says so; when it
+// runs again, writes come back without a restart of the appender.
+func TestAppender_RecoversWhenEmbeddedJetStreamComesBack(t *testing.T) {
+	dir := t.TempDir()
+	s, err := natslog.StartEmbedded(natslog.EmbeddedConfig{StoreDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	log := lrstest.Log(t, s)
+	views, err := projections.Open(t.TempDir(), 16<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { views.Close() })
+	app := lrs.NewAppender(lrs.AppenderConfig{Log: log, View: views.Statements, Documents: views.Documents, AppendTimeout: time.Second})
+	runNode(t, log, views.All(), app)
+	ctx := context.Background()
+	if _, err := app.Append(ctx, []lrs.Statement{testStatement(t, uuid.New(), "http://e.com/1")}, by); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DisableJetStream(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := testStatement(t, uuid.New(), "http://e.com/2")
+	if _, err := app.Append(ctx, []lrs.Statement{s2}, by); lrs.ErrorCode(err) != lrs.EUNAVAILABLE {
+		t.Fatalf("append with JetStream stopped: %v, want unavailable", err)
+	}
+	if since, _ := app.Failing(); since.IsZero() {
+		t.Fatal("the appender does not report failing appends")
+	}
+	if err := s.EnableJetStream(&server.JetStreamConfig{StoreDir: dir, SyncAlways: true}); err != nil {
+		t.Fatal(err)
+	}
+	var seq uint64
+	for attempt := 1; ; attempt++ {
+		if seq, err = app.Append(ctx, []lrs.Statement{s2}, by); err == nil {
+			break
+		}
+		if attempt == 20 {
+			t.Fatalf("append after JetStream came back, %d attempts: %v", attempt, err)
+		}
+	}
+	if since, _ := app.Failing(); !since.IsZero() {
+		t.Fatal("the appender still reports failing after an append succeeded")
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := views.Statements.WaitApplied(wctx, seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := views.Statements.Statement(ctx, s2.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	checkChain(t, readLog(t, log))
+}

@@ -449,3 +449,46 @@ func TestServe_RecoversOrExitsWhenTheLogGoesAway(t *testing.T) {
 		t.Fatalf("serve with the log gone ended with %v, want an error naming the cause", err)
 	}
 }
+
+// Row 9 of issue 13 as it was found: while serve runs, a raw NATS client
+// with publish rights on the log's subjects (here an outside NATS without
+// users) publishes garbage on the log's subject. The node keeps serving
+// and writing; the message stays in the log as a foreign event.
+func TestServe_GarbagePublishedWhileServingStopsNothing(t *testing.T) {
+	o := &outsideNATS{dir: t.TempDir(), addr: freeAddr(t)}
+	o.start(t)
+	s, _, ended := startServeOutput(t, t.TempDir(), "--nats-url", "nats://"+o.addr)
+	if status, body, _ := call(t, http.MethodPost, s.base+"/statements", statement("", completedVerb, "http://example.com/1")); status != 200 {
+		t.Fatalf("POST = %d %s", status, body)
+	}
+	nc, err := nats.Connect("nats://" + o.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ack, err := js.Publish(context.Background(), "jejak.default.statements", []byte(`{"type":"xapi.statements","v":1,"garbage":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	status, body, _ := call(t, http.MethodPost, s.base+"/statements", statement("", completedVerb, "http://example.com/2"))
+	if status != 200 || json.Unmarshal(body, &ids) != nil {
+		t.Fatalf("POST after the garbage at %d = %d %s", ack.Sequence, status, body)
+	}
+	if status, body, _ := call(t, http.MethodGet, s.base+"/statements?statementId="+ids[0], nil); status != 200 {
+		t.Fatalf("GET = %d %s", status, body)
+	}
+	select {
+	case err := <-ended:
+		t.Fatalf("serve ended: %v", err)
+	default:
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := runOK(t, "audit", "verify", "--nats-url", "nats://"+o.addr)
+	if !strings.Contains(out, "intact: events 1 to 3") || !strings.Contains(out, "sequence "+strconv.FormatUint(ack.Sequence, 10)+":") {
+		t.Fatalf("audit verify:\n%s", out)
+	}
+}
