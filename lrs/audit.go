@@ -113,7 +113,7 @@ func (e *ChainError) Error() string {
 // Jejak event before it. A foreign event (see ForeignError) is listed in
 // the summary and breaks nothing; a Jejak event may also link to a foreign
 // event right before it (an early build did), which is then noted as
-// linked (docs/adr/0008-foreign-events.md).
+// linked (docs/adr/0009-foreign-events.md).
 type Verifier struct {
 	sum     AuditSummary
 	prev    Hash // hash of the last Jejak event

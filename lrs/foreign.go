@@ -11,7 +11,7 @@ import (
 // ForeignError says why the event at Seq is not one Jejak can read: its
 // bytes are not an envelope, the envelope names another sequence, its type
 // or schema version is unknown to this build, or its payload does not
-// parse under them. Such an event is foreign (docs/adr/0008-foreign-events.md):
+// parse under them. Such an event is foreign (docs/adr/0009-foreign-events.md):
 // every view passes over it, the appender links the next event to the
 // last event it can read, and `jejak audit verify` lists it.
 type ForeignError struct {

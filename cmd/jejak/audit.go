@@ -324,7 +324,7 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "  %s\n", c)
 	}
 	if len(sum.Foreign) > 0 {
-		fmt.Fprintf(stdout, "foreign: %d events are not Jejak's; every view passes over them and the chain runs past them (docs/adr/0008-foreign-events.md):\n", len(sum.Foreign))
+		fmt.Fprintf(stdout, "foreign: %d events are not Jejak's; every view passes over them and the chain runs past them (docs/adr/0009-foreign-events.md):\n", len(sum.Foreign))
 		evs := make([]unreadableEvent, len(sum.Foreign))
 		for i, f := range sum.Foreign {
 			evs[i] = unreadableEvent{f.Seq, f.Reason}
