@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,9 +48,9 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 			return lrs.Errorf(lrs.EINVALID, "the alternate request syntax needs Content-Type application/x-www-form-urlencoded")
 		}
-		raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBodyBytes*2))
+		raw, err := s.readForm(c)
 		if err != nil {
-			return lrs.Errorf(lrs.ETOOLARGE, "request body is larger than the limit")
+			return err
 		}
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
@@ -82,6 +84,77 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// readForm reads the form of an alternate request, authenticating before
+// any large read. With an Authorization header, that is checked first and
+// the form may be up to twice the body limit (content is URL-encoded). With
+// credentials only in the form, at most MaxFormBytes are read before they
+// are checked, by at most MaxFormReaders requests at once: a larger form
+// must carry its Authorization field before the rest, in the bytes read.
+func (s *Server) readForm(c echo.Context) ([]byte, error) {
+	r := c.Request()
+	limit := s.cfg.MaxBodyBytes * 2
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if _, err := s.checkAuth(c, auth); err != nil {
+			return nil, err
+		}
+		return readFormRest(c, nil, limit)
+	}
+	select {
+	case s.formSlots <- struct{}{}:
+	default:
+		return nil, tooMany(c, time.Second, "too many alternate-syntax forms without an Authorization header are being read; retry later, or send Authorization as a request header")
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxFormBytes+1))
+	<-s.formSlots
+	if err != nil {
+		return nil, formReadError(err)
+	}
+	if int64(len(head)) <= s.cfg.MaxFormBytes {
+		return head, nil // its credentials are checked as the header's
+	}
+	auth := ""
+	if i := bytes.LastIndexByte(head, '&'); i >= 0 {
+		fields, _ := url.ParseQuery(string(head[:i]))
+		for name, vals := range fields {
+			if headerField(name) == "Authorization" {
+				auth = vals[0]
+			}
+		}
+	}
+	if auth == "" {
+		return nil, lrs.Errorf(lrs.ETOOLARGE, "an alternate-syntax form of more than %d bytes needs its credentials first: an Authorization request header, or the Authorization field within the first %d bytes", s.cfg.MaxFormBytes, s.cfg.MaxFormBytes)
+	}
+	if _, err := s.checkAuth(c, auth); err != nil {
+		return nil, err
+	}
+	return readFormRest(c, head, limit)
+}
+
+// readFormRest reads the rest of a form after head, to limit bytes in all.
+func readFormRest(c echo.Context, head []byte, limit int64) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > limit {
+		return nil, lrs.Errorf(lrs.ETOOLARGE, "alternate-syntax form of %d bytes is larger than the limit of %d bytes", r.ContentLength, limit)
+	}
+	raw, err := readAll(http.MaxBytesReader(c.Response(), io.NopCloser(io.MultiReader(bytes.NewReader(head), r.Body)), limit), r.ContentLength)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, lrs.Errorf(lrs.ETOOLARGE, "alternate-syntax form is larger than the limit of %d bytes", limit)
+		}
+		return nil, formReadError(err)
+	}
+	return raw, nil
+}
+
+func formReadError(err error) error {
+	var le *lrs.Error
+	if errors.As(err, &le) {
+		return le
+	}
+	return lrs.Errorf(lrs.EINVALID, "reading alternate-syntax form: %v", err)
 }
 
 // headerField returns the canonical header a form field stands for, "" if

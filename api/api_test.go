@@ -26,10 +26,19 @@ type env struct {
 // newEnv serves the API over a real log and view.
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	e, _ := newEnvWith(t, nil)
+	return e
+}
+
+// newEnvWith is newEnv with the configuration changed by edit (if not nil)
+// before the server is made; it also returns the server, for requests made
+// without a network (e.g. from a given client address).
+func newEnvWith(t testing.TB, edit func(*api.Config)) (*env, *api.Server) {
+	t.Helper()
 	nats := lrstest.NATS(t)
 	node := lrstest.StartNode(t, lrstest.Log(t, nats))
 	cred, secret := lrstest.Credential(t, "provider-1", lrs.RoleProvider)
-	srv := api.New(api.Config{
+	cfg := api.Config{
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,
 		Documents:    node.Views.Documents,
@@ -37,10 +46,14 @@ func newEnv(t testing.TB) *env {
 		Writer:       node.Appender,
 		MaxBodyBytes: 1 << 20,
 		Attachments:  lrstest.Objects(t, nats),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv := api.New(cfg)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL + "/xapi", key: cred.Key, secret: secret}
+	return &env{url: ts.URL + "/xapi", key: cred.Key, secret: secret}, srv
 }
 
 type req struct {

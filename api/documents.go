@@ -168,6 +168,12 @@ func (s *Server) getDocument(c echo.Context, r docRequest) error {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
+	// A document is whatever a client stored: a browser must never run it
+	// as a page of this origin.
+	h.Set("Content-Security-Policy", "sandbox")
+	if !lrs.IsJSONType(ct) {
+		h.Set("Content-Disposition", "attachment")
+	}
 	return c.Blob(http.StatusOK, ct, d.Body)
 }
 

@@ -35,7 +35,12 @@ type StatementWriter interface {
 
 // Authenticator checks HTTP Basic credentials (lrs.Keyring).
 type Authenticator interface {
+	// Check returns the credential of key if secret matches, else
+	// EUNAUTHORIZED; it may take a slow password check.
 	Check(key, secret string) (lrs.Credential, error)
+	// Verified returns the credential of key if this secret has passed
+	// Check before, without a password check.
+	Verified(key, secret string) (lrs.Credential, bool)
 }
 
 // AttachmentStore holds attachment data, each body once, named by its SHA-2
@@ -81,16 +86,40 @@ type Config struct {
 	// Ready, if set, says whether the node can take writes now: GET
 	// /readyz answers 503 with its error, 200 when it is nil.
 	Ready func() error
-	// CORSOrigins are the browser origins allowed to call the API; empty
+	// CORSOrigins are the browser origins allowed to call the xAPI; empty
 	// means any ("*"). Credentials travel in the Authorization header, never
 	// in cookies.
 	CORSOrigins []string
+	// APICORSOrigins are the browser origins allowed to call /api/v1 (the
+	// analyst API, personal data); empty allows none.
+	APICORSOrigins []string
+	// BodyTimeout and MinBodyRate bound how long a request body may take:
+	// BodyTimeout, plus one second for every MinBodyRate bytes received.
+	// Zero means 30s and 16 KiB/s.
+	BodyTimeout time.Duration
+	MinBodyRate int64
+	// MaxFormBytes bounds the form of an alternate-syntax request that
+	// carries its credentials only in the form: that much is read before
+	// they are checked. Zero means 64 KiB.
+	MaxFormBytes int64
+	// MaxFormReaders bounds how many such forms are read at once; more get
+	// 429. Zero means 32.
+	MaxFormReaders int
+	// AuthFailures failed authentications within AuthWindow block a client
+	// address; AuthKeyFailures block a key for password checks (a secret
+	// that verified before still passes). Zero means 30, 100 and a minute.
+	AuthFailures    int
+	AuthKeyFailures int
+	AuthWindow      time.Duration
 }
 
 // Server is the HTTP face of the LRS.
 type Server struct {
-	cfg  Config
-	echo *echo.Echo
+	cfg       Config
+	echo      *echo.Echo
+	addrFails *failures     // by client address
+	keyFails  *failures     // by key
+	formSlots chan struct{} // one per unauthenticated form being read
 }
 
 // New returns a Server with every route registered.
@@ -113,13 +142,37 @@ func New(cfg Config) *Server {
 	if cfg.MaxAttachmentBytes == 0 {
 		cfg.MaxAttachmentBytes = 64 << 20
 	}
-	s := &Server{cfg: cfg, echo: echo.New()}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
+	}
+	if cfg.MinBodyRate == 0 {
+		cfg.MinBodyRate = 16 << 10
+	}
+	if cfg.MaxFormBytes == 0 {
+		cfg.MaxFormBytes = 64 << 10
+	}
+	if cfg.MaxFormReaders == 0 {
+		cfg.MaxFormReaders = 32
+	}
+	if cfg.AuthFailures == 0 {
+		cfg.AuthFailures = 30
+	}
+	if cfg.AuthKeyFailures == 0 {
+		cfg.AuthKeyFailures = 100
+	}
+	if cfg.AuthWindow == 0 {
+		cfg.AuthWindow = time.Minute
+	}
+	s := &Server{cfg: cfg, echo: echo.New(), formSlots: make(chan struct{}, cfg.MaxFormReaders)}
+	s.addrFails = newFailures(cfg.AuthFailures, cfg.AuthWindow, cfg.Now)
+	s.keyFails = newFailures(cfg.AuthKeyFailures, cfg.AuthWindow, cfg.Now)
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
 	if cfg.Observe != nil {
 		e.Use(s.observe)
 	}
+	e.Pre(s.securityHeaders)
 	e.Pre(s.alternateSyntax)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -127,17 +180,27 @@ func New(cfg Config) *Server {
 			return lrs.Internal("handler panic", err)
 		},
 	}))
-	origins := cfg.CORSOrigins
+	origins := nonEmpty(cfg.CORSOrigins)
 	if len(origins) == 0 {
 		origins = []string{"*"}
 	}
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:       isAnalystAPI,
 		AllowOrigins:  origins,
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete},
 		AllowHeaders:  []string{"Authorization", "Content-Type", "X-Experience-API-Version", "If-Match", "If-None-Match", "Accept-Language"},
 		ExposeHeaders: []string{"X-Experience-API-Version", "X-Experience-API-Consistent-Through", "ETag", "Last-Modified", "Content-Type"},
 		MaxAge:        600,
 	}))
+	if apiOrigins := nonEmpty(cfg.APICORSOrigins); len(apiOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			Skipper:      func(c echo.Context) bool { return !isAnalystAPI(c) },
+			AllowOrigins: apiOrigins,
+			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
+			AllowHeaders: []string{"Authorization", "Content-Type"},
+			MaxAge:       600,
+		}))
+	}
 	e.Use(s.versionHeader)
 
 	e.GET("/xapi/about", s.about)
@@ -172,8 +235,50 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP makes Server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP makes Server an http.Handler. A request body gets a read
+// deadline that moves on as its bytes arrive (see pacedBody).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		start := time.Now()
+		if rc.SetReadDeadline(start.Add(s.cfg.BodyTimeout)) == nil {
+			r.Body = &pacedBody{ReadCloser: r.Body, rc: rc, start: start, timeout: s.cfg.BodyTimeout, rate: s.cfg.MinBodyRate}
+		}
+	}
+	s.echo.ServeHTTP(w, r)
+}
+
+// isAnalystAPI reports whether c is a request to /api/v1.
+func isAnalystAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/api/v1" || strings.HasPrefix(p, "/api/v1/")
+}
+
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// securityHeaders marks every response as not to be sniffed, and every
+// response but the public ones (about, the profile) as not to be stored:
+// they hold personal data.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		switch c.Request().URL.Path {
+		case "/xapi/about", "/xapi/profiles/bangkom":
+		default:
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
 
 // Context keys.
 const (
@@ -247,17 +352,49 @@ func (s *Server) requireVersion(next echo.HandlerFunc) echo.HandlerFunc {
 // authenticate requires HTTP Basic credentials (XAPI-00334, XAPI-00335).
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		key, secret, ok := c.Request().BasicAuth()
-		if !ok {
-			return lrs.Errorf(lrs.EUNAUTHORIZED, "missing HTTP Basic credentials")
-		}
-		cred, err := s.cfg.Auth.Check(key, secret)
+		cred, err := s.checkAuth(c, c.Request().Header.Get("Authorization"))
 		if err != nil {
 			return err
 		}
 		c.Set(ctxCredential, cred)
 		return next(c)
 	}
+}
+
+// checkAuth checks the HTTP Basic credentials of an Authorization value.
+// A client address with too many failures in the window gets 429; so does
+// a key with too many, unless this secret verified before. Failures count
+// against both.
+func (s *Server) checkAuth(c echo.Context, authorization string) (lrs.Credential, error) {
+	key, secret, ok := parseBasic(authorization)
+	if !ok {
+		return lrs.Credential{}, lrs.Errorf(lrs.EUNAUTHORIZED, "missing HTTP Basic credentials")
+	}
+	addr := clientAddr(c.Request())
+	if wait := s.addrFails.blocked(addr); wait > 0 {
+		return lrs.Credential{}, tooMany(c, wait, "too many failed authentications from %s; retry later", addr)
+	}
+	if cred, ok := s.cfg.Auth.Verified(key, secret); ok {
+		return cred, nil
+	}
+	if wait := s.keyFails.blocked(key); wait > 0 {
+		return lrs.Credential{}, tooMany(c, wait, "too many failed authentications for this key; retry later")
+	}
+	cred, err := s.cfg.Auth.Check(key, secret)
+	if lrs.ErrorCode(err) == lrs.EUNAUTHORIZED {
+		s.addrFails.fail(addr)
+		s.keyFails.fail(key)
+	}
+	return cred, err
+}
+
+// parseBasic reads an HTTP Basic Authorization value.
+func parseBasic(authorization string) (key, secret string, ok bool) {
+	if authorization == "" {
+		return "", "", false
+	}
+	r := http.Request{Header: http.Header{"Authorization": {authorization}}}
+	return r.BasicAuth()
 }
 
 // errorHandler is the one place errors become HTTP responses.
@@ -313,6 +450,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case lrs.EMEDIATYPE:
 		return http.StatusUnsupportedMediaType
+	case lrs.ETOOMANY:
+		return http.StatusTooManyRequests
 	case lrs.EUNAVAILABLE:
 		// xAPI allows 500 for "network/server issues" (XAPI-00329) and no
 		// other 5xx (XAPI-00323); the message says to retry.
@@ -333,6 +472,10 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, lrs.Errorf(lrs.ETOOLARGE, "request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)
+		}
+		var le *lrs.Error
+		if errors.As(err, &le) {
+			return nil, le
 		}
 		return nil, lrs.Errorf(lrs.EINVALID, "reading request body: %v", err)
 	}

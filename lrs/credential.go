@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -67,58 +68,118 @@ func (c Credential) Authority() Authority {
 	return Authority{Key: c.Key, Store: store, Roles: c.Roles, Agent: agent}
 }
 
-// Keyring checks key/secret pairs against a set of credentials. bcrypt is
-// slow on purpose, so a pair that verified once is remembered (as a SHA-256
-// of the secret, in memory only) and later checks are constant-time compares.
+// Keyring checks key/secret pairs against a set of credentials, which stay
+// fixed for its life: a change of credentials is a new Keyring (a restart),
+// so nothing it remembers outlives the credentials it was made from.
+//
+// bcrypt is slow on purpose. A pair that verified once is remembered (as a
+// SHA-256 of the secret, in memory only, one per key, so at most one entry
+// per credential) and later checks are constant-time compares. At most
+// NumCPU password checks run at once; the others wait. A key that is not in
+// the keyring takes the same path as one that is, against a dummy hash of
+// the same cost, so the answer's timing does not tell which keys exist.
 type Keyring struct {
 	creds map[string]Credential
-	locks map[string]*sync.Mutex // one bcrypt check per key at a time
+	dummy []byte        // hash of a random secret, to spend the time of a real check
+	slots chan struct{} // one per password check running
 
-	dummy []byte // hash of a random secret, to spend the time of a real check
+	// compared, if set, is called before each bcrypt comparison (tests).
+	compared func()
 
 	mu       sync.Mutex
 	verified map[string][32]byte
+	flights  map[string]*passwordCheck // password checks running, by key and secret's hash
+}
+
+// passwordCheck is one password check that concurrent requests with the same key
+// and secret wait for.
+type passwordCheck struct {
+	done chan struct{}
+	ok   bool
 }
 
 // NewKeyring returns a Keyring over creds.
 func NewKeyring(creds []Credential) *Keyring {
-	dummy, _ := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcrypt.DefaultCost)
-	k := &Keyring{creds: make(map[string]Credential, len(creds)), locks: make(map[string]*sync.Mutex, len(creds)), verified: make(map[string][32]byte), dummy: dummy}
+	cost := bcrypt.DefaultCost
+	for _, c := range creds {
+		if n, err := bcrypt.Cost([]byte(c.SecretHash)); err == nil {
+			cost = n
+			break
+		}
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
+	k := &Keyring{
+		creds:    make(map[string]Credential, len(creds)),
+		dummy:    dummy,
+		slots:    make(chan struct{}, max(1, runtime.NumCPU())),
+		verified: make(map[string][32]byte),
+		flights:  make(map[string]*passwordCheck),
+	}
 	for _, c := range creds {
 		k.creds[c.Key] = c
-		k.locks[c.Key] = new(sync.Mutex)
 	}
 	return k
 }
 
+// OnCompare sets a function called before each bcrypt comparison, so tests
+// can count them. Set it before the first Check.
+func (k *Keyring) OnCompare(f func()) { k.compared = f }
+
 // Len returns the number of credentials.
 func (k *Keyring) Len() int { return len(k.creds) }
 
+// Verified returns the credential for key if secret verified before, without
+// a password check; false if it did not (wrong, unknown or not yet checked).
+func (k *Keyring) Verified(key, secret string) (Credential, bool) {
+	sum := sha256.Sum256([]byte(secret))
+	c, known := k.creds[key]
+	if k.remembered(key, sum) && known {
+		return c, true
+	}
+	return Credential{}, false
+}
+
 // Check returns the credential for key if secret matches, else EUNAUTHORIZED.
 func (k *Keyring) Check(key, secret string) (Credential, error) {
-	c, ok := k.creds[key]
 	sum := sha256.Sum256([]byte(secret))
-	if !ok {
-		// spend the same time as a real check so keys cannot be probed
-		_ = bcrypt.CompareHashAndPassword(k.dummy, []byte(secret))
-		return Credential{}, Errorf(EUNAUTHORIZED, "unknown key or wrong secret")
-	}
-	if k.remembered(key, sum) {
+	c, known := k.creds[key]
+	if k.remembered(key, sum) && known {
 		return c, nil
 	}
-	// Concurrent first requests with one key wait for a single bcrypt check.
-	l := k.locks[key]
-	l.Lock()
-	defer l.Unlock()
-	if k.remembered(key, sum) {
-		return c, nil
-	}
-	if bcrypt.CompareHashAndPassword([]byte(c.SecretHash), []byte(secret)) != nil {
-		return Credential{}, Errorf(EUNAUTHORIZED, "unknown key or wrong secret")
-	}
+	// Known and unknown keys take the same path from here. Concurrent
+	// requests with the same pair wait for a single check.
+	id := key + "\x00" + string(sum[:])
 	k.mu.Lock()
-	k.verified[key] = sum
+	f, running := k.flights[id]
+	if !running {
+		f = &passwordCheck{done: make(chan struct{})}
+		k.flights[id] = f
+	}
 	k.mu.Unlock()
+	if running {
+		<-f.done
+	} else {
+		hash := k.dummy
+		if known {
+			hash = []byte(c.SecretHash)
+		}
+		k.slots <- struct{}{}
+		if k.compared != nil {
+			k.compared()
+		}
+		f.ok = bcrypt.CompareHashAndPassword(hash, []byte(secret)) == nil && known
+		<-k.slots
+		k.mu.Lock()
+		delete(k.flights, id)
+		if f.ok {
+			k.verified[key] = sum
+		}
+		k.mu.Unlock()
+		close(f.done)
+	}
+	if !f.ok {
+		return Credential{}, Errorf(EUNAUTHORIZED, "unknown key or wrong secret")
+	}
 	return c, nil
 }
 

@@ -15,6 +15,7 @@ const (
 	EPRECONDITION = "precondition_failed"    // 412
 	ETOOLARGE     = "too_large"              // 413
 	EMEDIATYPE    = "unsupported_media_type" // 415: a body of a type the resource does not take
+	ETOOMANY      = "too_many_requests"      // 429 with Retry-After: too many failed attempts or readers
 	EUNAVAILABLE  = "unavailable"            // 500 with Retry-After: the log or a view is not reachable
 	EINTERNAL     = "internal"               // 500: our fault; details are logged, never shown
 )
