@@ -30,6 +30,39 @@ func TestEnvFlags_FlagWinsOverEnvironment(t *testing.T) {
 	}
 }
 
+// The connection, body and CORS settings of serve come from flags or the
+// environment, with defaults that keep /api/v1 closed to browsers.
+func TestEnvFlags_ConnectionAndHeaderSettings(t *testing.T) {
+	var cfg config
+	f := newFlags("serve", func(string) string { return "" }, io.Discard)
+	cfg.bind(f, true)
+	if err := f.parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APICORS != "" || cfg.CORS != "*" || cfg.MaxConns != 10000 || cfg.MaxConnsIP != 256 || cfg.BodyTimeout != 30*time.Second || cfg.MinBodyRate != 16<<10 {
+		t.Fatalf("defaults = %+v", cfg)
+	}
+	env := map[string]string{"JEJAK_API_CORS_ORIGINS": "https://dash.example.go.id", "JEJAK_MAX_CONNS": "500", "JEJAK_MAX_CONNS_PER_IP": "20", "JEJAK_BODY_TIMEOUT": "5s", "JEJAK_MIN_BODY_RATE": "1000"}
+	cfg = config{}
+	f = newFlags("serve", func(k string) string { return env[k] }, io.Discard)
+	cfg.bind(f, true)
+	if err := f.parse([]string{"--max-conns-per-ip", "30"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APICORS != "https://dash.example.go.id" || cfg.MaxConns != 500 || cfg.MaxConnsIP != 30 || cfg.BodyTimeout != 5*time.Second || cfg.MinBodyRate != 1000 {
+		t.Fatalf("from the environment = %+v", cfg)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"serve", "-h"}, func(string) string { return "" }, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"JEJAK_API_CORS_ORIGINS", "JEJAK_MAX_CONNS", "JEJAK_MAX_CONNS_PER_IP", "JEJAK_BODY_TIMEOUT", "JEJAK_MIN_BODY_RATE"} {
+		if !strings.Contains(out.String(), name) {
+			t.Errorf("serve -h does not show %s", name)
+		}
+	}
+}
+
 func TestRun_Usage(t *testing.T) {
 	var out strings.Builder
 	if err := run(context.Background(), []string{"bogus"}, os.Getenv, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "unknown command") {

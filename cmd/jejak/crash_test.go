@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,9 +21,17 @@ import (
 // TestMain) and returns it once it is serving.
 func startChild(t *testing.T, data string) (*exec.Cmd, string) {
 	t.Helper()
+	return startChildWith(t, data, nil, os.Stderr)
+}
+
+// startChildWith is startChild with more environment variables and serve
+// arguments (env, then args in JEJAK_TEST_ARGS) and the child's stderr.
+func startChildWith(t *testing.T, data string, env []string, stderr io.Writer, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "JEJAK_TEST_ARGS=serve --addr 127.0.0.1:0 --log-level warn --data "+data+" --credentials "+testKey+":"+testSecret)
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), "JEJAK_TEST_ARGS=serve --addr 127.0.0.1:0 --log-level warn --data "+data+" --credentials "+testKey+":"+testSecret+" "+strings.Join(args, " "))
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

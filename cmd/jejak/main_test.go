@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -17,6 +19,13 @@ import (
 // JEJAK_TEST_ARGS set, the test binary is jejak.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("JEJAK_TEST_ARGS"); args != "" {
+		if n, err := strconv.ParseUint(os.Getenv("JEJAK_TEST_NOFILE"), 10, 64); err == nil {
+			// a child run with few file descriptors (connections_test.go)
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				fmt.Fprintln(os.Stderr, "jejak test: set RLIMIT_NOFILE:", err)
+				os.Exit(1)
+			}
+		}
 		ctx := context.Background()
 		if err := run(ctx, strings.Fields(args), os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, "jejak:", err)

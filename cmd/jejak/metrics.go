@@ -165,3 +165,16 @@ func (m *metrics) serve(ctx context.Context, ln net.Listener) error {
 	<-shutDown
 	return nil
 }
+
+// watchConnections reports the HTTP connections of l: open, the cap, and
+// how many were refused over a cap.
+func (m *metrics) watchConnections(l *limitListener) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_http_connections", Help: "HTTP connections open."},
+			func() float64 { return float64(l.open()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_http_connections_max", Help: "Most HTTP connections open at once (--max-conns, fitted to RLIMIT_NOFILE)."},
+			func() float64 { return float64(l.max) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_http_connections_refused_total", Help: "HTTP connections closed on accept: over the total or the per-address cap."},
+			func() float64 { return float64(l.refused.Load()) }),
+	)
+}

@@ -46,6 +46,11 @@ type config struct {
 	MetricsAddr string
 	FailureExit time.Duration
 	CORS        string
+	APICORS     string
+	MaxConns    int
+	MaxConnsIP  int
+	BodyTimeout time.Duration
+	MinBodyRate int
 	CacheMB     int
 	Rules       string
 	HomePage    string
@@ -68,7 +73,12 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…]; default: the data directory's credentials.json, created on first start")
 		f.Int(&c.MaxBody, "max-body", 8<<20, "largest statements JSON in bytes (bounded by the log's largest message)")
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
-		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS, comma-separated")
+		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS on /xapi, comma-separated")
+		f.String(&c.APICORS, "api-cors-origins", "", "browser origins allowed by CORS on /api/v1 (personal data), comma-separated; none when empty")
+		f.Int(&c.MaxConns, "max-conns", 10000, "most HTTP connections at once; lowered to fit RLIMIT_NOFILE with 256 descriptors kept for the log and views; more are closed at once")
+		f.Int(&c.MaxConnsIP, "max-conns-per-ip", 256, "most HTTP connections at once from one client address (behind a reverse proxy, the proxy's); 0 for no bound")
+		f.Duration(&c.BodyTimeout, "body-timeout", 30*time.Second, "time a request body may take beyond what --min-body-rate allows; slower bodies are cut")
+		f.Int(&c.MinBodyRate, "min-body-rate", 16<<10, "bytes per second a request body must keep arriving at after --body-timeout")
 		f.Duration(&c.Linger, "group-linger", time.Millisecond, "under load, how long a group commit waits for more requests to share its fsync")
 		f.Int(&c.MaxViewLag, "max-view-lag", 20000, "statements acknowledged but not yet in the statement view before writes wait for it (backpressure); 0 for no bound")
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
@@ -249,13 +259,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Attachments:        objects,
 		MaxAttachmentBytes: int64(cfg.MaxAttach),
 		CORSOrigins:        strings.Split(cfg.CORS, ","),
+		APICORSOrigins:     strings.Split(cfg.APICORS, ","),
+		BodyTimeout:        cfg.BodyTimeout,
+		MinBodyRate:        int64(cfg.MinBodyRate),
 		Observe:            met.observe,
 		Ready:              health.ready,
 	})
-	ln, err := net.Listen("tcp", cfg.Addr)
+	maxConns, nofile, err := connLimit(cfg.MaxConns)
+	if err != nil {
+		return err
+	}
+	if maxConns < cfg.MaxConns {
+		logger.Warn("fewer HTTP connections than --max-conns fit in RLIMIT_NOFILE", "component", "http", "max_conns", maxConns, "rlimit_nofile", nofile)
+	}
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln := newLimitListener(tcp, maxConns, cfg.MaxConnsIP)
+	met.watchConnections(ln)
 	var mln net.Listener
 	if cfg.MetricsAddr != "" {
 		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -263,7 +285,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("metrics listen on %s: %w", cfg.MetricsAddr, err)
 		}
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Bodies get their deadline per request from the API (--body-timeout,
+	// --min-body-rate), so a slow but steady large upload is not cut.
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 
 	// Every long-lived goroutine is owned here and stopped in order:
 	// HTTP, then the appender, then the projectors; then the deferred
@@ -310,7 +334,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		close(metDone)
 	}
 	go health.watch(appCtx, cfg.FailureExit, failed, logger)
-	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
+	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "max_conns", maxConns, "max_conns_per_ip", cfg.MaxConnsIP, "rlimit_nofile", nofile, "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
 	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
 
 	var runErr error

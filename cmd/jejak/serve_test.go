@@ -105,6 +105,8 @@ func TestRun_Metrics(t *testing.T) {
 		`jejak_store_wal_bytes_total{store="jp"}`,
 		`jejak_store_flushed_bytes_total{store="statements"}`,
 		`jejak_store_block_cache_misses_total{store="statements"}`,
+		`jejak_http_connections_refused_total 0`,
+		`jejak_http_connections_max `,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)
