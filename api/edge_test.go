@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -335,8 +336,16 @@ func TestBody_ReadDeadlineCutsTricklesNotSlowUploads(t *testing.T) {
 		fmt.Fprintf(conn, "PUT /xapi/statements?statementId=%s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nX-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", id, basic(e.key, e.secret), contentLength)
 		return conn, bufio.NewReader(conn)
 	}
-	status := func(br *bufio.Reader) int {
+	// status reads the answer on conn: its status, 0 if conn was closed
+	// unanswered; with no answer in a minute the test fails.
+	status := func(conn net.Conn, br *bufio.Reader) int {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
 		res, err := http.ReadResponse(br, nil)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("no answer in a minute: the body was not cut")
+		}
 		if err != nil {
 			return 0
 		}
@@ -359,7 +368,7 @@ func TestBody_ReadDeadlineCutsTricklesNotSlowUploads(t *testing.T) {
 				}
 			}
 		}()
-		if s := status(br); s != http.StatusBadRequest && s != 0 {
+		if s := status(conn, br); s != http.StatusBadRequest && s != 0 {
 			t.Fatalf("trickled body = %d, want 400 or a closed connection", s)
 		}
 	})
@@ -373,7 +382,7 @@ func TestBody_ReadDeadlineCutsTricklesNotSlowUploads(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
-		if s := status(br); s != http.StatusNoContent {
+		if s := status(conn, br); s != http.StatusNoContent {
 			t.Fatalf("slow upload = %d, want 204", s)
 		}
 	})

@@ -1,8 +1,11 @@
 package lrs_test
 
 import (
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jejak-id/jejak/lrs"
 )
@@ -42,4 +45,48 @@ func TestKeyring_UnknownKeysArePasswordCheckedAndVerifiedSecretsCached(t *testin
 	}
 	check("provider-1", "wrong", false, 4)
 
+}
+
+// Wrong secrets for a known key are checked as concurrently as guesses at
+// an unknown key: no lock of the key's own makes the known one slower
+// under load (a key oracle).
+func TestKeyring_KnownAndUnknownKeysAreCheckedAlike(t *testing.T) {
+	cred, err := lrs.NewCredential("provider-1", "the-right-secret", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := lrs.NewKeyring([]lrs.Credential{cred})
+	entered := make(chan struct{}, 16)
+	release := make(chan struct{})
+	k.OnCompare(func() {
+		entered <- struct{}{}
+		<-release
+	})
+	concurrent := func(key string, n int) {
+		t.Helper()
+		release = make(chan struct{})
+		done := make(chan struct{}, 2)
+		for i := range 2 {
+			go func() {
+				_, _ = k.Check(key, fmt.Sprintf("guess-%d", i))
+				done <- struct{}{}
+			}()
+		}
+		for range n {
+			select {
+			case <-entered:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("key %s: fewer than %d password checks run at once", key, n)
+			}
+		}
+		close(release)
+		for range 2 - n {
+			<-entered
+		}
+		<-done
+		<-done
+	}
+	n := min(2, runtime.NumCPU())
+	concurrent("no-such-key", n)
+	concurrent("provider-1", n)
 }
