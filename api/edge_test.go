@@ -387,3 +387,18 @@ func TestBody_ReadDeadlineCutsTricklesNotSlowUploads(t *testing.T) {
 		}
 	})
 }
+
+// Clients are counted by IPv4 address or IPv6 /64.
+func TestClientAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1:4000":             "192.0.2.1",
+		"[::ffff:192.0.2.1]:4000":    "192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ff::1]:443":   "2001:db8:1:2::/64",
+		"not an address":             "not an address",
+	} {
+		if got := api.ClientAddr(in); got != want {
+			t.Errorf("ClientAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

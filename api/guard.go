@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -90,14 +91,26 @@ func tooMany(c echo.Context, wait time.Duration, format string, args ...any) err
 	return lrs.Errorf(lrs.ETOOMANY, format, args...)
 }
 
-// clientAddr is the address requests are counted by: the peer's IP. Behind
-// a reverse proxy that is the proxy's.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientAddr is the address requests are counted by (see ClientAddr).
+func clientAddr(r *http.Request) string { return ClientAddr(r.RemoteAddr) }
+
+// ClientAddr returns the client a peer address (host:port) is counted as:
+// its IPv4 address, or the /64 of an IPv6 one (one host usually holds a
+// whole /64). Behind a reverse proxy it is the proxy.
+func ClientAddr(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
-		return r.RemoteAddr
+		host = remote
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }
 
 // pacedBody bounds how long a request body may take: the connection's read

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/jejak-id/jejak/api"
 )
 
 // fdReserve is how many file descriptors are kept out of the HTTP
@@ -51,7 +53,7 @@ func openFiles() int {
 }
 
 // limitListener accepts at most max connections at once in total and
-// perAddr from one client address; one more is closed as soon as it is
+// perAddr from one client address (api.ClientAddr); one more is closed as soon as it is
 // accepted, so a flood is refused at once instead of queueing.
 type limitListener struct {
 	net.Listener
@@ -73,10 +75,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		addr := c.RemoteAddr().String()
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
+		addr := api.ClientAddr(c.RemoteAddr().String())
 		l.mu.Lock()
 		if l.total >= l.max || (l.perAddr > 0 && l.byAddr[addr] >= l.perAddr) {
 			l.mu.Unlock()
