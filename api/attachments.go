@@ -157,7 +157,7 @@ func (s *Server) readMultipart(c echo.Context, boundary string) ([]byte, error) 
 	// Validate the statements before any data is stored: a bad statement
 	// leaves nothing behind. PrepareStatements runs again in write; its
 	// result here is thrown away.
-	stmts, err := lrs.PrepareStatements(lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, credential(c).Authority(), uuid.New)
+	stmts, err := lrs.PrepareStatements(c.Request().Context(), lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, credential(c).Authority(), uuid.New)
 	if err != nil {
 		return nil, err
 	}

@@ -299,7 +299,7 @@ func (s *Server) agents(c echo.Context) error {
 			person.Set(k, arr)
 		}
 	}
-	body := person.MarshalTo(nil)
+	body := lrs.AppendJSON(nil, person)
 	c.Response().Header().Set("ETag", lrs.ETag(body))
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }

@@ -110,7 +110,7 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 	}
 	cred := credential(c)
 	by := cred.Authority()
-	stmts, err := lrs.PrepareStatements(lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, by, s.cfg.NewID)
+	stmts, err := lrs.PrepareStatements(c.Request().Context(), lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, by, s.cfg.NewID)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (s *Server) getStatements(c echo.Context) error {
 			}
 		}
 	}
-	buf = strconv.AppendQuote(buf, more)
+	buf = lrs.AppendJSONString(buf, more)
 	buf = append(buf, '}')
 	return s.respondStatements(c, buf, page.Statements)
 }
@@ -256,7 +256,7 @@ func (f *formatter) append(dst, stmt []byte) []byte {
 	} else {
 		lrs.FormatStatementCanonical(&f.arena, v, f.canon, f.langs)
 	}
-	return v.MarshalTo(dst)
+	return lrs.AppendJSON(dst, v)
 }
 
 // canonicalLookup reads canonical definitions from the view, once per id

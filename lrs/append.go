@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -884,14 +883,14 @@ func (a *Appender) encode(batches []batch, store string, seq uint64, stored time
 			payload = append(payload, ',')
 		}
 		payload = append(payload, `{"by":`...)
-		payload = strconv.AppendQuote(payload, b.by)
+		payload = AppendJSONString(payload, b.by)
 		if len(b.roles) > 0 {
 			payload = append(payload, `,"roles":[`...)
 			for k, role := range b.roles {
 				if k > 0 {
 					payload = append(payload, ',')
 				}
-				payload = strconv.AppendQuote(payload, role)
+				payload = AppendJSONString(payload, role)
 			}
 			payload = append(payload, ']')
 		}

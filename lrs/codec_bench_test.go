@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func BenchmarkCodec(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			out, err := PrepareStatements(StatementsInput{Body: body, Version: V1}, by, uuid.New)
+			out, err := PrepareStatements(context.Background(), StatementsInput{Body: body, Version: V1}, by, uuid.New)
 			if err != nil || len(out) != 100 {
 				b.Fatal(len(out), err)
 			}
@@ -43,7 +44,7 @@ func BenchmarkCodec(b *testing.B) {
 			ContentHash(v)
 		}
 	})
-	prepared, err := PrepareStatements(StatementsInput{Body: body, Version: V1}, by, uuid.New)
+	prepared, err := PrepareStatements(context.Background(), StatementsInput{Body: body, Version: V1}, by, uuid.New)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"time"
 
@@ -211,19 +210,21 @@ func MergeJSONDocuments(cur Document, w DocumentWrite) ([]byte, error) {
 	if err != nil || old.Type() != fastjson.TypeObject {
 		return nil, Errorf(EINVALID, "the stored document is not a JSON object, so it cannot be merged")
 	}
+	// The merged document is written anew, so the request must be JSON
+	// whose text it can carry; fastjson's parser alone is lenient.
+	if err := fastjson.ValidateBytes(w.Body); err != nil {
+		return nil, Errorf(EINVALID, "the request body is not valid JSON, so it cannot be merged: %v", err)
+	}
+	if path, problem, ok := checkJSONText(w.Body); !ok {
+		return nil, Errorf(EINVALID, "request body: %s: %s", formatPath("", path), problem)
+	}
 	upd, err := pn.ParseBytes(w.Body)
 	if err != nil || upd.Type() != fastjson.TypeObject {
 		return nil, Errorf(EINVALID, "the request body is not a JSON object, so it cannot be merged")
 	}
-	// Build the result afresh, one value per key (the last one given):
-	// both documents are de-serialised before they are merged.
-	var a fastjson.Arena
-	out := a.NewObject()
-	oo, _ := old.Object()
-	uo, _ := upd.Object()
-	oo.Visit(func(k []byte, v *fastjson.Value) { out.Set(string(k), v) })
-	uo.Visit(func(k []byte, v *fastjson.Value) { out.Set(string(k), v) })
-	return out.MarshalTo(nil), nil
+	// One value per key (the last one given), in proportion to the size of
+	// both documents.
+	return AppendMergedObject(nil, old, upd), nil
 }
 
 // EventDocument is the event type of a document change, and its version.
@@ -242,10 +243,10 @@ const (
 // content, so the view's fold needs no merging.
 func EncodeDocumentPayload(k DocumentKey, agent []byte, ch DocumentChange) []byte {
 	dst := []byte(`{"kind":`)
-	dst = strconv.AppendQuote(dst, string(k.Kind))
+	dst = AppendJSONString(dst, string(k.Kind))
 	if k.ActivityID != "" {
 		dst = append(dst, `,"activityId":`...)
-		dst = strconv.AppendQuote(dst, k.ActivityID)
+		dst = AppendJSONString(dst, k.ActivityID)
 	}
 	if len(agent) > 0 {
 		dst = append(dst, `,"agent":`...)
@@ -253,21 +254,21 @@ func EncodeDocumentPayload(k DocumentKey, agent []byte, ch DocumentChange) []byt
 	}
 	if k.Registration != "" {
 		dst = append(dst, `,"registration":`...)
-		dst = strconv.AppendQuote(dst, k.Registration)
+		dst = AppendJSONString(dst, k.Registration)
 	}
 	if ch.Op != DocDeleteAll {
 		dst = append(dst, `,"id":`...)
-		dst = strconv.AppendQuote(dst, k.ID)
+		dst = AppendJSONString(dst, k.ID)
 	}
 	dst = append(dst, `,"op":`...)
-	dst = strconv.AppendQuote(dst, string(ch.Op))
+	dst = AppendJSONString(dst, string(ch.Op))
 	if ch.Op == DocPut {
 		dst = append(dst, `,"contentType":`...)
-		dst = strconv.AppendQuote(dst, ch.ContentType)
+		dst = AppendJSONString(dst, ch.ContentType)
 		dst = append(dst, `,"body":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, ch.Body)
 		dst = append(dst, `","etag":`...)
-		dst = strconv.AppendQuote(dst, ETag(ch.Body))
+		dst = AppendJSONString(dst, ETag(ch.Body))
 	}
 	return append(dst, '}')
 }

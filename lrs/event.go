@@ -49,13 +49,13 @@ func HashEvent(data []byte) Hash { return sha256.Sum256(data) }
 // complete JSON value; it is copied verbatim.
 func EncodeEnvelope(dst []byte, typ string, v int, seq uint64, store string, stored time.Time, prev Hash, payload []byte) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = strconv.AppendQuote(dst, typ)
+	dst = AppendJSONString(dst, typ)
 	dst = append(dst, `,"v":`...)
 	dst = strconv.AppendInt(dst, int64(v), 10)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, `,"store":`...)
-	dst = strconv.AppendQuote(dst, store)
+	dst = AppendJSONString(dst, store)
 	dst = append(dst, `,"stored":"`...)
 	dst = stored.UTC().AppendFormat(dst, StoredFormat)
 	dst = append(dst, `","prev":"`...)

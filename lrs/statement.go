@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
@@ -65,12 +66,20 @@ var (
 // assigns ids, sets authority and version, and computes comparison hashes.
 // newID supplies ids for statements without one. It returns EINVALID naming
 // the statement index and JSON path of the first problem; nothing is kept
-// from a request with any invalid statement.
-func PrepareStatements(in StatementsInput, by Authority, newID func() uuid.UUID) ([]Statement, error) {
+// from a request with any invalid statement. It stops with ctx's error
+// between statements when ctx is done.
+//
+// The statements' JSON is written by AppendJSON, so it is RFC 8259 JSON and
+// parses back to what was accepted; text JSON cannot carry (bytes that are
+// not UTF-8, lone surrogate escapes) is refused.
+func PrepareStatements(ctx context.Context, in StatementsInput, by Authority, newID func() uuid.UUID) ([]Statement, error) {
 	// The parser is lenient (bad escapes, control characters, NaN); the
 	// strict scan rejects what it would let through.
 	if err := fastjson.ValidateBytes(in.Body); err != nil {
 		return nil, Errorf(EINVALID, "request body is not valid JSON: %v", err)
+	}
+	if path, problem, ok := checkJSONText(in.Body); !ok {
+		return nil, Errorf(EINVALID, "%s: %s", bodyPath(path), problem)
 	}
 	// Pooled: a parser keeps the memory of what it parsed, and a fresh one
 	// per request spends its time growing it. Nothing returned refers to it.
@@ -107,6 +116,9 @@ func PrepareStatements(in StatementsInput, by Authority, newID func() uuid.UUID)
 	// per statement. Normalising adds id, stored, authority and version.
 	js := make([]byte, 0, len(in.Body)+len(items)*(len(by.Agent)+160))
 	for i, v := range items {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		prefix := ""
 		if root.Type() == fastjson.TypeArray {
 			prefix = "statements[" + strconv.Itoa(i) + "]: "
@@ -140,10 +152,20 @@ func PrepareStatements(in StatementsInput, by Authority, newID func() uuid.UUID)
 		seen[id] = i
 		normalise(a, v, id, authority, in.Version)
 		start := len(js)
-		js = v.MarshalTo(js)
+		js = AppendJSON(js, v)
 		out = append(out, Statement{ID: id, JSON: js[start:len(js):len(js)], Hash: ContentHash(v)})
 	}
 	return out, nil
+}
+
+// bodyPath names the value at path in a request body the way statement
+// errors do: "statements[2]: actor.name", or "actor.name" for a single
+// statement.
+func bodyPath(path []seg) string {
+	if len(path) > 0 && path[0].index >= 0 {
+		return "statements[" + strconv.Itoa(path[0].index) + "]: " + formatPath("", path[1:])
+	}
+	return formatPath("", path)
 }
 
 func prefixed(prefix string, err error) error {
@@ -228,12 +250,16 @@ type member struct {
 func sortedMembers(dst []member, v *fastjson.Value) []member {
 	o, _ := v.Object()
 	o.Visit(func(k []byte, x *fastjson.Value) { dst = append(dst, member{k, x}) })
-	// insertion sort: objects in statements are small
-	for i := 1; i < len(dst); i++ {
-		for j := i; j > 0 && bytes.Compare(dst[j].k, dst[j-1].k) < 0; j-- {
-			dst[j], dst[j-1] = dst[j-1], dst[j]
+	if len(dst) <= 12 {
+		// insertion sort: most objects in statements are this small
+		for i := 1; i < len(dst); i++ {
+			for j := i; j > 0 && bytes.Compare(dst[j].k, dst[j-1].k) < 0; j-- {
+				dst[j], dst[j-1] = dst[j-1], dst[j]
+			}
 		}
+		return dst
 	}
+	slices.SortFunc(dst, func(a, b member) int { return bytes.Compare(a.k, b.k) })
 	return dst
 }
 

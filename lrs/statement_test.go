@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -49,7 +50,7 @@ func TestPrepareStatements(t *testing.T) {
 	const s = `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"context":{"contextActivities":{"parent":{"id":"http://e.com/p"}}},"stored":"2020-01-01T00:00:00Z","authority":{"mbox":"mailto:forged@example.com"}}`
 
 	t.Run("XAPI-00026 assigns id, authority and version; drops a client stored", func(t *testing.T) {
-		out, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(s), Version: lrs.V1}, auth, newID)
+		out, err := lrs.PrepareStatements(context.Background(), lrs.StatementsInput{Body: []byte(s), Version: lrs.V1}, auth, newID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestPrepareStatements(t *testing.T) {
 		}
 	})
 	t.Run("version 2.0.0 for 2.0 requests", func(t *testing.T) {
-		out, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(s), Version: lrs.V2}, auth, newID)
+		out, err := lrs.PrepareStatements(context.Background(), lrs.StatementsInput{Body: []byte(s), Version: lrs.V2}, auth, newID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +96,7 @@ func TestPrepareStatements(t *testing.T) {
 	}
 	for _, tt := range errCases {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(tt.body), StatementID: tt.statementID, Version: lrs.V1}, auth, uuid.New)
+			_, err := lrs.PrepareStatements(context.Background(), lrs.StatementsInput{Body: []byte(tt.body), StatementID: tt.statementID, Version: lrs.V1}, auth, uuid.New)
 			if lrs.ErrorCode(err) != lrs.EINVALID || !strings.Contains(lrs.ErrorMessage(err), tt.want) {
 				t.Fatalf("err = %v, want invalid mentioning %q", err, tt.want)
 			}
@@ -110,7 +111,7 @@ func TestPrepareStatements_StrictJSON(t *testing.T) {
 		"{\"actor\":{\"mbox\":\"mailto:a@example.com\"},\"verb\":{\"id\":\"http://e.com/v\"},\"object\":{\"id\":\"http://e.com/a\"},\"result\":{\"response\":\"raw \x01 control\"}}",
 		`{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://e.com/v"},"object":{"id":"http://e.com/a"},"result":{"score":{"raw":NaN}}}`,
 	} {
-		_, err := lrs.PrepareStatements(lrs.StatementsInput{Body: []byte(body), Version: lrs.V1}, auth, uuid.New)
+		_, err := lrs.PrepareStatements(context.Background(), lrs.StatementsInput{Body: []byte(body), Version: lrs.V1}, auth, uuid.New)
 		if lrs.ErrorCode(err) != lrs.EINVALID || !strings.Contains(lrs.ErrorMessage(err), "not valid JSON") {
 			t.Errorf("body %q: err = %v, want invalid JSON", body, err)
 		}

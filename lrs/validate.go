@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -103,6 +102,8 @@ var (
 // "<json path>: <rule>", e.g. `actor: an Agent must have exactly one of mbox, mbox_sha1sum, openid, account (found 2)`
 // or `object.definition.name: language tag "en_US" is not a valid RFC 5646 tag`.
 // Paths: dot-separated properties, array indexes in brackets: `context.contextActivities.parent[0].id`.
+// Before the rules, the statement's shape is checked against MaxObjectKeys,
+// MaxArrayLen and MaxDepth.
 // It is pure: no I/O, no clock, no globals mutated.
 //
 // Like every read of a fastjson value, validation unescapes strings and keys
@@ -111,6 +112,10 @@ func ValidateStatement(v *fastjson.Value, ver Version) error {
 	c := checker{ver: ver}
 	if v == nil {
 		return c.fail("required")
+	}
+	if err := checkLimits(v, 1); err != nil {
+		slices.Reverse(err.rev)
+		return &Error{Code: EINVALID, Message: formatPath("", err.rev) + ": " + err.rule}
 	}
 	if err := c.statement(v, false); err != nil {
 		return err
@@ -178,27 +183,7 @@ func (c *checker) pushIndex(i int) {
 func (c *checker) pop() { c.n-- }
 
 // path formats the current path.
-func (c *checker) path() string {
-	var b strings.Builder
-	b.WriteString(c.root)
-	for i := 0; i < c.n && i < maxPath; i++ {
-		s := c.segs[i]
-		if s.index >= 0 {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(s.index))
-			b.WriteByte(']')
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.key)
-	}
-	if b.Len() == 0 {
-		return "statement"
-	}
-	return b.String()
-}
+func (c *checker) path() string { return formatPath(c.root, c.segs[:min(c.n, maxPath)]) }
 
 // fail returns the EINVALID error for the value at the current path.
 func (c *checker) fail(format string, args ...any) *Error {

@@ -12,21 +12,19 @@ import (
 // recordDefinitions folds the activity definitions and verb display of a
 // statement into the canonical ones (d and e keys).
 func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error {
-	a := &ix.defArena
-	a.Reset()
 	for _, act := range sp.acts {
-		err := ix.foldCanonical(b, "a"+act.id, hashKey(famActivity, act.id), act.obj, func(in, old *fastjson.Value) *fastjson.Value {
+		err := ix.foldCanonical(b, "a"+act.id, hashKey(famActivity, act.id), act.obj, func(in, old *fastjson.Value) []byte {
 			def := in.Get("definition")
 			if old != nil && def == nil {
 				return nil
 			}
-			out := a.NewObject()
-			out.Set("objectType", a.NewString("Activity"))
-			out.Set("id", a.NewString(act.id))
+			out := append([]byte(nil), `{"objectType":"Activity","id":`...)
+			out = lrs.AppendJSONString(out, act.id)
 			if def != nil {
-				out.Set("definition", lrs.MergeDefinition(a, old.Get("definition"), def))
+				out = append(out, `,"definition":`...)
+				out = lrs.AppendMergedDefinition(out, old.Get("definition"), def)
 			}
-			return out
+			return append(out, '}')
 		})
 		if err != nil {
 			return err
@@ -35,21 +33,21 @@ func (ix *StatementIndex) recordDefinitions(b *pebble.Batch, sp *stmtPrep) error
 	if sp.display == nil {
 		return nil
 	}
-	return ix.foldCanonical(b, "v"+sp.verb, hashKey(famVerb, sp.verb), sp.display, func(in, old *fastjson.Value) *fastjson.Value {
-		return lrs.MergeLanguageMap(a, old, in)
+	return ix.foldCanonical(b, "v"+sp.verb, hashKey(famVerb, sp.verb), sp.display, func(in, old *fastjson.Value) []byte {
+		return lrs.AppendMergedObject(nil, old, in)
 	})
 }
 
 // foldCanonical merges in into the canonical value under key (an activity
-// or a verb display) with merge, which returns the new canonical value, or
-// nil to leave it as it is; old is nil when there is none yet.
+// or a verb display) with merge, which returns the JSON of the new canonical
+// value, or nil to leave it as it is; old is nil when there is none yet.
 //
 // ix.canon remembers, under ck, the last value folded and the canonical one
 // it left: a value seen last time changes nothing, and another is merged
 // without reading the view. A merge that leaves the canonical value as it
 // was writes nothing. The cache only saves work: the view is the same with
 // or without it.
-func (ix *StatementIndex) foldCanonical(b *pebble.Batch, ck string, key, in []byte, merge func(in, old *fastjson.Value) *fastjson.Value) error {
+func (ix *StatementIndex) foldCanonical(b *pebble.Batch, ck string, key, in []byte, merge func(in, old *fastjson.Value) []byte) error {
 	e, cached := ix.canon[ck]
 	if cached && e.last == string(in) {
 		return nil
@@ -72,12 +70,11 @@ func (ix *StatementIndex) foldCanonical(b *pebble.Batch, ck string, key, in []by
 			return err
 		}
 	}
-	out := merge(nv, ov)
-	if out == nil {
+	merged := merge(nv, ov)
+	if merged == nil {
 		ix.remember(ck, in, old)
 		return nil
 	}
-	merged := out.MarshalTo(nil)
 	ix.remember(ck, in, merged)
 	if bytes.Equal(merged, old) {
 		return nil

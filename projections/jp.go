@@ -301,7 +301,7 @@ func (ix *JPIndex) applyPeople(b *pebble.Batch, env lrs.Envelope) error {
 	}
 	for _, pv := range env.Payload.GetArray("people") {
 		var p bangkom.Person
-		if err := json.Unmarshal(pv.MarshalTo(nil), &p); err != nil {
+		if err := json.Unmarshal(lrs.AppendJSON(nil, pv), &p); err != nil {
 			return err
 		}
 		old, found, err := ix.latestPerson(b, p.NIP, 0)
@@ -339,7 +339,7 @@ func (ix *JPIndex) applyCatalogue(b *pebble.Batch, env lrs.Envelope) error {
 		return fmt.Errorf("unknown %s schema version %d", env.Type, env.V)
 	}
 	for _, e := range env.Payload.GetArray("entries") {
-		js := e.MarshalTo(nil)
+		js := lrs.AppendJSON(nil, e)
 		var entry bangkom.CatalogueEntry
 		if err := json.Unmarshal(js, &entry); err != nil {
 			return err
@@ -362,7 +362,7 @@ func (ix *JPIndex) applyPositions(b *pebble.Batch, env lrs.Envelope) error {
 		if len(name) == 0 || std == nil {
 			continue
 		}
-		if err := b.Set(positionStdKey(string(name), env.Seq), std.MarshalTo(nil), nil); err != nil {
+		if err := b.Set(positionStdKey(string(name), env.Seq), lrs.AppendJSON(nil, std), nil); err != nil {
 			return err
 		}
 	}

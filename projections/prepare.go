@@ -126,15 +126,15 @@ func prepareStatement(st *fastjson.Value, terms *lrs.TermCache, recs []byte) (st
 	start := len(recs)
 	recs = append(recs, 0)
 	recs = append(recs, facts.ID[:]...)
-	recs = st.MarshalTo(recs)
+	recs = lrs.AppendJSON(recs, st)
 	sp := stmtPrep{facts: facts, json: recs[start:len(recs):len(recs)], hash: lrs.ContentHash(st), terms: lrs.StatementTermsCached(st, terms)}
 	for _, act := range lrs.Activities(st) {
 		if id := string(act.GetStringBytes("id")); id != "" {
-			sp.acts = append(sp.acts, actPrep{id: id, obj: act.MarshalTo(nil)})
+			sp.acts = append(sp.acts, actPrep{id: id, obj: lrs.AppendJSON(nil, act)})
 		}
 	}
 	if display := st.Get("verb", "display"); display != nil {
-		sp.verb, sp.display = string(st.GetStringBytes("verb", "id")), display.MarshalTo(nil)
+		sp.verb, sp.display = string(st.GetStringBytes("verb", "id")), lrs.AppendJSON(nil, display)
 	}
 	note := func(agent *fastjson.Value) {
 		if agent == nil {

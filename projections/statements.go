@@ -32,7 +32,6 @@ type StatementIndex struct {
 	workerTerms []*lrs.TermCache       // one per preparing worker
 	workerJSON  []*fastjson.Parser     // one per preparing worker
 	defParsers  [2]fastjson.Parser     // see recordDefinitions
-	defArena    fastjson.Arena
 
 	// rec holds the statement records (p keys): written in position order,
 	// they are most of the view's bytes, and in a database of their own

@@ -1,0 +1,97 @@
+package lrs
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fastjson"
+)
+
+// Limits on the shape of one statement, checked before anything else is
+// done with it, so that the work a request causes (validation, hashing,
+// the views' folds, every replay) stays in proportion to its size. No
+// statement a learning tool writes comes near them: xAPI objects have at
+// most a dozen properties, and extensions a few.
+const (
+	// MaxObjectKeys is the most properties one JSON object in a statement
+	// may have (extensions and language maps included).
+	MaxObjectKeys = 1000
+	// MaxArrayLen is the most items one JSON array in a statement may
+	// have (group members, context activities, interaction components,
+	// arrays in extensions).
+	MaxArrayLen = 10000
+	// MaxDepth is how deeply objects and arrays may nest in a statement;
+	// the statement itself is at depth 1.
+	MaxDepth = 32
+)
+
+// checkLimits checks v and everything in it against MaxObjectKeys,
+// MaxArrayLen and MaxDepth; depth is v's own. It returns nil or the problem,
+// with the path of the value that breaks a limit.
+func checkLimits(v *fastjson.Value, depth int) *limitError {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		if depth > MaxDepth {
+			return &limitError{rule: "objects and arrays may nest at most " + strconv.Itoa(MaxDepth) + " deep (the depth limit)"}
+		}
+		o, _ := v.Object()
+		if n := o.Len(); n > MaxObjectKeys {
+			return &limitError{rule: "an object may have at most " + strconv.Itoa(MaxObjectKeys) + " properties (the object keys limit), this one has " + strconv.Itoa(n)}
+		}
+		var err *limitError
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			if err != nil {
+				return
+			}
+			if err = checkLimits(x, depth+1); err != nil {
+				err.rev = append(err.rev, seg{key: string(k), index: -1})
+			}
+		})
+		return err
+	case fastjson.TypeArray:
+		if depth > MaxDepth {
+			return &limitError{rule: "objects and arrays may nest at most " + strconv.Itoa(MaxDepth) + " deep (the depth limit)"}
+		}
+		items, _ := v.Array()
+		if len(items) > MaxArrayLen {
+			return &limitError{rule: "an array may have at most " + strconv.Itoa(MaxArrayLen) + " items (the array length limit), this one has " + strconv.Itoa(len(items))}
+		}
+		for i, x := range items {
+			if err := checkLimits(x, depth+1); err != nil {
+				err.rev = append(err.rev, seg{index: i})
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// limitError is a broken limit: the rule, and the path of the value from
+// the inside out.
+type limitError struct {
+	rule string
+	rev  []seg
+}
+
+// formatPath writes a JSON path the way validation errors name it:
+// properties dot-separated, indexes in brackets, after root.
+func formatPath(root string, segs []seg) string {
+	var b strings.Builder
+	b.WriteString(root)
+	for _, s := range segs {
+		if s.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.key)
+	}
+	if b.Len() == 0 {
+		return "statement"
+	}
+	return b.String()
+}
