@@ -63,6 +63,9 @@ func (res docResource) parse(q url.Values) (docRequest, error) {
 		if !q.Has("activityId") {
 			return r, lrs.Errorf(lrs.EINVALID, "missing activityId parameter")
 		}
+		if err := checkTextParam("activityId", q.Get("activityId")); err != nil {
+			return r, err
+		}
 		if r.key.ActivityID = q.Get("activityId"); !lrs.IsIRI(r.key.ActivityID) {
 			return r, lrs.Errorf(lrs.EINVALID, "activityId: %q is not an IRI", r.key.ActivityID)
 		}
@@ -89,6 +92,9 @@ func (res docResource) parse(q url.Values) (docRequest, error) {
 		if r.key.ID = q.Get(res.idParam); r.key.ID == "" {
 			return r, lrs.Errorf(lrs.EINVALID, "%s: must not be empty", res.idParam)
 		}
+		if err := checkTextParam(res.idParam, r.key.ID); err != nil {
+			return r, err
+		}
 		r.hasID = true
 	}
 	if q.Has("since") {
@@ -101,9 +107,29 @@ func (res docResource) parse(q url.Values) (docRequest, error) {
 	return r, nil
 }
 
+// checkTextParam refuses a parameter that is not valid UTF-8 or holds a
+// control character: ids are listed and written to the log as JSON
+// strings, which carry only Unicode text.
+func checkTextParam(name, s string) error {
+	if !utf8.ValidString(s) {
+		return lrs.Errorf(lrs.EINVALID, "%s: must be valid UTF-8", name)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return lrs.Errorf(lrs.EINVALID, "%s: must not contain control characters (found U+%04X)", name, r)
+		}
+	}
+	return nil
+}
+
 // parseAgentParam checks an agent parameter, an Agent (not a Group), and
 // returns its IFI.
 func parseAgentParam(s string) (string, error) {
+	// The parser alone is lenient, and the parameter is written to the log
+	// as it is: it must be JSON whose text reads back.
+	if err := lrs.ValidateJSONText([]byte(s), "agent"); err != nil {
+		return "", err
+	}
 	v, err := fastjson.Parse(s)
 	if err != nil {
 		return "", lrs.Errorf(lrs.EINVALID, "agent: not valid JSON: %v", err)

@@ -116,6 +116,19 @@ func AppendJSONString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	return append(dst, '"')
 }
 
+// ValidateJSONText checks that b is JSON (RFC 8259, strictly) whose strings
+// and keys are text JSON can carry (see checkJSONText). The EINVALID error
+// names the path of the problem under root, e.g. "agent.name: …".
+func ValidateJSONText(b []byte, root string) error {
+	if err := fastjson.ValidateBytes(b); err != nil {
+		return Errorf(EINVALID, "%s: not valid JSON: %v", root, err)
+	}
+	if path, problem, ok := checkJSONText(b); !ok {
+		return Errorf(EINVALID, "%s: %s", formatPath(root, path), problem)
+	}
+	return nil
+}
+
 // checkJSONText finds the first string or key in the JSON text b, which
 // fastjson.ValidateBytes has accepted, that JSON cannot carry as text
 // (RFC 8259, section 8.2): one with bytes that are not UTF-8, or with a \u
