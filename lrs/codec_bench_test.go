@@ -2,6 +2,7 @@ package lrs
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,57 @@ func BenchmarkCodec(b *testing.B) {
 			}
 		}
 	})
+}
+
+// largestStatement returns a statement at the limits: MaxObjectKeys
+// extensions, each an object of keys in reverse order (the worst order for
+// sorting), MaxValues values in all, within the default 8 MiB body.
+func largestStatement(tb testing.TB) []byte {
+	const body = 8 << 20
+	per := MaxValues/MaxObjectKeys - 2
+	var b strings.Builder
+	b.WriteString(`{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"context":{"extensions":{`)
+	for i := MaxObjectKeys; i > 0; i-- {
+		fmt.Fprintf(&b, `"http://e.com/ext/%04d":{`, i)
+		for j := per; j > 0; j-- {
+			fmt.Fprintf(&b, `"k%03d":%d`, j, j)
+			if j > 1 {
+				b.WriteByte(',')
+			}
+		}
+		b.WriteByte('}')
+		if i > 1 {
+			b.WriteByte(',')
+		}
+	}
+	b.WriteString(`}}}`)
+	if b.Len() > body || valueBound([]byte(b.String())) > MaxValues {
+		tb.Fatalf("largest statement: %d bytes, %d values", b.Len(), valueBound([]byte(b.String())))
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkPrepare_Largest and BenchmarkPrepare_Normal compare the cost per
+// byte of PrepareStatements on the largest statement the limits allow and
+// on a typical one:
+//
+//	go test -run '^$' -bench 'Prepare_' -benchmem ./lrs/
+func BenchmarkPrepare_Largest(b *testing.B) {
+	benchmarkPrepare(b, largestStatement(b))
+}
+
+func BenchmarkPrepare_Normal(b *testing.B) {
+	benchmarkPrepare(b, []byte(benchStatement))
+}
+
+func benchmarkPrepare(b *testing.B, body []byte) {
+	by := Authority{Key: "lms", Store: DefaultStore, Agent: []byte(`{"objectType":"Agent","account":{"homePage":"https://jejak.id/xapi/credentials","name":"lms"}}`)}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := PrepareStatements(context.Background(), StatementsInput{Body: body, Version: V1}, by, uuid.New); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(body)), "ns/byte")
 }

@@ -187,6 +187,7 @@ func TestPrepareStatements_Limits(t *testing.T) {
 		{"one key too many", statementWithKeys(MaxObjectKeys + 1), "context.extensions: an object may have at most 1000 properties (the object keys limit)"},
 		{"too many keys in a language map, second statement", `[` + items(1) + `,{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed","display":{` + strings.TrimSuffix(strings.Repeat(`"en":"x",`, MaxObjectKeys+1), ",") + `}},"object":{"id":"http://e.com/a"}}]`, "statements[1]: verb.display: an object may have at most 1000 properties"},
 		{"one item too many", items(MaxArrayLen + 1), "result.extensions.http://e.com/x: an array may have at most 10000 items (the array length limit), this one has 10001"},
+		{"too many values", `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"result":{"extensions":{"http://e.com/x":[` + strings.Repeat(`[`+strings.TrimSuffix(strings.Repeat("0,", 1000), ",")+`],`, MaxValues/1000) + `0]}}}`, "request body: holds about 50"},
 		{"one level too deep", nested(MaxDepth + 1), "result.extensions.http://e.com/x" + strings.Repeat("[0]", MaxDepth-3) + ": objects and arrays may nest at most 32 deep (the depth limit)"},
 	}
 	for _, tt := range tests {
@@ -202,6 +203,8 @@ func TestPrepareStatements_Limits(t *testing.T) {
 		{"keys at the limit", statementWithKeys(MaxObjectKeys)},
 		{"items at the limit", items(MaxArrayLen)},
 		{"depth at the limit", nested(MaxDepth)},
+		{"values at the limit", string(largestStatement(t))},
+		{"commas in strings are not values", strings.Replace(items(10), `"http://e.com/x"`, `"http://e.com/y":"`+strings.Repeat(",[{", MaxValues)+`","http://e.com/x"`, 1)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := prepare(t, tt.body)

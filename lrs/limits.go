@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,41 @@ const (
 	// MaxDepth is how deeply objects and arrays may nest in a statement;
 	// the statement itself is at depth 1.
 	MaxDepth = 32
+	// MaxValues is the most JSON values (objects, arrays, strings,
+	// numbers, literals) one write request may hold, counted before it is
+	// parsed: the parser's memory grows with the number of values, not
+	// bytes. A full 8 MiB batch of typical statements holds a tenth of it.
+	MaxValues = 500_000
 )
+
+// valueBound returns a bound on the number of JSON values in the JSON text
+// b: each value is the root, or follows '[', '{' or ','. The bytes are
+// counted outside strings only when counting them all gives more than
+// MaxValues, so a typical body costs three vectorised counts.
+func valueBound(b []byte) int {
+	n := 1 + bytes.Count(b, []byte{','}) + bytes.Count(b, []byte{'['}) + bytes.Count(b, []byte{'{'})
+	if n <= MaxValues {
+		return n
+	}
+	n = 1
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case in:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				in = false
+			}
+		case c == '"':
+			in = true
+		case c == ',' || c == '[' || c == '{':
+			n++
+		}
+	}
+	return n
+}
 
 // checkLimits checks v and everything in it against MaxObjectKeys,
 // MaxArrayLen and MaxDepth; depth is v's own. It returns nil or the problem,

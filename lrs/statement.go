@@ -81,6 +81,9 @@ func PrepareStatements(ctx context.Context, in StatementsInput, by Authority, ne
 	if path, problem, ok := checkJSONText(in.Body); !ok {
 		return nil, Errorf(EINVALID, "%s: %s", bodyPath(path), problem)
 	}
+	if n := valueBound(in.Body); n > MaxValues {
+		return nil, Errorf(EINVALID, "request body: holds about %d JSON values, more than the %d a request may hold (the values limit)", n, MaxValues)
+	}
 	// Pooled: a parser keeps the memory of what it parsed, and a fresh one
 	// per request spends its time growing it. Nothing returned refers to it.
 	p := statementParsers.Get()

@@ -1242,8 +1242,14 @@ func (c *checker) timestamp(v *fastjson.Value) *Error {
 	if err != nil {
 		return err
 	}
-	if _, reason := parseTimestamp(s, c.ver == V2); reason != "" {
+	t, reason := parseTimestamp(s, c.ver == V2)
+	if reason != "" {
 		return c.fail("%q: %s", s, reason)
+	}
+	// Timestamps are kept and compared in UTC, which must be a year that
+	// can be written (0000-01-01T00:00:00+00:10 is in year -1).
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return c.fail("%q: is in year %d in UTC, outside 0000 to 9999", s, y)
 	}
 	return nil
 }
