@@ -20,37 +20,66 @@ import (
 // Like every read of a fastjson value, it unescapes strings and keys in
 // place, so v must not be used concurrently.
 func AppendJSON(dst []byte, v *fastjson.Value) []byte {
+	dst, _ = appendJSON(dst, v, 0, false)
+	return dst
+}
+
+// appendJSON is AppendJSON for v at depth; if bounded is set, it stops at
+// the first object or array that breaks MaxObjectKeys, MaxArrayLen or
+// MaxDepth and returns the problem with its path. The limits are checked
+// while writing, so that a statement is walked once.
+func appendJSON(dst []byte, v *fastjson.Value, depth int, bounded bool) ([]byte, *limitError) {
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
+		if bounded {
+			if err := checkShape(depth, o.Len(), true); err != nil {
+				return dst, err
+			}
+		}
 		dst = append(dst, '{')
 		first := true
+		var err *limitError
 		o.Visit(func(k []byte, x *fastjson.Value) {
+			if err != nil {
+				return
+			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
 			dst = AppendJSONString(dst, k)
 			dst = append(dst, ':')
-			dst = AppendJSON(dst, x)
+			if dst, err = appendJSON(dst, x, depth+1, bounded); err != nil {
+				err.rev = append(err.rev, seg{key: string(k), index: -1})
+			}
 		})
-		return append(dst, '}')
+		return append(dst, '}'), err
 	case fastjson.TypeArray:
 		items, _ := v.Array()
+		if bounded {
+			if err := checkShape(depth, len(items), false); err != nil {
+				return dst, err
+			}
+		}
 		dst = append(dst, '[')
 		for i, x := range items {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = AppendJSON(dst, x)
+			var err *limitError
+			if dst, err = appendJSON(dst, x, depth+1, bounded); err != nil {
+				err.rev = append(err.rev, seg{index: i})
+				return dst, err
+			}
 		}
-		return append(dst, ']')
+		return append(dst, ']'), nil
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return AppendJSONString(dst, b)
+		return AppendJSONString(dst, b), nil
 	default:
 		// numbers as their text; true, false, null
-		return v.MarshalTo(dst)
+		return v.MarshalTo(dst), nil
 	}
 }
 

@@ -168,6 +168,15 @@ func statementWithKeys(n int) string {
 	return b.String()
 }
 
+// langMap returns the members of a language map with n distinct tags.
+func langMap(n int) string {
+	tags := make([]string, n)
+	for i := range tags {
+		tags[i] = fmt.Sprintf(`"en-x-k%d":"x"`, i)
+	}
+	return strings.Join(tags, ",")
+}
+
 func nested(depth int) string {
 	return `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"result":{"extensions":{"http://e.com/x":` +
 		strings.Repeat("[", depth-3) + strings.Repeat("]", depth-3) + `}}}`
@@ -185,7 +194,7 @@ func TestPrepareStatements_Limits(t *testing.T) {
 	}{
 		{"60,000 keys in reverse order", statementWithKeys(60000), "context.extensions: an object may have at most 1000 properties (the object keys limit), this one has 60000"},
 		{"one key too many", statementWithKeys(MaxObjectKeys + 1), "context.extensions: an object may have at most 1000 properties (the object keys limit)"},
-		{"too many keys in a language map, second statement", `[` + items(1) + `,{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed","display":{` + strings.TrimSuffix(strings.Repeat(`"en":"x",`, MaxObjectKeys+1), ",") + `}},"object":{"id":"http://e.com/a"}}]`, "statements[1]: verb.display: an object may have at most 1000 properties"},
+		{"too many keys in a language map, second statement", `[` + items(1) + `,{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed","display":{` + langMap(MaxObjectKeys+1) + `}},"object":{"id":"http://e.com/a"}}]`, "statements[1]: verb.display: an object may have at most 1000 properties"},
 		{"one item too many", items(MaxArrayLen + 1), "result.extensions.http://e.com/x: an array may have at most 10000 items (the array length limit), this one has 10001"},
 		{"too many values", `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"result":{"extensions":{"http://e.com/x":[` + strings.Repeat(`[`+strings.TrimSuffix(strings.Repeat("0,", 1000), ",")+`],`, MaxValues/1000) + `0]}}}`, "request body: holds about 50"},
 		{"one level too deep", nested(MaxDepth + 1), "result.extensions.http://e.com/x" + strings.Repeat("[0]", MaxDepth-3) + ": objects and arrays may nest at most 32 deep (the depth limit)"},

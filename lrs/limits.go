@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-
-	"github.com/valyala/fastjson"
 )
 
-// Limits on the shape of one statement, checked before anything else is
-// done with it, so that the work a request causes (validation, hashing,
+// Limits on the shape of one statement, checked by PrepareStatements as it
+// writes the statement, before it is hashed or appended, so that the work a request causes (validation, hashing,
 // the views' folds, every replay) stays in proportion to its size. No
 // statement a learning tool writes comes near them: xAPI objects have at
 // most a dozen properties, and extensions a few.
@@ -60,43 +58,16 @@ func valueBound(b []byte) int {
 	return n
 }
 
-// checkLimits checks v and everything in it against MaxObjectKeys,
-// MaxArrayLen and MaxDepth; depth is v's own. It returns nil or the problem,
-// with the path of the value that breaks a limit.
-func checkLimits(v *fastjson.Value, depth int) *limitError {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		if depth > MaxDepth {
-			return &limitError{rule: "objects and arrays may nest at most " + strconv.Itoa(MaxDepth) + " deep (the depth limit)"}
-		}
-		o, _ := v.Object()
-		if n := o.Len(); n > MaxObjectKeys {
-			return &limitError{rule: "an object may have at most " + strconv.Itoa(MaxObjectKeys) + " properties (the object keys limit), this one has " + strconv.Itoa(n)}
-		}
-		var err *limitError
-		o.Visit(func(k []byte, x *fastjson.Value) {
-			if err != nil {
-				return
-			}
-			if err = checkLimits(x, depth+1); err != nil {
-				err.rev = append(err.rev, seg{key: string(k), index: -1})
-			}
-		})
-		return err
-	case fastjson.TypeArray:
-		if depth > MaxDepth {
-			return &limitError{rule: "objects and arrays may nest at most " + strconv.Itoa(MaxDepth) + " deep (the depth limit)"}
-		}
-		items, _ := v.Array()
-		if len(items) > MaxArrayLen {
-			return &limitError{rule: "an array may have at most " + strconv.Itoa(MaxArrayLen) + " items (the array length limit), this one has " + strconv.Itoa(len(items))}
-		}
-		for i, x := range items {
-			if err := checkLimits(x, depth+1); err != nil {
-				err.rev = append(err.rev, seg{index: i})
-				return err
-			}
-		}
+// checkShape checks an object (with n properties) or an array (with n
+// items) at depth against MaxObjectKeys, MaxArrayLen and MaxDepth.
+func checkShape(depth, n int, object bool) *limitError {
+	switch {
+	case depth > MaxDepth:
+		return &limitError{rule: "objects and arrays may nest at most " + strconv.Itoa(MaxDepth) + " deep (the depth limit)"}
+	case object && n > MaxObjectKeys:
+		return &limitError{rule: "an object may have at most " + strconv.Itoa(MaxObjectKeys) + " properties (the object keys limit), this one has " + strconv.Itoa(n)}
+	case !object && n > MaxArrayLen:
+		return &limitError{rule: "an array may have at most " + strconv.Itoa(MaxArrayLen) + " items (the array length limit), this one has " + strconv.Itoa(n)}
 	}
 	return nil
 }

@@ -69,9 +69,12 @@ var (
 // from a request with any invalid statement. It stops with ctx's error
 // between statements when ctx is done.
 //
-// The statements' JSON is written by AppendJSON, so it is RFC 8259 JSON and
-// parses back to what was accepted; text JSON cannot carry (bytes that are
-// not UTF-8, lone surrogate escapes) is refused.
+// The statements' JSON is written as AppendJSON does, so it is RFC 8259
+// JSON and parses back to what was accepted; text JSON cannot carry (bytes
+// that are not UTF-8, lone surrogate escapes) is refused, and so is a
+// statement that breaks MaxObjectKeys, MaxArrayLen or MaxDepth (checked
+// while it is written, before it is hashed), or a request with more than
+// MaxValues values (before it is parsed).
 func PrepareStatements(ctx context.Context, in StatementsInput, by Authority, newID func() uuid.UUID) ([]Statement, error) {
 	// The parser is lenient (bad escapes, control characters, NaN); the
 	// strict scan rejects what it would let through.
@@ -155,7 +158,11 @@ func PrepareStatements(ctx context.Context, in StatementsInput, by Authority, ne
 		seen[id] = i
 		normalise(a, v, id, authority, in.Version)
 		start := len(js)
-		js = AppendJSON(js, v)
+		var lerr *limitError
+		if js, lerr = appendJSON(js, v, 1, true); lerr != nil {
+			slices.Reverse(lerr.rev)
+			return nil, Errorf(EINVALID, "%s%s: %s", prefix, formatPath("", lerr.rev), lerr.rule)
+		}
 		out = append(out, Statement{ID: id, JSON: js[start:len(js):len(js)], Hash: ContentHash(v)})
 	}
 	return out, nil
