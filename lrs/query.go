@@ -109,6 +109,7 @@ func (c *TermCache) key(kind byte, value string) TermKey {
 type termSet struct {
 	terms []Term
 	cache *TermCache
+	index map[TermKey]int // position in terms, once there are many
 }
 
 func (t *termSet) add(kind byte, value string, narrow bool) {
@@ -118,12 +119,38 @@ func (t *termSet) add(kind byte, value string, narrow bool) {
 }
 
 // addTerm adds term, or makes the same term narrow when term is.
+// A statement has a handful of terms; one with a large group or many
+// context activities has them looked up through a map, so the work stays in
+// proportion to their number.
 func (t *termSet) addTerm(term Term) {
-	for i := range t.terms {
-		if t.terms[i].Key == term.Key {
-			t.terms[i].Narrow = t.terms[i].Narrow || term.Narrow
-			return
+	i := -1
+	switch {
+	case t.index != nil:
+		if j, ok := t.index[term.Key]; ok {
+			i = j
 		}
+	case len(t.terms) < 16:
+		for j := range t.terms {
+			if t.terms[j].Key == term.Key {
+				i = j
+				break
+			}
+		}
+	default:
+		t.index = make(map[TermKey]int, 2*len(t.terms))
+		for j, x := range t.terms {
+			t.index[x.Key] = j
+		}
+		if j, ok := t.index[term.Key]; ok {
+			i = j
+		}
+	}
+	if i >= 0 {
+		t.terms[i].Narrow = t.terms[i].Narrow || term.Narrow
+		return
+	}
+	if t.index != nil {
+		t.index[term.Key] = len(t.terms)
 	}
 	t.terms = append(t.terms, term)
 }
