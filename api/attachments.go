@@ -28,7 +28,10 @@ import (
 // part is streamed into the AttachmentStore while its hash is computed; a
 // part whose data does not match its hash is not stored. readStatements
 // returns only once every body the statements need is stored, so the
-// statements are appended after their data, never before. A signature
+// statements are appended after their data, never before. Each stored body
+// is held until the append is decided: bodies stored for a request that
+// fails (an id conflict, a bad later part) are deleted unless something
+// else needs them (AttachmentStore.Put). A signature
 // (usageType SignatureUsage) is read whole and checked against its statement
 // before it is stored.
 //
@@ -44,30 +47,37 @@ const multipartOverhead = 1 << 20
 // them as JSON. application/json carries statements whose attachments all
 // have a fileUrl; multipart/mixed carries the statements in its first part
 // and attachment data in the others. When it returns without error, the
-// data of every attachment the statements need is stored.
-func (s *Server) readStatements(c echo.Context) ([]byte, error) {
+// data of every attachment the statements need is stored, and held until
+// the caller calls release with whether the statements were appended.
+func (s *Server) readStatements(c echo.Context) (body []byte, release func(appended bool), err error) {
 	ct := c.Request().Header.Get("Content-Type")
 	if ct == "" {
-		return nil, lrs.Errorf(lrs.EINVALID, "missing Content-Type: statements are sent as application/json or multipart/mixed")
+		return nil, nil, lrs.Errorf(lrs.EINVALID, "missing Content-Type: statements are sent as application/json or multipart/mixed")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, lrs.Errorf(lrs.EINVALID, "malformed Content-Type %q: %v", ct, err)
+		return nil, nil, lrs.Errorf(lrs.EINVALID, "malformed Content-Type %q: %v", ct, err)
 	}
 	switch mt {
 	case "application/json":
 		body, err := s.readBody(c)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := jsonAttachments(body); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return body, nil
+		return body, func(bool) {}, nil
 	case "multipart/mixed":
-		return s.readMultipart(c, params["boundary"])
+		in := &incoming{}
+		body, err := s.readMultipart(c, params["boundary"], in)
+		if err != nil {
+			in.release(false)
+			return nil, nil, err
+		}
+		return body, in.release, nil
 	default:
-		return nil, lrs.Errorf(lrs.EINVALID, "Content-Type %q is not accepted: statements are sent as application/json or multipart/mixed", mt) // XAPI-00127
+		return nil, nil, lrs.Errorf(lrs.EINVALID, "Content-Type %q is not accepted: statements are sent as application/json or multipart/mixed", mt) // XAPI-00127
 	}
 }
 
@@ -116,8 +126,8 @@ func missingData(a lrs.AttachmentRef, why string) error {
 }
 
 // readMultipart reads a multipart/mixed write: the statements, then the
-// attachment data, storing each body as it streams by.
-func (s *Server) readMultipart(c echo.Context, boundary string) ([]byte, error) {
+// attachment data, storing each body as it streams by and holding it in in.
+func (s *Server) readMultipart(c echo.Context, boundary string, in *incoming) ([]byte, error) {
 	if boundary == "" {
 		return nil, lrs.Errorf(lrs.EINVALID, "Content-Type multipart/mixed needs a boundary parameter") // XAPI-00131
 	}
@@ -179,7 +189,7 @@ func (s *Server) readMultipart(c echo.Context, boundary string) ([]byte, error) 
 	}
 
 	// The other parts: attachment data, in any order.
-	in := &incoming{root: root, statementID: statementID, declared: declared, received: map[string]bool{}, left: s.cfg.MaxAttachmentBytes}
+	in.root, in.statementID, in.declared, in.received, in.left = root, statementID, declared, map[string]bool{}, s.cfg.MaxAttachmentBytes
 	for n := 2; ; n++ {
 		part, err := mr.NextRawPart()
 		if errors.Is(err, io.EOF) {
@@ -223,6 +233,15 @@ type incoming struct {
 	received    map[string]bool                // by Key
 	left        int64                          // attachment bytes the request may still send
 	arena       fastjson.Arena
+	holds       []func(appended bool) // of the bodies stored
+}
+
+// release lets go of the bodies stored for the request.
+func (in *incoming) release(appended bool) {
+	for _, h := range in.holds {
+		h(appended)
+	}
+	in.holds = nil
 }
 
 // receivePart checks part n against the statements and stores its data.
@@ -256,9 +275,11 @@ func (s *Server) receivePart(ctx context.Context, in *incoming, part *multipart.
 		}
 	}
 	if len(signatures) == 0 {
-		if err := s.cfg.Attachments.Put(ctx, key, r); err != nil {
+		hold, err := s.cfg.Attachments.Put(ctx, key, r)
+		if err != nil {
 			return r.failure(err)
 		}
+		in.holds = append(in.holds, hold)
 		in.received[key] = true
 		return nil
 	}
@@ -280,9 +301,11 @@ func (s *Server) receivePart(ctx context.Context, in *incoming, part *multipart.
 			return lrs.Errorf(lrs.EINVALID, "%s: %s", a.Path, lrs.ErrorMessage(err))
 		}
 	}
-	if err := s.cfg.Attachments.Put(ctx, key, bytes.NewReader(jws)); err != nil {
+	hold, err := s.cfg.Attachments.Put(ctx, key, bytes.NewReader(jws))
+	if err != nil {
 		return lrs.Internal("store attachment", err)
 	}
+	in.holds = append(in.holds, hold)
 	in.received[key] = true
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -709,4 +710,119 @@ func BenchmarkAttachments_Large(b *testing.B) {
 	close(stop)
 	<-done
 	b.ReportMetric(float64(peak.Load()-min(peak.Load(), base))/(1<<20), "peak-live-heap-MB")
+}
+
+// bucketContents lists the objects in the attachment bucket and counts the
+// bytes of chunks it holds, named or not.
+func (e *attEnv) bucketContents(t *testing.T) (names []string, chunkBytes uint64) {
+	t.Helper()
+	ctx := context.Background()
+	js, _ := jetstream.New(lrstest.Conn(t, e.nats))
+	bucket, err := js.ObjectStore(ctx, natslog.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infos, err := bucket.List(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		names = append(names, info.Name)
+	}
+	st, err := js.Stream(ctx, "OBJ_"+natslog.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(m.Subject, "$O."+natslog.DefaultBucket+".C.") {
+			chunkBytes += uint64(len(m.Data))
+		}
+	}
+	return names, chunkBytes
+}
+
+// post sends a multipart write from any goroutine and returns its status.
+func (e *attEnv) post(body, contentType string) (int, error) {
+	hr, _ := http.NewRequest(http.MethodPost, e.url+"/statements", strings.NewReader(body))
+	hr.SetBasicAuth(e.key, e.secret)
+	hr.Header.Set("X-Experience-API-Version", "1.0.3")
+	hr.Header.Set("Content-Type", contentType)
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+// TestAttachments_Orphans: attachment data is kept only for statements
+// that are appended (XAPI-00128: the data belongs to its statement).
+func TestAttachments_Orphans(t *testing.T) {
+	t.Run("a conflicting statement's attachment data is not kept", func(t *testing.T) {
+		e := newAttachmentEnv(t, 2<<20)
+		id := uuid.NewString()
+		expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: stmt(id, "http://e.com/first")}), 204)
+		for i := range 3 {
+			data := binaryData(300<<10 + i)
+			h := sha256Hex(data)
+			body, ct := multipartBody(t, "application/json", withAttachments(id, attachmentJSON("http://e.com/usage/video", "video/mp4", data, h, "")), dataPart(h, "video/mp4", data))
+			expect(t, e.do(t, req{method: "POST", path: "/statements", body: body, contentType: ct}), 409, id)
+		}
+		if names, n := e.bucketContents(t); len(names) != 0 || n != 0 {
+			t.Fatalf("the bucket holds %v and %d bytes of chunks after three conflicts; want nothing", names, n)
+		}
+	})
+
+	t.Run("data stored before a later part fails is not kept", func(t *testing.T) {
+		e := newAttachmentEnv(t, 2<<20)
+		good, bad := binaryData(200<<10), []byte("the second attachment")
+		hg, hb := sha256Hex(good), sha256Hex(bad)
+		st := withAttachments("", attachmentJSON("http://e.com/usage/a", "application/pdf", good, hg, ""), attachmentJSON("http://e.com/usage/b", "text/plain", bad, hb, ""))
+		body, ct := multipartBody(t, "application/json", st, dataPart(hg, "application/pdf", good), dataPart(hb, "text/plain", []byte("not the declared data")))
+		expect(t, e.do(t, req{method: "POST", path: "/statements", body: body, contentType: ct}), 400, "part 3")
+		if names, n := e.bucketContents(t); len(names) != 0 || n != 0 {
+			t.Fatalf("the bucket holds %v and %d bytes of chunks; want nothing", names, n)
+		}
+	})
+
+	t.Run("a statement appended beside a conflicting one with the same data keeps it", func(t *testing.T) {
+		e := newAttachmentEnv(t, 2<<20)
+		taken := uuid.NewString()
+		expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + taken, body: stmt(taken, "http://e.com/first")}), 204)
+		for i := range 4 {
+			data := binaryData(300<<10 + i)
+			h := sha256Hex(data)
+			att := attachmentJSON("http://e.com/usage/video", "video/mp4", data, h, "")
+			id := uuid.NewString()
+			conflicting, ct1 := multipartBody(t, "application/json", withAttachments(taken, att), dataPart(h, "video/mp4", data))
+			appended, ct2 := multipartBody(t, "application/json", withAttachments(id, att), dataPart(h, "video/mp4", data))
+			type result struct {
+				status int
+				err    error
+			}
+			c1, c2 := make(chan result, 1), make(chan result, 1)
+			go func() { s, err := e.post(conflicting, ct1); c1 <- result{s, err} }()
+			go func() { s, err := e.post(appended, ct2); c2 <- result{s, err} }()
+			r1, r2 := <-c1, <-c2
+			if r1.err != nil || r2.err != nil || r1.status != 409 || r2.status != 200 {
+				t.Fatalf("conflicting = %d %v, appended = %d %v; want 409 and 200", r1.status, r1.err, r2.status, r2.err)
+			}
+			parts := readMultipart(t, e.do(t, req{method: "GET", path: "/statements?attachments=true&statementId=" + id}))
+			if len(parts) != 2 || !bytes.Equal(parts[1].data, data) {
+				t.Fatalf("round %d: the appended statement's data is not served back (%d parts)", i, len(parts))
+			}
+		}
+	})
 }

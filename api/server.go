@@ -48,8 +48,11 @@ type Authenticator interface {
 type AttachmentStore interface {
 	// Put stores the body read from r under hash unless it is stored
 	// already; either way it reads r to its end. If r fails, Put returns
-	// r's error (wrapped) and stores nothing.
-	Put(ctx context.Context, hash string, r io.Reader) error
+	// r's error (wrapped) and stores nothing. The body is held for the
+	// request until release is called once, with whether the request's
+	// statements were appended: a body stored for requests that all
+	// failed, and needed by no statement, is deleted then.
+	Put(ctx context.Context, hash string, r io.Reader) (release func(appended bool), err error)
 	// Get opens the body stored under hash, ENOTFOUND if there is none.
 	// The caller closes it.
 	Get(ctx context.Context, hash string) (io.ReadCloser, error)

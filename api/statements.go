@@ -103,11 +103,13 @@ func (s *Server) postStatements(c echo.Context) error {
 	return c.JSON(http.StatusOK, ids)
 }
 
-func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, error) {
-	body, err := s.readStatements(c)
+func (s *Server) write(c echo.Context, statementID string) (_ []lrs.Statement, err error) {
+	body, release, err := s.readStatements(c)
 	if err != nil {
 		return nil, err
 	}
+	// Attachment data stored for statements that are not appended goes.
+	defer func() { release(err == nil) }()
 	cred := credential(c)
 	by := cred.Authority()
 	stmts, err := lrs.PrepareStatements(c.Request().Context(), lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, by, s.cfg.NewID)

@@ -237,7 +237,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 
 	// Attachment data lives beside the log, in a bucket named after it.
-	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas})
+	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,13 +27,16 @@ const DefaultBucket = "JEJAK_ATTACHMENTS"
 type ObjectsConfig struct {
 	Bucket   string // default DefaultBucket
 	Replicas int    // as the log: 1 embedded, 3 on a cluster
+	// Logger reports bodies left behind; nil discards.
+	Logger *slog.Logger
 }
 
 // Objects keeps attachment data in a JetStream Object Store bucket, one
 // object per body, named by the body's SHA-2 in lowercase hex. The bucket
 // is on file storage; the embedded server syncs every chunk before it
 // acknowledges it, so a body is durable once Put returns. An object is never
-// replaced: its name says what its content is.
+// replaced: its name says what its content is. A body stored for a request
+// that then fails is deleted when nothing can need it (see claim).
 //
 // Put and Get move the chunks themselves, in the bucket's standard layout
 // (NATS ADR-20, the layout nats.go and the nats CLI read and write), so that
@@ -45,6 +50,10 @@ type Objects struct {
 	store  jetstream.ObjectStore
 	stream jetstream.Stream
 	bucket string
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	claims map[string]*claim // by name, while requests hold them
 }
 
 const (
@@ -100,7 +109,10 @@ func OpenObjects(ctx context.Context, nc *nats.Conn, cfg ObjectsConfig) (*Object
 	if err != nil {
 		return nil, fmt.Errorf("object store %s stream: %w", cfg.Bucket, err)
 	}
-	return &Objects{js: js, store: store, stream: stream, bucket: cfg.Bucket}, nil
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Objects{js: js, store: store, stream: stream, bucket: cfg.Bucket, logger: cfg.Logger, claims: map[string]*claim{}}, nil
 }
 
 // Bucket returns the bucket name.
@@ -118,18 +130,240 @@ func (o *Objects) metaSubject(name string) string {
 // returns r's error (wrapped) and stores nothing, so a reader that checks
 // a hash at its end keeps a wrong body out. Put returns once the server
 // has acknowledged every chunk and the object's metadata.
-func (o *Objects) Put(ctx context.Context, name string, r io.Reader) error {
-	info, err := o.store.GetInfo(ctx, name)
-	switch {
-	case err == nil && !info.Deleted:
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return fmt.Errorf("put %s: %w", name, err)
-		}
-		return nil
-	case err != nil && !errors.Is(err, jetstream.ErrObjectNotFound):
-		return fmt.Errorf("put %s: %w", name, err)
+//
+// The body is held for the caller's request until release is called, with
+// appended true when the statements that need the body were appended (or
+// were stored already) and false when the request failed. A body that the
+// failed requests stored and nothing else claimed is deleted then: see
+// claim. release must be called exactly once when Put succeeds; when Put
+// fails it has released already.
+func (o *Objects) Put(ctx context.Context, name string, r io.Reader) (release func(appended bool), err error) {
+	c := o.acquire(name)
+	var once sync.Once
+	release = func(appended bool) {
+		once.Do(func() { o.release(ctx, name, c, appended) })
 	}
+	if err := o.put(ctx, name, c, r); err != nil {
+		release(false)
+		return nil, fmt.Errorf("put %s: %w", name, err)
+	}
+	return release, nil
+}
 
+// Orphans and claims.
+//
+// A body is stored before the statements that need it are appended
+// (bodies first, so that no statement in the log lacks its data), and the
+// append may then fail: an id conflict, a part that fails later, a client
+// that goes away. The body would stay in the bucket with nothing
+// referring to it. Put therefore holds every body for its request, and a
+// body is deleted when the requests that stored it all failed, provided
+// that nobody else can be relying on it:
+//
+//   - On this node, a claim counts the requests holding a name. The body is
+//     deleted only when the last of them is released, and only if one of
+//     them created it and none of them was appended.
+//   - Across nodes, every request that finds the object stored already
+//     claims it in the bucket before relying on it: it publishes the
+//     object's metadata again, expecting the metadata's last sequence
+//     (compare-and-swap). The delete marker is published the same way,
+//     expecting the sequence this node wrote last: when any other writer
+//     (another node's claim) came between, the delete fails and the body
+//     stays. A claim that loses to a delete finds the object gone and
+//     stores the body itself.
+//
+// So a body that an appended statement may need is never deleted; what can
+// remain is a body that requests on two nodes claimed and both failed, or
+// one stored by a node that stopped before its request was answered.
+// docs/adr/0008-attachment-orphans.md records the choice.
+type claim struct {
+	mu       sync.Mutex // serialises this node's metadata writes for the name
+	live     int        // requests holding the name; guarded by Objects.mu
+	created  bool       // a holder stored the current generation of the object
+	foreign  bool       // someone else wrote the metadata since it was created
+	seq      uint64     // the metadata sequence this node wrote last
+	nuid     string     // the chunks of the generation created here
+	appended bool       // a holder's statements were appended; guarded by Objects.mu
+}
+
+func (o *Objects) acquire(name string) *claim {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := o.claims[name]
+	if c == nil {
+		c = &claim{}
+		o.claims[name] = c
+	}
+	c.live++
+	return c
+}
+
+// release ends one request's hold on name and deletes the object when the
+// last holder goes and the object is an orphan this node may delete.
+func (o *Objects) release(ctx context.Context, name string, c *claim, appended bool) {
+	o.mu.Lock()
+	c.live--
+	c.appended = c.appended || appended
+	last, kept := c.live == 0, c.appended
+	if last {
+		delete(o.claims, name)
+	}
+	o.mu.Unlock()
+	if !last || kept {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.created || c.foreign {
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := o.deleteOrphan(dctx, name, c); err != nil {
+		o.logger.Warn("attachment data left without a statement", "component", "objects", "sha2", name, "err", err)
+	}
+}
+
+// deleteOrphan publishes the delete marker for the generation c created,
+// unless someone wrote the metadata since, then purges its chunks.
+func (o *Objects) deleteOrphan(ctx context.Context, name string, c *claim) error {
+	meta, err := json.Marshal(jetstream.ObjectInfo{
+		ObjectMeta: jetstream.ObjectMeta{Name: name},
+		Bucket:     o.bucket,
+		NUID:       c.nuid,
+		Deleted:    true,
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := o.writeMeta(ctx, name, meta, c.seq); err != nil {
+		if errors.Is(err, errMetaMoved) {
+			return nil // claimed by another node: it stays
+		}
+		return err
+	}
+	return o.stream.Purge(ctx, jetstream.WithPurgeSubject(o.chunkSubject(c.nuid)))
+}
+
+// errMetaMoved reports that an object's metadata changed since it was read.
+var errMetaMoved = errors.New("object metadata changed")
+
+// writeMeta publishes meta as name's metadata if its last sequence is still
+// expect (0: none), and returns the new sequence.
+func (o *Objects) writeMeta(ctx context.Context, name string, meta []byte, expect uint64) (uint64, error) {
+	m := nats.NewMsg(o.metaSubject(name))
+	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	m.Data = meta
+	ack, err := o.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(expect))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+			return 0, errMetaMoved
+		}
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// lastMeta reads name's metadata: its sequence (0 if none) and the object,
+// nil when there is none or it is deleted.
+func (o *Objects) lastMeta(ctx context.Context, name string) (uint64, []byte, *jetstream.ObjectInfo, error) {
+	m, err := o.stream.GetLastMsgForSubject(ctx, o.metaSubject(name))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil, nil, nil
+	}
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	var info jetstream.ObjectInfo
+	if err := json.Unmarshal(m.Data, &info); err != nil {
+		return 0, nil, nil, fmt.Errorf("metadata at sequence %d: %w", m.Sequence, err)
+	}
+	if info.Deleted {
+		return m.Sequence, m.Data, nil, nil
+	}
+	return m.Sequence, m.Data, &info, nil
+}
+
+// put claims the stored object named name, or stores r's data as it and
+// claims that; see claim.
+func (o *Objects) put(ctx context.Context, name string, c *claim, r io.Reader) error {
+	var staged *jetstream.ObjectInfo // our chunks, stored and not yet named
+	for {
+		c.mu.Lock()
+		seq, data, cur, err := o.lastMeta(ctx, name)
+		if err != nil {
+			c.mu.Unlock()
+			return o.unstage(ctx, staged, err)
+		}
+		if cur != nil {
+			// Stored already: claim it, then read the request's copy
+			// through (its hash is checked at its end).
+			next, err := o.writeMeta(ctx, name, data, seq)
+			if errors.Is(err, errMetaMoved) {
+				c.mu.Unlock()
+				continue
+			}
+			if err != nil {
+				c.mu.Unlock()
+				return o.unstage(ctx, staged, err)
+			}
+			if seq != c.seq {
+				c.foreign = true
+			}
+			c.seq = next
+			c.mu.Unlock()
+			if staged != nil {
+				return o.unstage(ctx, staged, nil)
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return err
+			}
+			return nil
+		}
+		if staged == nil {
+			c.mu.Unlock()
+			if staged, err = o.upload(ctx, name, r); err != nil {
+				return err
+			}
+			continue
+		}
+		meta, err := json.Marshal(staged)
+		if err != nil {
+			c.mu.Unlock()
+			return o.unstage(ctx, staged, err)
+		}
+		next, err := o.writeMeta(ctx, name, meta, seq)
+		if errors.Is(err, errMetaMoved) {
+			c.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			c.mu.Unlock()
+			return o.unstage(ctx, staged, err)
+		}
+		c.created, c.foreign, c.seq, c.nuid = true, false, next, staged.NUID
+		c.mu.Unlock()
+		return nil
+	}
+}
+
+// unstage purges chunks stored under no name and returns err.
+func (o *Objects) unstage(ctx context.Context, staged *jetstream.ObjectInfo, err error) error {
+	if staged == nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if perr := o.stream.Purge(pctx, jetstream.WithPurgeSubject(o.chunkSubject(staged.NUID))); perr != nil && err == nil {
+		return perr
+	}
+	return err
+}
+
+// upload stores r's data as chunks under a new NUID and returns the
+// metadata that would name them; it stores nothing if r fails.
+func (o *Objects) upload(ctx context.Context, name string, r io.Reader) (*jetstream.ObjectInfo, error) {
 	nuid := rand.Text()
 	subject := o.chunkSubject(nuid)
 	var (
@@ -158,7 +392,7 @@ func (o *Objects) Put(ctx context.Context, name string, r io.Reader) error {
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		_ = o.stream.Purge(pctx, jetstream.WithPurgeSubject(subject))
-		return fmt.Errorf("put %s: %w", name, err)
+		return err
 	}
 	for {
 		// Fill the chunk: an HTTP body yields a few KB per Read, and a
@@ -170,19 +404,19 @@ func (o *Objects) Put(ctx context.Context, name string, r io.Reader) error {
 		}
 		n, rerr := io.ReadFull(r, buf)
 		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-			return fail(rerr)
+			return nil, fail(rerr)
 		}
 		if n > 0 {
 			h.Write(buf[:n])
 			if len(pending) == putWindow {
 				if err := wait(pending[0]); err != nil {
-					return fail(err)
+					return nil, fail(err)
 				}
 				pending = pending[1:]
 			}
 			f, err := o.js.PublishAsync(subject, buf[:n])
 			if err != nil {
-				return fail(err)
+				return nil, fail(err)
 			}
 			pending = append(pending, f)
 			size += uint64(n)
@@ -194,11 +428,11 @@ func (o *Objects) Put(ctx context.Context, name string, r io.Reader) error {
 	}
 	for len(pending) > 0 {
 		if err := wait(pending[0]); err != nil {
-			return fail(err)
+			return nil, fail(err)
 		}
 		pending = pending[1:]
 	}
-	meta, err := json.Marshal(jetstream.ObjectInfo{
+	return &jetstream.ObjectInfo{
 		ObjectMeta: jetstream.ObjectMeta{Name: name, Opts: &jetstream.ObjectMetaOptions{ChunkSize: chunkSize}},
 		Bucket:     o.bucket,
 		NUID:       nuid,
@@ -206,17 +440,7 @@ func (o *Objects) Put(ctx context.Context, name string, r io.Reader) error {
 		Chunks:     chunks,
 		ModTime:    time.Now().UTC(),
 		Digest:     jetstream.GetObjectDigestValue(h),
-	})
-	if err != nil {
-		return fail(err)
-	}
-	m := nats.NewMsg(o.metaSubject(name))
-	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
-	m.Data = meta
-	if _, err := o.js.PublishMsg(ctx, m); err != nil {
-		return fail(err)
-	}
-	return nil
+	}, nil
 }
 
 // Get opens the object named name; lrs.ENOTFOUND if there is none. The
