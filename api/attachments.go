@@ -185,6 +185,9 @@ func (s *Server) readMultipart(c echo.Context, boundary string, in *incoming) ([
 		if err := checkSignatureType(a); err != nil {
 			return nil, err
 		}
+		if a.NeedsData() && a.Length > s.cfg.MaxAttachmentBytes {
+			return nil, lrs.Errorf(lrs.ETOOLARGE, "%s: length %d is larger than the limit of %d bytes of attachment data per request", a.Path, a.Length, s.cfg.MaxAttachmentBytes)
+		}
 		declared[a.Key] = append(declared[a.Key], a)
 	}
 
@@ -265,7 +268,7 @@ func (s *Server) receivePart(ctx context.Context, in *incoming, part *multipart.
 	if err != nil {
 		return err // cannot happen: declared sha2s are well-formed
 	}
-	r := &partReader{r: part, h: h, want: key, part: n, left: in.left, limit: s.cfg.MaxAttachmentBytes}
+	r := &partReader{r: part, h: h, want: key, part: n, left: in.left, limit: s.cfg.MaxAttachmentBytes, decls: decls}
 	defer func() { in.left -= r.read }()
 
 	var signatures []lrs.AttachmentRef
@@ -348,6 +351,24 @@ type partReader struct {
 	limit int64 // the whole allowance, for messages
 	read  int64
 	err   error // the first failure returned
+	// decls are the attachments with this hash: the part's length must be
+	// the length each of them declares.
+	decls []lrs.AttachmentRef
+}
+
+// lengthError names the first attachment whose declared length the part
+// does not have: at the end of the part, any other length; before it, a
+// length the part has gone past.
+func (p *partReader) lengthError(end bool) error {
+	for _, a := range p.decls {
+		switch {
+		case end && a.Length != p.read:
+			return lrs.Errorf(lrs.EINVALID, "%s: length is %d but part %d holds %d bytes: length must be the size of the data", a.Path, a.Length, p.part, p.read)
+		case a.Length < p.read:
+			return lrs.Errorf(lrs.EINVALID, "%s: length is %d but part %d holds more: length must be the size of the data", a.Path, a.Length, p.part)
+		}
+	}
+	return nil
 }
 
 func (p *partReader) Read(b []byte) (int, error) {
@@ -365,7 +386,12 @@ func (p *partReader) Read(b []byte) (int, error) {
 			p.err = lrs.Errorf(lrs.EINVALID, "part %d: its data has SHA-2 %s, not the %s of its X-Experience-API-Hash", p.part, got, p.want)
 			break
 		}
+		if p.err = p.lengthError(true); p.err != nil {
+			break
+		}
 		return n, io.EOF
+	case err == nil:
+		p.err = p.lengthError(false)
 	case err != nil:
 		p.err = &readError{err}
 	}

@@ -826,3 +826,41 @@ func TestAttachments_Orphans(t *testing.T) {
 		}
 	})
 }
+
+// TestAttachments_DeclaredLength: an attachment's length is the size of
+// its data (xAPI Data 2.4.11), and no larger than the request may send.
+func TestAttachments_DeclaredLength(t *testing.T) {
+	e := newAttachmentEnv(t, 1<<20)
+	first, second := binaryData(1000), []byte("twenty-one bytes long")
+	h1, h2 := sha256Hex(first), sha256Hex(second)
+	withLength := func(data []byte, sha2, length string) string {
+		a := attachmentJSON("http://e.com/usage/essay", "application/pdf", data, sha2, "")
+		return strings.Replace(a, `"length":`+fmt.Sprint(len(data)), `"length":`+length, 1)
+	}
+	cases := []struct {
+		name      string
+		length    string // declared for the second attachment
+		status    int
+		contains  []string
+		dataInAll bool
+	}{
+		{"a length of 1e12 for a short part is over the limit", "1000000000000", 413, []string{"attachments[1]", "length 1000000000000", "limit of 1048576"}, false},
+		{"a length larger than the part", "22", 400, []string{"attachments[1]", "length is 22", "part 3 holds 21 bytes"}, false},
+		{"a length smaller than the part", "20", 400, []string{"attachments[1]", "length is 20", "part 3 holds"}, false},
+		{"a length of zero", "0", 400, []string{"attachments[1]", "length is 0"}, false},
+		{"the right length", "21", 200, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := withAttachments("", withLength(first, h1, "1000"), withLength(second, h2, tc.length))
+			body, ct := multipartBody(t, "application/json", st, dataPart(h1, "application/pdf", first), dataPart(h2, "application/pdf", second))
+			expect(t, e.do(t, req{method: "POST", path: "/statements", body: body, contentType: ct}), tc.status, tc.contains...)
+			if got := e.stored(t, h2); got != tc.dataInAll {
+				t.Fatalf("second attachment stored = %v, want %v", got, tc.dataInAll)
+			}
+			if got := e.stored(t, h1); got != tc.dataInAll {
+				t.Fatalf("first attachment stored = %v, want %v", got, tc.dataInAll)
+			}
+		})
+	}
+}

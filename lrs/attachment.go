@@ -31,6 +31,7 @@ type AttachmentRef struct {
 	ContentType string
 	UsageType   string
 	FileURL     string
+	Length      int64 // the length property; -1 if it is not a non-negative integer
 }
 
 // IsSignature reports whether the attachment is a statement's signature.
@@ -86,9 +87,23 @@ func attachmentList(dst []AttachmentRef, list *fastjson.Value, index int, path s
 			ContentType: string(a.GetStringBytes("contentType")),
 			UsageType:   string(a.GetStringBytes("usageType")),
 			FileURL:     string(a.GetStringBytes("fileUrl")),
+			Length:      attachmentLength(a.Get("length")),
 		})
 	}
 	return dst
+}
+
+// attachmentLength reads a length property as validation accepts it: an
+// integer without fraction or exponent, not negative; -1 otherwise.
+func attachmentLength(v *fastjson.Value) int64 {
+	if v == nil || v.Type() != fastjson.TypeNumber {
+		return -1
+	}
+	n, err := v.Int64()
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
 
 // NewSHA2 returns the SHA-2 function whose hexadecimal digest has the

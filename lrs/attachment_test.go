@@ -22,17 +22,17 @@ func TestAttachmentsOf(t *testing.T) {
 	}{
 		{"no attachments", `{"actor":{}}`, nil},
 		{"one statement", `{"attachments":[` + att("") + `]}`, []AttachmentRef{
-			{Statement: 0, Path: "attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u"},
+			{Statement: 0, Path: "attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u", Length: 1},
 		}},
 		{"array names the statement", `[{},{"attachments":[` + att(`,"fileUrl":"http://e.com/f"`) + `]}]`, []AttachmentRef{
-			{Statement: 1, Path: "statements[1]: attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u", FileURL: "http://e.com/f"},
+			{Statement: 1, Path: "statements[1]: attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u", FileURL: "http://e.com/f", Length: 1},
 		}},
 		{"sub-statement attachments follow", `{"attachments":[` + att("") + `],"object":{"objectType":"SubStatement","attachments":[` + att("") + `]}}`, []AttachmentRef{
-			{Statement: 0, Path: "attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u"},
-			{Statement: 0, Path: "object.attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u"},
+			{Statement: 0, Path: "attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u", Length: 1},
+			{Statement: 0, Path: "object.attachments[0]", SHA2: h64, Key: h64, ContentType: "text/plain", UsageType: "http://e.com/u", Length: 1},
 		}},
 		{"upper case sha2 keyed in lower case", `{"attachments":[{"sha2":"` + strings.ToUpper(h64) + `"}]}`, []AttachmentRef{
-			{Statement: 0, Path: "attachments[0]", SHA2: strings.ToUpper(h64), Key: h64},
+			{Statement: 0, Path: "attachments[0]", SHA2: strings.ToUpper(h64), Key: h64, Length: -1}, // no length
 		}},
 		{"malformed ones are skipped for validation to report", `{"attachments":[{"sha2":"abc"},7,{"sha2":1}]}`, nil},
 		{"attachments not an array", `{"attachments":{}}`, nil},
