@@ -156,6 +156,28 @@ func TestStatements_Filters(t *testing.T) {
 			t.Fatalf("since the future: %v", got)
 		}
 	})
+	t.Run("XAPI-00175 XAPI-00174 the zero time and times before 1970 are bounds", func(t *testing.T) {
+		all := strings.Join(s.query(t, "ascending=true"), " ")
+		if all == "" {
+			t.Fatal("no statements listed")
+		}
+		tests := []struct{ params, want string }{
+			{"until=0001-01-01T00:00:00Z", ""},
+			{"until=0001-01-01T07:00:00%2B07:00", ""},
+			{"until=1000-01-01T00:00:00Z", ""},
+			{"until=1969-12-31T23:59:59.999Z", ""},
+			{"until=0001-01-01T00:00:00Z&verb=" + url.QueryEscape(vCompleted), ""},
+			{"since=0001-01-01T00:00:00Z&until=0001-01-01T00:00:00Z", ""},
+			{"since=0001-01-01T00:00:00Z", all},
+			{"since=1000-01-01T00:00:00Z", all},
+			{"since=1969-12-31T23:59:59.999Z", all},
+		}
+		for _, tt := range tests {
+			if got := strings.Join(s.query(t, tt.params+"&ascending=true&limit=3"), " "); got != tt.want {
+				t.Errorf("%s: got %q, want %q", tt.params, got, tt.want)
+			}
+		}
+	})
 	t.Run("XAPI-00012 bad filter values are 400", func(t *testing.T) {
 		for _, p := range []string{"agent=notjson", "agent=" + url.QueryEscape(`{"name":"no ifi"}`), "verb=notaniri", "registration=123", "since=yesterday", "related_agents=yes", "limit=-1"} {
 			expect(t, s.do(t, req{method: "GET", path: "/statements?" + p}), 400)

@@ -262,7 +262,9 @@ type StatementFilter struct {
 	Registration      string
 	RelatedAgents     bool
 	RelatedActivities bool
-	Since, Until      time.Time // zero when absent
+	// Since and Until are nil when absent. Any instant is a bound, the
+	// zero time.Time (0001-01-01T00:00:00Z) too.
+	Since, Until *time.Time
 }
 
 // Terms returns the index terms every matching statement has.
@@ -326,7 +328,7 @@ func ParseStatementFilter(q url.Values) (StatementFilter, error) {
 	}
 	for _, p := range []struct {
 		name string
-		dst  *time.Time
+		dst  **time.Time
 	}{{"since", &f.Since}, {"until", &f.Until}} {
 		if !q.Has(p.name) {
 			continue
@@ -335,7 +337,7 @@ func ParseStatementFilter(q url.Values) (StatementFilter, error) {
 		if err != nil {
 			return f, Errorf(EINVALID, "%s: %q is not an ISO 8601 timestamp with a time zone", p.name, q.Get(p.name))
 		}
-		*p.dst = t
+		*p.dst = &t
 	}
 	return f, nil
 }

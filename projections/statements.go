@@ -502,18 +502,22 @@ func (ix *StatementIndex) Statements(_ context.Context, q lrs.StatementQuery) (l
 // positions; ok is false when the range is empty.
 func (ix *StatementIndex) bounds(q lrs.StatementQuery) (lo, hi position, ok bool, err error) {
 	lo, hi = position{0, 0}, position{ix.applied.Load(), ^uint32(0)}
-	if !q.Filter.Since.IsZero() {
-		// stored > since, at stored's millisecond precision
-		ms := floorDiv(q.Filter.Since.UnixNano(), 1e6) + 1
+	if since := q.Filter.Since; since != nil {
+		// stored > since, at stored's millisecond precision; nothing is
+		// stored before 1970, and stored times are keyed as unsigned
+		ms := max(since.UnixMilli()+1, 0)
 		seq, found, err := ix.timeSeek(ms, true)
 		if err != nil || !found {
 			return lo, hi, false, err
 		}
 		lo = maxPos(lo, position{seq, 0})
 	}
-	if !q.Filter.Until.IsZero() {
+	if until := q.Filter.Until; until != nil {
 		// stored <= until
-		ms := floorDiv(q.Filter.Until.UnixNano(), 1e6)
+		ms := until.UnixMilli()
+		if ms < 0 {
+			return lo, hi, false, nil
+		}
 		seq, found, err := ix.timeSeek(ms+1, false)
 		if err != nil || !found {
 			return lo, hi, false, err
@@ -677,14 +681,6 @@ func (ix *StatementIndex) intersect(terms []lrs.Term, lo, hi position, asc bool,
 // upperBound returns the smallest key after k (k + 0x00): an exclusive bound
 // that includes k.
 func upperBound(k []byte) []byte { return append(append([]byte(nil), k...), 0) }
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
 
 func maxPos(a, b position) position {
 	if a.less(b) {
