@@ -1070,6 +1070,20 @@ func TestDocuments_Merge(t *testing.T) {
 			k.expectMissing(t, "new")
 		}
 	})
+	t.Run("XAPI-00229 a POST of JSON that is not an object is 400 whether or not the document exists", func(t *testing.T) {
+		for _, k := range kits {
+			k := k.fresh()
+			k.mustPut(t, "d", `{"x":1}`, dtJSON)
+			before := k.snap(t, "d")
+			for _, body := range []string{`[1,2]`, `"teks"`, `12`, `null`, `true`} {
+				for _, id := range []string{"d", "new"} {
+					expect(t, k.e.do(t, k.req("POST", k.path(id), body, dtJSON)), 400, "not a JSON object")
+				}
+			}
+			k.unchanged(t, "d", before, "a POST of JSON that is not an object")
+			k.expectMissing(t, "new")
+		}
+	})
 	t.Run("XAPI-00182 a rejected request changes no stored data", func(t *testing.T) {
 		for _, k := range kits {
 			k := k.fresh()

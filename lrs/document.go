@@ -145,6 +145,11 @@ func DecideDocument(cur Document, w DocumentWrite) (DocumentChange, error) {
 		}
 		return DocumentChange{Op: DocPut, ContentType: w.ContentType, Body: w.Body}, nil
 	case DocMerge:
+		// A JSON body must be an object whether or not there is anything
+		// to merge it into: stored now, it could never be merged into.
+		if IsJSONType(w.ContentType) && !isJSONObject(w.Body) {
+			return DocumentChange{}, notMergeable()
+		}
 		if !cur.Exists {
 			return DocumentChange{Op: DocPut, ContentType: w.ContentType, Body: w.Body}, nil
 		}
@@ -199,6 +204,17 @@ func matchETag(header, etag string, strong bool) bool {
 	return false
 }
 
+func notMergeable() error {
+	return Errorf(EINVALID, "the request body is not a JSON object, so it cannot be merged: a POST of application/json merges a JSON object")
+}
+
+// isJSONObject reports whether b is one JSON object.
+func isJSONObject(b []byte) bool {
+	var p fastjson.Parser
+	v, err := p.ParseBytes(b)
+	return err == nil && v.Type() == fastjson.TypeObject
+}
+
 // MergeJSONDocuments merges the top-level properties of the new JSON
 // object into the stored one; new values win (XAPI-00183..00186).
 func MergeJSONDocuments(cur Document, w DocumentWrite) ([]byte, error) {
@@ -220,7 +236,7 @@ func MergeJSONDocuments(cur Document, w DocumentWrite) ([]byte, error) {
 	}
 	upd, err := pn.ParseBytes(w.Body)
 	if err != nil || upd.Type() != fastjson.TypeObject {
-		return nil, Errorf(EINVALID, "the request body is not a JSON object, so it cannot be merged")
+		return nil, notMergeable()
 	}
 	// One value per key (the last one given), in proportion to the size of
 	// both documents.
