@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -175,6 +177,19 @@ func TestStatements_Filters(t *testing.T) {
 		for _, tt := range tests {
 			if got := strings.Join(s.query(t, tt.params+"&ascending=true&limit=3"), " "); got != tt.want {
 				t.Errorf("%s: got %q, want %q", tt.params, got, tt.want)
+			}
+		}
+	})
+	t.Run("a cursor at the last possible position ends the listing", func(t *testing.T) {
+		for _, flags := range []byte{0, 1} { // descending, ascending
+			tok := append([]byte{2}, bytes.Repeat([]byte{0xff}, 12)...)
+			tok = append(tok, flags, 0, 10)
+			got := s.query(t, "more="+base64.RawURLEncoding.EncodeToString(tok))
+			if flags == 1 && len(got) != 0 {
+				t.Fatalf("ascending after the last position: %v, want nothing", got)
+			}
+			if flags == 0 && len(got) == 0 {
+				t.Fatal("descending before the last position: nothing, want every statement")
 			}
 		}
 	})

@@ -425,5 +425,10 @@ func decodeCursor(s string) (moreToken, error) {
 	if t.Limit <= 0 || t.Limit > lrs.MaxPageSize || t.After.IsZero() {
 		return moreToken{}, bad
 	}
+	// Only the bytes encodeCursor writes are a cursor: unused flag bits,
+	// base64 padding bits, a filter in another encoding are not.
+	if encodeCursor(t) != s {
+		return moreToken{}, bad
+	}
 	return t, nil
 }

@@ -527,6 +527,9 @@ func (ix *StatementIndex) bounds(q lrs.StatementQuery) (lo, hi position, ok bool
 	if !q.After.IsZero() {
 		cur := position{q.After.Seq, q.After.Index}
 		if q.Ascending {
+			if cur == maxPosition { // nothing after it; next would wrap to the start
+				return lo, hi, false, nil
+			}
 			lo = maxPos(lo, cur.next())
 		} else {
 			if cur == (position{}) {
