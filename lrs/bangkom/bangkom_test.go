@@ -83,3 +83,25 @@ func TestReadPeopleCSV(t *testing.T) {
 		t.Errorf("missing columns: %v", err)
 	}
 }
+
+// A registry's text fields are UTF-8 without control characters: the
+// people are appended as JSON, which cannot carry other bytes back, and
+// their names go into line-based reports.
+func TestReadPeople_Text(t *testing.T) {
+	const header = "nip,name,unit,position,type,timezone,supervisor_nip\n"
+	for _, tt := range []struct{ name, csv, want string }{
+		{"bytes that are not UTF-8", header + "199001012015011001,Siti\xff,U1,Analis,PNS,WIB,\n", "line 2: name: is not valid UTF-8"},
+		{"a line break in a quoted unit", header + "199001012015011001,Siti,\"Biro\nUmum\",Analis,PNS,WIB,\n", "line 2: unit: has the control character U+000A"},
+		{"NUL in a position", header + "199001012015011001,Siti,U1,Ana\x00lis,PNS,WIB,\n", "line 2: position: has the control character U+0000"},
+		{"a C1 control", header + "199001012015011001,Si\u0085ti,U1,Analis,PNS,WIB,\n", "line 2: name: has the control character U+0085"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := bangkom.ReadPeopleCSV(strings.NewReader(tt.csv)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := bangkom.ReadPeopleJSON([]byte(`[{"nip":"199001012015011001","name":"Siti\u0000","unit":"U1","type":"PNS","timezone":"WIB"}]`)); err == nil || !strings.Contains(err.Error(), "line 1: name: has the control character U+0000") {
+		t.Fatalf("JSON with NUL in a name: %v", err)
+	}
+}

@@ -1,8 +1,11 @@
 package bangkom_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -141,9 +144,15 @@ func TestReadPeopleCSV_SupervisorCycle(t *testing.T) {
 	}
 }
 
-// Whatever a registry CSV holds, ReadPeopleCSV either refuses it or
-// returns people that each pass Check, with no NIP twice and no supervisor
-// cycle.
+// errorLine is how every line of a registry import error begins: the line
+// of the file it is about, or the file as a whole.
+var errorLine = regexp.MustCompile(`^(line [0-9]+: |the file has no people after its header$)`)
+
+// Whatever a registry CSV holds, ReadPeopleCSV either refuses it, every
+// line of the error naming the line of the file it is about, or returns
+// people that each pass Check, with no NIP twice and no supervisor cycle,
+// and that read back equal from the JSON the import appends to the log and
+// from the CSV they make (jejak people import).
 func FuzzReadPeopleCSV(f *testing.F) {
 	const header = "nip,name,unit,position,type,timezone,supervisor_nip\n"
 	f.Add(header + "199001012015011001,Siti,U1,Analis,PNS,WIB,197805152003121002\n197805152003121002,Budi,U1,Kabid,PNS,WIB,\n")
@@ -151,13 +160,43 @@ func FuzzReadPeopleCSV(f *testing.F) {
 	f.Add(header + "199001012015011001,\"=HYPERLINK(\"\"x\"\")\",\"Biro Umum; Keu:=/&\",,pppk,wita,\n")
 	f.Add("\ufeffNIP,Name,Unit,Type,Timezone\n199001012015011001,Siti,U1,PNS,WIT\n")
 	f.Add(header + "\"unterminated\n")
+	f.Add(header + "199001012015011001,\"Siti, S.Kom\",\"Biro \"\"Umum\"\"\",Analis,PNS,WITA,\n197805152003121002,Budi,U1,,PPPK,WIT,\n")
+	f.Add(header + "199001012015011001,\"Siti\nNurhaliza\",U1,Analis,PNS,WIB,\n")
+	f.Add(header + "199001012015011001,Siti\x00,U1,Analis,PNS,WIB,\n")
+	f.Add(header + "199001012015011001,Siti\xff,U1,Analis,PNS,WIB,\n")
+	f.Add(header)
+	f.Add("")
 	f.Fuzz(func(t *testing.T, in string) {
 		people, err := bangkom.ReadPeopleCSV(strings.NewReader(in))
 		if err != nil {
 			if people != nil {
 				t.Fatalf("an error (%v) with people", err)
 			}
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if !errorLine.MatchString(l) {
+					t.Fatalf("error line %q names no line of the file", l)
+				}
+			}
 			return
+		}
+		// The import appends the people as JSON; the view reads them back.
+		b, err := json.Marshal(people)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := bangkom.ReadPeopleJSON(b); err != nil || !slices.Equal(back, people) {
+			t.Fatalf("through JSON %s: %+v, %v; want %+v", b, back, err, people)
+		}
+		// The same people written as a registry CSV read back equal.
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		w.Write(strings.Split(strings.TrimSuffix(header, "\n"), ","))
+		for _, p := range people {
+			w.Write([]string{string(p.NIP), p.Name, p.Unit, p.Position, p.Type, p.Timezone, string(p.SupervisorNIP)})
+		}
+		w.Flush()
+		if again, err := bangkom.ReadPeopleCSV(&buf); err != nil || !slices.Equal(again, people) {
+			t.Fatalf("through CSV: %+v, %v; want %+v", again, err, people)
 		}
 		sup := map[bangkom.NIP]bangkom.NIP{}
 		var from []bangkom.NIP

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Employee types.
@@ -76,6 +78,11 @@ func (p Person) Check(line int) error {
 	if strings.TrimSpace(p.Unit) == "" {
 		bad("unit", errors.New("must not be empty"))
 	}
+	for _, f := range []struct{ name, v string }{{"name", p.Name}, {"unit", p.Unit}, {"position", p.Position}} {
+		if err := checkText(f.v); err != nil {
+			bad(f.name, err)
+		}
+	}
 	if p.Type != PNS && p.Type != PPPK {
 		bad("type", fmt.Errorf("%q is not PNS or PPPK", p.Type))
 	}
@@ -90,6 +97,21 @@ func (p Person) Check(line int) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkText refuses what a registry text field cannot hold: bytes that are
+// not UTF-8, which would not read back from the log's JSON, and control
+// characters (line breaks, NUL, C1), which break the lines of reports.
+func checkText(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("is not valid UTF-8 text")
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("has the control character %U at byte %d", r, i)
+		}
+	}
+	return nil
 }
 
 // CheckAll validates every person and that no NIP appears twice; the error
