@@ -174,6 +174,12 @@ func (s *Server) readMultipart(c echo.Context, boundary string, in *incoming) ([
 	if err := s.checkBangkom(stmts); err != nil {
 		return nil, err
 	}
+	// A statement the view holds with other content is a conflict the
+	// appender will find too (first writer wins): say so before the data
+	// is sent to the store. The appender still decides every other case.
+	if err := s.knownConflict(ctx, stmts); err != nil {
+		return nil, err
+	}
 	var p fastjson.Parser
 	root, err := p.ParseBytes(body)
 	if err != nil {
@@ -211,6 +217,24 @@ func (s *Server) readMultipart(c echo.Context, boundary string, in *incoming) ([
 		}
 	}
 	return body, nil
+}
+
+// knownConflict returns ECONFLICT for the first statement the view holds
+// with different content.
+func (s *Server) knownConflict(ctx context.Context, stmts []lrs.Statement) error {
+	if s.cfg.Statements == nil {
+		return nil
+	}
+	for i := range stmts {
+		h, found, err := s.cfg.Statements.ContentHash(ctx, stmts[i].ID)
+		if err != nil {
+			return lrs.Internal("look up statement "+stmts[i].ID.String(), err)
+		}
+		if found && h != stmts[i].Hash {
+			return lrs.Errorf(lrs.ECONFLICT, "statement %s already exists with different content", stmts[i].ID)
+		}
+	}
+	return nil
 }
 
 // mimeVersionOK reports whether a MIME-Version header (RFC 2045: digits

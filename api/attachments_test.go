@@ -785,6 +785,19 @@ func TestAttachments_Orphans(t *testing.T) {
 		}
 	})
 
+	t.Run("a statement stored with other content is a conflict before any data is read", func(t *testing.T) {
+		e := newAttachmentEnv(t, 2<<20)
+		id := uuid.NewString()
+		expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: stmt(id, "http://e.com/first")}), 204)
+		// The check reads the view: a read waits for it to hold the write.
+		expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 200)
+		data := binaryData(300 << 10)
+		h := sha256Hex(data)
+		// The part is not the declared data: reading it would be a 400.
+		body, ct := multipartBody(t, "application/json", withAttachments(id, attachmentJSON("http://e.com/usage/video", "video/mp4", data, h, "")), dataPart(h, "video/mp4", data[1:]))
+		expect(t, e.do(t, req{method: "POST", path: "/statements", body: body, contentType: ct}), 409, id)
+	})
+
 	t.Run("data stored before a later part fails is not kept", func(t *testing.T) {
 		e := newAttachmentEnv(t, 2<<20)
 		good, bad := binaryData(200<<10), []byte("the second attachment")
