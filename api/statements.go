@@ -103,26 +103,35 @@ func (s *Server) postStatements(c echo.Context) error {
 	return c.JSON(http.StatusOK, ids)
 }
 
-func (s *Server) write(c echo.Context, statementID string) (_ []lrs.Statement, err error) {
+func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, error) {
 	body, release, err := s.readStatements(c)
 	if err != nil {
 		return nil, err
 	}
-	// Attachment data stored for statements that are not appended goes.
-	defer func() { release(err == nil) }()
+	// Attachment data stored for statements that are surely not appended
+	// goes; when the log's answer is unknown (unavailable, cancelled after
+	// the request was queued), the statements may be in it, so it stays.
+	appended := true
+	defer func() { release(appended) }()
 	cred := credential(c)
 	by := cred.Authority()
 	stmts, err := lrs.PrepareStatements(c.Request().Context(), lrs.StatementsInput{Body: body, StatementID: statementID, Version: version(c)}, by, s.cfg.NewID)
 	if err != nil {
+		appended = false
 		return nil, err
 	}
 	if err := s.checkBangkom(stmts); err != nil {
+		appended = false
 		return nil, err
 	}
 	if len(stmts) == 0 {
 		return stmts, nil
 	}
 	if _, err := s.cfg.Writer.Append(c.Request().Context(), stmts, by); err != nil {
+		switch lrs.ErrorCode(err) {
+		case lrs.ECONFLICT, lrs.EINVALID, lrs.ETOOLARGE: // decided before anything was appended
+			appended = false
+		}
 		return nil, err
 	}
 	return stmts, nil
