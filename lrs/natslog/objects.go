@@ -175,7 +175,7 @@ func (o *Objects) Put(ctx context.Context, name string, r io.Reader) (release fu
 // So a body that an appended statement may need is never deleted; what can
 // remain is a body that requests on two nodes claimed and both failed, or
 // one stored by a node that stopped before its request was answered.
-// docs/adr/0008-attachment-orphans.md records the choice.
+// docs/adr/0012-attachment-orphans.md records the choice.
 type claim struct {
 	mu       sync.Mutex // serialises this node's metadata writes for the name
 	live     int        // requests holding the name; guarded by Objects.mu
