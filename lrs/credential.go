@@ -18,6 +18,8 @@ const (
 	RoleVerifier = "verifier" // the unit kepegawaian
 	RoleAssessor = "assessor" // an accredited assessment centre
 	RoleAdmin    = "admin"    // may change the registry and catalogue
+	RoleAnalyst  = "analyst"  // reads the reports of the units in its scope
+	RoleAuditor  = "auditor"  // reads the log, the access log and status
 )
 
 // DefaultStore is the store (tenant) of a credential that names none.
@@ -29,6 +31,9 @@ const DefaultStore = "default"
 type Credential struct {
 	Key        string   `json:"key"`
 	SecretHash string   `json:"secret_hash"`
+	Name       string   `json:"name,omitempty"`   // display name: the institution
+	Person     string   `json:"person,omitempty"` // NIP of the person the credential acts for
+	Units      []string `json:"units,omitempty"`  // analyst scope
 	Roles      []string `json:"roles,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	Store      string   `json:"store,omitempty"`
@@ -51,6 +56,20 @@ func (c Credential) HasRole(role string) bool {
 		}
 	}
 	return false
+}
+
+// Principal returns who c is to the authorization policy: no scopes means
+// DefaultScopes, no store DefaultStore.
+func (c Credential) Principal() Principal {
+	scopes := c.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
+	store := c.Store
+	if store == "" {
+		store = DefaultStore
+	}
+	return Principal{Kind: PrincipalCredential, Key: c.Key, Name: c.Name, Store: store, Scopes: scopes, Roles: c.Roles, Units: c.Units, Person: c.Person}
 }
 
 // Authority returns the writer identity of c, with the Agent that the LRS
