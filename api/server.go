@@ -114,6 +114,9 @@ type Config struct {
 	AuthFailures    int
 	AuthKeyFailures int
 	AuthWindow      time.Duration
+	// OIDC, if set, accepts bearer tokens of an OpenID Connect provider for
+	// people, and serves the browser sign-in under /auth (oidc.go).
+	OIDC *OIDC
 }
 
 // Server is the HTTP face of the LRS.
@@ -231,6 +234,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.registerJP()
+	s.registerOIDC()
 	x.GET("/activities", s.activities)
 	x.HEAD("/activities", s.activities)
 	x.GET("/agents", s.agents)
@@ -287,6 +291,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 const (
 	ctxVersion    = "jejak.version"
 	ctxCredential = "jejak.credential"
+	ctxPrincipal  = "jejak.principal"
 )
 
 func version(c echo.Context) lrs.Version {
@@ -299,6 +304,12 @@ func version(c echo.Context) lrs.Version {
 func credential(c echo.Context) lrs.Credential {
 	cred, _ := c.Get(ctxCredential).(lrs.Credential)
 	return cred
+}
+
+// principal is who the request is authenticated as.
+func principal(c echo.Context) lrs.Principal {
+	p, _ := c.Get(ctxPrincipal).(lrs.Principal)
+	return p
 }
 
 // observe reports each request to Config.Observe.
@@ -352,43 +363,60 @@ func (s *Server) requireVersion(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// authenticate requires HTTP Basic credentials (XAPI-00334, XAPI-00335).
+// authenticate requires HTTP Basic credentials (XAPI-00334, XAPI-00335),
+// an OpenID Connect bearer token, or (without an Authorization header) the
+// session cookie of the browser sign-in; it puts the Principal in the
+// context.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		cred, err := s.checkAuth(c, c.Request().Header.Get("Authorization"))
+		var a authn
+		var err error
+		header := c.Request().Header.Get("Authorization")
+		if cookie, ok := s.sessionCookie(c); ok && header == "" {
+			a, err = s.checkSession(c, cookie)
+		} else {
+			a, err = s.checkAuth(c, header)
+		}
 		if err != nil {
 			return err
 		}
-		c.Set(ctxCredential, cred)
+		c.Set(ctxCredential, a.credential)
+		c.Set(ctxPrincipal, a.principal)
 		return next(c)
 	}
 }
 
-// checkAuth checks the HTTP Basic credentials of an Authorization value.
-// A client address with too many failures in the window gets 429; so does
-// a key with too many, unless this secret verified before. Failures count
-// against both.
-func (s *Server) checkAuth(c echo.Context, authorization string) (lrs.Credential, error) {
+// checkAuth checks the HTTP Basic credentials or bearer token of an
+// Authorization value. A client address with too many failures in the
+// window gets 429; so does a key with too many, unless this secret
+// verified before. Failures count against both.
+func (s *Server) checkAuth(c echo.Context, authorization string) (authn, error) {
+	if token, ok := bearerToken(authorization); ok {
+		return s.checkBearer(c, token)
+	}
 	key, secret, ok := parseBasic(authorization)
 	if !ok {
-		return lrs.Credential{}, lrs.Errorf(lrs.EUNAUTHORIZED, "missing HTTP Basic credentials")
+		return authn{}, lrs.Errorf(lrs.EUNAUTHORIZED, "missing HTTP Basic credentials")
 	}
 	addr := clientAddr(c.Request())
 	if wait := s.addrFails.blocked(addr); wait > 0 {
-		return lrs.Credential{}, tooMany(c, wait, "too many failed authentications from %s; retry later", addr)
+		return authn{}, tooMany(c, wait, "too many failed authentications from %s; retry later", addr)
 	}
 	if cred, ok := s.cfg.Auth.Verified(key, secret); ok {
-		return cred, nil
+		return credentialAuthn(cred), nil
 	}
 	if wait := s.keyFails.blocked(key); wait > 0 {
-		return lrs.Credential{}, tooMany(c, wait, "too many failed authentications for this key; retry later")
+		return authn{}, tooMany(c, wait, "too many failed authentications for this key; retry later")
 	}
 	cred, err := s.cfg.Auth.Check(key, secret)
 	if lrs.ErrorCode(err) == lrs.EUNAUTHORIZED {
 		s.addrFails.fail(addr)
 		s.keyFails.fail(key)
 	}
-	return cred, err
+	if err != nil {
+		return authn{}, err
+	}
+	return credentialAuthn(cred), nil
 }
 
 // parseBasic reads an HTTP Basic Authorization value.
@@ -428,8 +456,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Header().Get("X-Experience-API-Version") == "" {
 		c.Response().Header().Set("X-Experience-API-Version", lrs.V1.String())
 	}
-	if status == http.StatusUnauthorized {
-		c.Response().Header().Set("WWW-Authenticate", `Basic realm="jejak", charset="UTF-8"`)
+	if h := c.Response().Header(); status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		// A browser asks for a password on a Basic challenge: the sign-in
+		// routes, for browsers, name only Bearer.
+		if !strings.HasPrefix(c.Request().URL.Path, "/auth/") {
+			h.Add("WWW-Authenticate", `Basic realm="jejak", charset="UTF-8"`)
+		}
+		if s.cfg.OIDC != nil || strings.HasPrefix(c.Request().URL.Path, "/auth/") {
+			h.Add("WWW-Authenticate", `Bearer realm="jejak"`)
+		}
 	}
 	// HEAD gets the same headers; net/http drops the body.
 	_ = c.JSON(status, map[string]string{"code": code, "message": msg})
