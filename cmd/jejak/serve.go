@@ -54,6 +54,7 @@ type config struct {
 	CacheMB     int
 	Rules       string
 	HomePage    string
+	OIDC        oidcConfig
 
 	natsAuth *natslog.EmbeddedAuth // users of the embedded server when it listens
 }
@@ -84,6 +85,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 		f.Duration(&c.FailureExit, "log-failure-exit", time.Minute, "when the log cannot be written or reached for this long, exit non-zero so that a supervisor restarts Jejak (/readyz answers 503 meanwhile)")
+		c.OIDC.bind(f)
 	}
 }
 
@@ -202,6 +204,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	oidc, err := cfg.OIDC.open(cfg.Data, logger)
+	if err != nil {
+		return err
+	}
+	if oidc != nil {
+		// a provider out of reach is logged and tried again on use
+		_ = oidc.Discover(ctx)
+	}
 	if cfg.NATSListen != "" {
 		if cfg.NATSURL != "" {
 			return usageError{"--nats-listen opens the embedded server's port: it does not go with --nats-url"}
@@ -264,6 +274,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MinBodyRate:        int64(cfg.MinBodyRate),
 		Observe:            met.observe,
 		Ready:              health.ready,
+		OIDC:               oidc,
 	})
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
