@@ -197,13 +197,18 @@ type SIASNRow struct {
 
 // siasnRows turns a person's recognised items of a year into SIASN rows.
 // Dates are written dd-mm-yyyy as SIASN's riwayat services take them.
-func siasnRows(rep bangkom.YearReport, rules *bangkom.RuleSet) []SIASNRow {
+// institution names an item's institusiPenyelenggara (nil: its organizer).
+func siasnRows(rep bangkom.YearReport, rules *bangkom.RuleSet, institution func(bangkom.Item) string) []SIASNRow {
 	rows := []SIASNRow{}
 	for _, it := range rep.Items {
 		if it.State != bangkom.Approved || it.JPRecognized <= 0 {
 			continue
 		}
-		row := SIASNRow{NIP: rep.NIP, NamaKursus: it.ActivityName, InstitusiPenyelenggara: it.Organizer,
+		inst := it.Organizer
+		if institution != nil {
+			inst = institution(it)
+		}
+		row := SIASNRow{NIP: rep.NIP, NamaKursus: it.ActivityName, InstitusiPenyelenggara: inst,
 			TanggalKursus: it.Day().Format("02-01-2006"), TanggalSelesaiKursus: it.EndDate().Format("02-01-2006"),
 			TahunKursus: rep.Year, JumlahJam: it.JPRecognized, StatementID: it.StatementID, Form: it.Form}
 		if r := rules.Forms[it.Form]; r != nil {
@@ -231,7 +236,7 @@ func (s *Server) personSIASN(c echo.Context) error {
 		return err
 	}
 	nip := facts.Person.NIP
-	rows := siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules())
+	rows := siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules(), s.institution)
 	if wantsCSV(c) {
 		return writeCSV(c, "siasn-"+string(nip)+"-"+strconv.Itoa(year)+".csv", siasnCSV(rows))
 	}
@@ -257,7 +262,7 @@ func (s *Server) allSIASN(c echo.Context) error {
 	}
 	rows := []SIASNRow{}
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
-		rows = append(rows, siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules())...)
+		rows = append(rows, siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules(), s.institution)...)
 	})
 	if err != nil {
 		return err

@@ -60,9 +60,12 @@ type AttachmentStore interface {
 
 // Config holds the server's dependencies.
 type Config struct {
-	Auth       Authenticator
-	Statements lrs.StatementView
-	Documents  lrs.DocumentView
+	Auth Authenticator
+	// Credentials manages the credentials kept on the log; nil serves no
+	// /api/v1/credentials.
+	Credentials CredentialManager
+	Statements  lrs.StatementView
+	Documents   lrs.DocumentView
 	// JP is the JP view; nil serves no analyst API.
 	JP JPView
 	// BangkomProfile is the JSON-LD of the Bangkom xAPI Profile.
@@ -235,6 +238,7 @@ func New(cfg Config) *Server {
 	}
 	s.registerJP()
 	s.registerOIDC()
+	s.registerCredentials()
 	x.GET("/activities", s.activities)
 	x.HEAD("/activities", s.activities)
 	x.GET("/agents", s.agents)

@@ -1,13 +1,18 @@
 package lrs
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -25,9 +30,12 @@ const (
 // DefaultStore is the store (tenant) of a credential that names none.
 const DefaultStore = "default"
 
-// Credential is an HTTP Basic key/secret pair as kept on disk: the secret
-// only as a bcrypt hash. Scopes and Store are carried for later use (xAPI
-// scopes, multi-tenant stores).
+// Credential is an HTTP Basic key/secret pair as kept on the log (a
+// jejak.credentials event) or on disk: the secret only as a bcrypt hash.
+// Name is its display name, the institution it belongs to (SIASN's
+// institusiPenyelenggara); Person the NIP of the one person it acts for, if
+// any; Units the analyst scope. Created, Rotated and Revoked (with who did
+// it) are set when the log's events are folded, never taken from a request.
 type Credential struct {
 	Key        string   `json:"key"`
 	SecretHash string   `json:"secret_hash"`
@@ -37,6 +45,16 @@ type Credential struct {
 	Roles      []string `json:"roles,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	Store      string   `json:"store,omitempty"`
+
+	Created   time.Time `json:"created,omitzero"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Rotated   time.Time `json:"rotated,omitzero"`
+	RotatedBy string    `json:"rotated_by,omitempty"`
+	Revoked   time.Time `json:"revoked,omitzero"`
+	RevokedBy string    `json:"revoked_by,omitempty"`
+	// Seq is the log sequence of the last event that changed it (0 for a
+	// credential of --credentials).
+	Seq uint64 `json:"seq,omitempty"`
 }
 
 // NewCredential hashes secret into a Credential.
@@ -87,18 +105,19 @@ func (c Credential) Authority() Authority {
 	return Authority{Key: c.Key, Store: store, Roles: c.Roles, Agent: agent}
 }
 
-// Keyring checks key/secret pairs against a set of credentials, which stay
-// fixed for its life: a change of credentials is a new Keyring (a restart),
-// so nothing it remembers outlives the credentials it was made from.
+// Keyring checks key/secret pairs against a set of credentials that
+// changes while it serves: the credentials of --credentials (fixed for its
+// life), and those the log's jejak.credentials events put and revoke
+// (Apply). A put or a revoke takes effect for the next Check or Verified.
 //
 // bcrypt is slow on purpose. A pair that verified once is remembered (as a
 // SHA-256 of the secret, in memory only, one per key, so at most one entry
-// per credential) and later checks are constant-time compares. At most
-// NumCPU password checks run at once; the others wait. A key that is not in
-// the keyring takes the same path as one that is, against a dummy hash of
-// the same cost, so the answer's timing does not tell which keys exist.
+// per credential) and later checks are constant-time compares; a rotation
+// or a revocation of the key forgets it. At most NumCPU password checks run
+// at once; the others wait. A key that is not in the keyring takes the same
+// path as one that is, against a dummy hash of the same cost, so the
+// answer's timing does not tell which keys exist.
 type Keyring struct {
-	creds map[string]Credential
 	dummy []byte        // hash of a random secret, to spend the time of a real check
 	slots chan struct{} // one per password check running
 
@@ -106,8 +125,15 @@ type Keyring struct {
 	compared func()
 
 	mu       sync.Mutex
+	creds    map[string]Credential // usable now, by key
+	all      map[string]Credential // every credential the log put, revoked ones too
+	fixed    map[string]bool       // keys of --credentials: the log's events do not change what they serve
+	keySeq   map[string]uint64     // sequence of the last event applied to each key
+	applied  uint64                // last credentials event folded from the log
+	caughtUp bool                  // the fold has read every event there was when it started
+	changed  chan struct{}         // closed and replaced when applied or caughtUp changes
 	verified map[string][32]byte
-	flights  map[string]*passwordCheck // password checks running, by key and secret's hash
+	flights  map[string]*passwordCheck // password checks running, by key, secret's hash and stored hash
 }
 
 // passwordCheck is one password check that concurrent requests with the same key
@@ -117,7 +143,8 @@ type passwordCheck struct {
 	ok   bool
 }
 
-// NewKeyring returns a Keyring over creds.
+// NewKeyring returns a Keyring over creds, the fixed credentials of
+// --credentials (or of a test); the log's credentials are added by Apply.
 func NewKeyring(creds []Credential) *Keyring {
 	cost := bcrypt.DefaultCost
 	for _, c := range creds {
@@ -129,6 +156,10 @@ func NewKeyring(creds []Credential) *Keyring {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
 	k := &Keyring{
 		creds:    make(map[string]Credential, len(creds)),
+		all:      map[string]Credential{},
+		fixed:    map[string]bool{},
+		keySeq:   map[string]uint64{},
+		changed:  make(chan struct{}),
 		dummy:    dummy,
 		slots:    make(chan struct{}, max(1, runtime.NumCPU())),
 		verified: make(map[string][32]byte),
@@ -136,6 +167,7 @@ func NewKeyring(creds []Credential) *Keyring {
 	}
 	for _, c := range creds {
 		k.creds[c.Key] = c
+		k.fixed[c.Key] = true
 	}
 	return k
 }
@@ -144,15 +176,23 @@ func NewKeyring(creds []Credential) *Keyring {
 // can count them. Set it before the first Check.
 func (k *Keyring) OnCompare(f func()) { k.compared = f }
 
-// Len returns the number of credentials.
-func (k *Keyring) Len() int { return len(k.creds) }
+// Len returns the number of credentials usable now.
+func (k *Keyring) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.creds)
+}
 
 // Verified returns the credential for key if secret verified before, without
-// a password check; false if it did not (wrong, unknown or not yet checked).
+// a password check; false if it did not (wrong, unknown, rotated or revoked
+// since, or not yet checked).
 func (k *Keyring) Verified(key, secret string) (Credential, bool) {
 	sum := sha256.Sum256([]byte(secret))
+	k.mu.Lock()
 	c, known := k.creds[key]
-	if k.remembered(key, sum) && known {
+	ok := known && k.rememberedLocked(key, sum)
+	k.mu.Unlock()
+	if ok {
 		return c, true
 	}
 	return Credential{}, false
@@ -161,14 +201,16 @@ func (k *Keyring) Verified(key, secret string) (Credential, bool) {
 // Check returns the credential for key if secret matches, else EUNAUTHORIZED.
 func (k *Keyring) Check(key, secret string) (Credential, error) {
 	sum := sha256.Sum256([]byte(secret))
+	k.mu.Lock()
 	c, known := k.creds[key]
-	if k.remembered(key, sum) && known {
+	if known && k.rememberedLocked(key, sum) {
+		k.mu.Unlock()
 		return c, nil
 	}
 	// Known and unknown keys take the same path from here. Concurrent
-	// requests with the same pair wait for a single check.
-	id := key + "\x00" + string(sum[:])
-	k.mu.Lock()
+	// requests with the same pair, against the same stored hash, wait for
+	// a single check.
+	id := key + "\x00" + string(sum[:]) + "\x00" + c.SecretHash
 	f, running := k.flights[id]
 	if !running {
 		f = &passwordCheck{done: make(chan struct{})}
@@ -191,7 +233,11 @@ func (k *Keyring) Check(key, secret string) (Credential, error) {
 		k.mu.Lock()
 		delete(k.flights, id)
 		if f.ok {
-			k.verified[key] = sum
+			// Remember it only if the key was not rotated or revoked
+			// while its hash was being compared.
+			if cur, still := k.creds[key]; still && cur.SecretHash == c.SecretHash {
+				k.verified[key] = sum
+			}
 		}
 		k.mu.Unlock()
 		close(f.done)
@@ -202,11 +248,164 @@ func (k *Keyring) Check(key, secret string) (Credential, error) {
 	return c, nil
 }
 
-func (k *Keyring) remembered(key string, sum [32]byte) bool {
-	k.mu.Lock()
+func (k *Keyring) rememberedLocked(key string, sum [32]byte) bool {
 	known, seen := k.verified[key]
-	k.mu.Unlock()
 	return seen && subtle.ConstantTimeCompare(known[:], sum[:]) == 1
+}
+
+// Lookup returns the credential of key: one of --credentials, or one the
+// log put (revoked ones too, with Revoked set).
+func (k *Keyring) Lookup(key string) (Credential, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if c, ok := k.all[key]; ok && !k.fixed[key] {
+		return c, true
+	}
+	c, ok := k.creds[key]
+	return c, ok
+}
+
+// List returns every credential, revoked ones too, sorted by key.
+func (k *Keyring) List() []Credential {
+	k.mu.Lock()
+	out := make([]Credential, 0, len(k.all)+len(k.fixed))
+	for key := range k.fixed {
+		out = append(out, k.creds[key])
+	}
+	for key, c := range k.all {
+		if !k.fixed[key] {
+			out = append(out, c)
+		}
+	}
+	k.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Fixed reports whether key is one of --credentials, which the log's
+// events do not change.
+func (k *Keyring) Fixed(key string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fixed[key]
+}
+
+// ErrFixedCredential is returned by Apply for an event about a key of
+// --credentials: it is passed over, and the fixed credential stays.
+var ErrFixedCredential = errors.New("the key is one of --credentials; the event is passed over")
+
+// Apply folds one jejak.credentials event, stored at seq and time stored:
+// a put adds the credential or rotates it (its remembered secret is
+// forgotten), a revoke removes it from use at once. An event at or below
+// the last one applied to its key is passed over, so the node that
+// appended an event can apply it at once and again when its fold reads it.
+func (k *Keyring) Apply(seq uint64, stored time.Time, ch CredentialChange) error {
+	key := ch.Key
+	if ch.Op == CredentialPut && ch.Credential != nil {
+		key = ch.Credential.Key
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if seq <= k.keySeq[key] {
+		return nil
+	}
+	k.keySeq[key] = seq
+	stored = stored.UTC()
+	prev, had := k.all[key]
+	switch ch.Op {
+	case CredentialPut:
+		c := ch.Credential.record()
+		c.Seq = seq
+		if had && prev.Revoked.IsZero() {
+			c.Created, c.CreatedBy = prev.Created, prev.CreatedBy
+			c.Rotated, c.RotatedBy = prev.Rotated, prev.RotatedBy
+			if c.SecretHash != prev.SecretHash {
+				c.Rotated, c.RotatedBy = stored, ch.By
+			}
+		} else {
+			c.Created, c.CreatedBy = stored, ch.By
+		}
+		k.all[key] = c
+		if !k.fixed[key] {
+			k.creds[key] = c
+		}
+	case CredentialRevoke:
+		if !had {
+			return nil
+		}
+		prev.Revoked, prev.RevokedBy, prev.Seq = stored, ch.By, seq
+		k.all[key] = prev
+		if !k.fixed[key] {
+			delete(k.creds, key)
+		}
+	}
+	if k.fixed[key] {
+		return fmt.Errorf("credential %q at %d: %w", key, seq, ErrFixedCredential)
+	}
+	delete(k.verified, key)
+	return nil
+}
+
+// Conflicts returns the keys of --credentials that the log also holds in
+// use: serving with them would hide the stored credential.
+func (k *Keyring) Conflicts() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for key := range k.fixed {
+		if c, ok := k.all[key]; ok && c.Revoked.IsZero() {
+			out = append(out, key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stored reports whether the log has put any credential (revoked ones too).
+func (k *Keyring) Stored() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.all)
+}
+
+// advance records that the fold has read the log to seq (and, if caughtUp,
+// every event there was when it started), waking WaitApplied.
+func (k *Keyring) advance(seq uint64, caughtUp bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if seq <= k.applied && (!caughtUp || k.caughtUp) {
+		return
+	}
+	k.applied = max(k.applied, seq)
+	k.caughtUp = k.caughtUp || caughtUp
+	close(k.changed)
+	k.changed = make(chan struct{})
+}
+
+// Applied returns the sequence of the last credentials event the fold has
+// read from the log, and whether it has read every event there was when
+// it started.
+func (k *Keyring) Applied() (uint64, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.applied, k.caughtUp
+}
+
+// WaitApplied waits until the fold has caught up and read the log to seq.
+func (k *Keyring) WaitApplied(ctx context.Context, seq uint64) error {
+	for {
+		k.mu.Lock()
+		done, ch := k.caughtUp && k.applied >= seq, k.changed
+		k.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // ParseCredentialFlag parses "key:secret[:role+role][,key:secret…]".

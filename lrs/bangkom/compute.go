@@ -38,7 +38,11 @@ type Item struct {
 	minutes      float64
 	pooled       bool
 	days         int
+	by           string // key of the credential that wrote the claim
 }
+
+// By is the key of the credential that wrote the claim.
+func (it Item) By() string { return it.by }
 
 // EndDate is the last day of the claim (its date for one-day claims).
 func (it Item) EndDate() time.Time { return it.day.AddDate(0, 0, max(it.days, 1)-1) }
@@ -127,7 +131,7 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 		}
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 		it := Item{StatementID: c.StatementID, Form: c.Form, Date: isoDate(day), Seqs: []uint64{c.Seq},
-			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, day: day, seq: c.Seq, intl: c.International, days: clampDays(c.Days)}
+			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, by: c.By, day: day, seq: c.Seq, intl: c.International, days: clampDays(c.Days)}
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
 		if !ok {

@@ -341,3 +341,68 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 		}
 	}
 }
+
+// FollowSubject delivers the events on subjects matching filter (e.g.
+// "jejak.*.credentials"), from sequence from onwards, in order, one at a
+// time, until ctx is done or fn fails; JetStream leaves the others out, so
+// following a few events of a large log reads only them. caughtUp is true
+// for an event after which none matched when it was delivered; when none
+// matches at the start, fn is first called with no event and caughtUp.
+func (l *Log) FollowSubject(ctx context.Context, filter string, from uint64, fn func(evs []lrs.LogEvent, caughtUp bool) error) error {
+	if from == 0 {
+		from = 1
+	}
+	info, err := l.stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return fmt.Errorf("follow %s on %s: %w", l.name, filter, err)
+	}
+	var matching uint64
+	for _, n := range info.State.Subjects {
+		matching += n
+	}
+	if matching == 0 {
+		if err := fn(nil, true); err != nil {
+			return err
+		}
+	}
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{filter},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("follow %s on %s from %d: %w", l.name, filter, from, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxBytes(followBufferBytes))
+	if err != nil {
+		return fmt.Errorf("follow %s on %s from %d: %w", l.name, filter, from, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	var last uint64
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("follow %s on %s: %w", l.name, filter, err)
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return fmt.Errorf("event metadata: %w", err)
+		}
+		ev := lrs.LogEvent{Seq: md.Sequence.Stream, Subject: m.Subject(), Data: m.Data(), Time: md.Timestamp}
+		if h := m.Headers(); len(h) > 0 {
+			ev.Header = h
+		}
+		if ev.Seq <= last {
+			return fmt.Errorf("follow %s on %s: event %d after %d", l.name, filter, ev.Seq, last)
+		}
+		last = ev.Seq
+		if err := fn([]lrs.LogEvent{ev}, md.NumPending == 0); err != nil {
+			return err
+		}
+	}
+}
