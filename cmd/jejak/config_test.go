@@ -77,9 +77,9 @@ func TestRun_Usage(t *testing.T) {
 	}
 }
 
-// With no credentials configured, the first start creates a pair, keeps only
-// a hash of the secret, and prints the secret once; it works at once and
-// after a restart, and is not printed again.
+// With no credentials configured, the first start creates an admin pair,
+// puts only a hash of the secret on the log, and prints the secret once;
+// it works at once and after a restart, and is not printed again.
 func TestRun_FirstStartCreatesCredential(t *testing.T) {
 	data := t.TempDir()
 	start := func() (string, string, func()) {
@@ -109,12 +109,8 @@ func TestRun_FirstStartCreatesCredential(t *testing.T) {
 		t.Fatalf("no credential printed:\n%s", printed)
 	}
 	key, secret := m[1], m[2]
-	stored, err := os.ReadFile(filepath.Join(data, "credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(stored), secret) || !strings.Contains(string(stored), key) || !strings.Contains(string(stored), "$2a$") {
-		t.Fatalf("credentials.json must hold the key and a bcrypt hash only:\n%s", stored)
+	if _, err := os.Stat(filepath.Join(data, "credentials.json")); err == nil {
+		t.Fatal("the first credential is kept on the log, not in credentials.json")
 	}
 	check := func(base string) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/statements", nil)

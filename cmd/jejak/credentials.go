@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -19,17 +21,52 @@ import (
 
 const credentialsFile = "credentials.json"
 
-// loadCredentials returns the credentials to serve with. Credentials given
-// with --credentials are used as they are. Otherwise the data directory's
-// credentials file is read; when there is none, a first key/secret pair is
-// generated, only its hash is stored, and the secret is printed once.
-func loadCredentials(flagValue, dataDir, addr string, stdout io.Writer) ([]lrs.Credential, error) {
-	if flagValue != "" {
-		creds, err := lrs.ParseCredentialFlag(flagValue)
-		if err != nil {
-			return nil, usageError{"--credentials: " + lrs.ErrorMessage(err)}
-		}
-		return creds, nil
+// flagCredentials parses --credentials: credentials for bootstrap and
+// tests, served beside those of the log (never instead of them).
+func flagCredentials(flagValue string) ([]lrs.Credential, error) {
+	if flagValue == "" {
+		return nil, nil
+	}
+	creds, err := lrs.ParseCredentialFlag(flagValue)
+	if err != nil {
+		return nil, usageError{"--credentials: " + lrs.ErrorMessage(err)}
+	}
+	return creds, nil
+}
+
+// eventAppender appends a registry-like event (lrs.Appender).
+type eventAppender interface {
+	AppendEvent(ctx context.Context, typ string, v int, kind string, payload []byte, by lrs.Authority) (uint64, error)
+}
+
+// appendCredential appends ch as a jejak.credentials event on store and
+// applies it to k at once.
+func appendCredential(ctx context.Context, w eventAppender, k *lrs.Keyring, ch lrs.CredentialChange, store string) (uint64, error) {
+	payload, err := lrs.EncodeCredentialChange(ch)
+	if err != nil {
+		return 0, err
+	}
+	if store == "" {
+		store = lrs.DefaultStore
+	}
+	seq, err := w.AppendEvent(ctx, lrs.EventCredentials, lrs.EventCredentialsV1, lrs.CredentialsKind, payload, lrs.Authority{Key: ch.By, Store: store})
+	if err != nil {
+		return 0, err
+	}
+	return seq, k.Apply(seq, time.Now(), ch)
+}
+
+// bootstrapCredentials runs once the log's credentials are folded into k:
+//   - a key of --credentials that the log also holds in use is an error;
+//   - the credentials of an existing credentials.json (before credentials
+//     were events) are put on the log, unless it holds their key already,
+//     and the file is renamed credentials.json.imported;
+//   - when the log holds no credential at all and --credentials gives
+//     none, a first admin credential is generated, put on the log (only
+//     its hash) and its secret printed once.
+func bootstrapCredentials(ctx context.Context, w eventAppender, k *lrs.Keyring, fixed int, dataDir, addr string, stdout io.Writer) error {
+	if conflicts := k.Conflicts(); len(conflicts) > 0 {
+		return usageError{fmt.Sprintf("--credentials key %q is also a credential in use on the log: choose another key, or revoke the stored one (jejak credentials revoke %s)", conflicts[0], conflicts[0])}
 	}
 	path := filepath.Join(dataDir, credentialsFile)
 	b, err := os.ReadFile(path)
@@ -37,36 +74,48 @@ func loadCredentials(flagValue, dataDir, addr string, stdout io.Writer) ([]lrs.C
 	case err == nil:
 		var creds []lrs.Credential
 		if err := json.Unmarshal(b, &creds); err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
+			return fmt.Errorf("read %s: %w", path, err)
 		}
-		if len(creds) == 0 {
-			return nil, fmt.Errorf("%s holds no credentials; delete it to generate a new pair", path)
+		for _, c := range creds {
+			if _, held := k.Lookup(c.Key); held {
+				if k.Fixed(c.Key) {
+					return usageError{fmt.Sprintf("--credentials key %q is also a credential of %s: choose another key", c.Key, path)}
+				}
+				continue
+			}
+			if _, err := appendCredential(ctx, w, k, lrs.CredentialChange{Op: lrs.CredentialPut, By: credentialsFile, Credential: &c}, c.Store); err != nil {
+				return fmt.Errorf("%s: put credential %q on the log: %w", path, c.Key, err)
+			}
 		}
-		return creds, nil
+		if err := os.Rename(path, path+".imported"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "jejak: the %d credentials of %s are now kept on the log (the file is renamed %s.imported)\n", len(creds), path, credentialsFile)
+		return nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
-	key := "jejak-" + rand.Text()[:8]
+	if fixed > 0 || k.Stored() > 0 {
+		return nil
+	}
+	key := "jejak-" + strings.ToLower(rand.Text()[:8])
 	secret := rand.Text()
 	cred, err := lrs.NewCredential(key, secret, []string{lrs.RoleAdmin})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b, _ = json.MarshalIndent([]lrs.Credential{cred}, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", tmp, err)
+	cred.Name = "Jejak administrator"
+	if _, err := appendCredential(ctx, w, k, lrs.CredentialChange{Op: lrs.CredentialPut, By: "bootstrap", Credential: &cred}, lrs.DefaultStore); err != nil {
+		return fmt.Errorf("put the first credential on the log: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	fmt.Fprintf(stdout, `jejak: created the first credential; only a hash of the secret is kept in %s.
+	fmt.Fprintf(stdout, `jejak: created the first credential, an admin; only a hash of the secret is kept, on the log.
   key:    %s
   secret: %s
 This is the only time the secret is shown. Try it:
   curl -u '%s:%s' -H 'X-Experience-API-Version: 1.0.3' http://%s/xapi/statements
-`, path, key, secret, key, secret, addr)
-	return []lrs.Credential{cred}, nil
+Add, list, rotate and revoke credentials with: jejak credentials -h
+`, key, secret, key, secret, addr)
+	return nil
 }
 
 const natsAuditorFile = "nats-auditor.json"

@@ -40,6 +40,7 @@ Usage:
   jejak people import FILE.csv      send the person registry to a running Jejak
   jejak positions import FILE.json  send position standards to a running Jejak
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
+  jejak credentials add|list|rotate|revoke   manage credentials (kept on the log)
   jejak bench   [flags]   load an xAPI endpoint with ASN traffic and report
   jejak help              this text
 
@@ -79,6 +80,8 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return runPeople(ctx, args[1:], getenv, stdout, stderr)
 	case "positions":
 		return runPositions(ctx, args[1:], getenv, stdout, stderr)
+	case "credentials":
+		return runCredentials(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "export":
 		return runExport(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":

@@ -71,7 +71,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 	if serve {
 		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port, as the read-only user of the data directory's nats-auditor.json (created on first use, its password shown once)")
-		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…]; default: the data directory's credentials.json, created on first start")
+		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…] for bootstrap and tests, served beside the log's (see jejak credentials); on a log without credentials and without this flag, a first admin credential is created and its secret shown once")
 		f.Int(&c.MaxBody, "max-body", 8<<20, "largest statements JSON in bytes (bounded by the log's largest message)")
 		f.Int(&c.MaxAttach, "max-attachment", 64<<20, "largest attachment data of one request in bytes")
 		f.String(&c.CORS, "cors-origins", "*", "browser origins allowed by CORS on /xapi, comma-separated")
@@ -200,7 +200,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer lock.unlock()
-	creds, err := loadCredentials(cfg.Credentials, cfg.Data, cfg.Addr, stdout)
+	fixedCreds, err := flagCredentials(cfg.Credentials)
 	if err != nil {
 		return err
 	}
@@ -256,8 +256,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	health := &logHealth{lc: lc, appender: appender}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	met := newMetrics(appender, views)
+	keyring := lrs.NewKeyring(fixedCreds)
 	srv := api.New(api.Config{
-		Auth:               lrs.NewKeyring(creds),
+		Auth:               keyring,
+		Credentials:        keyring,
 		Statements:         views.Statements,
 		Documents:          views.Documents,
 		JP:                 views.JP,
@@ -303,7 +305,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Every long-lived goroutine is owned here and stopped in order:
 	// HTTP, then the appender, then the projectors; then the deferred
 	// closes run: Pebble, NATS, the embedded server, the lock.
-	failed := make(chan error, 3+len(views.All()))
+	failed := make(chan error, 5+len(views.All()))
 	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
 	projDone := make(chan error, 1)
@@ -314,6 +316,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			failed <- err
 		}
 	}()
+	// The credentials are folded from the log's jejak.credentials events
+	// (only those are read), in memory, for as long as the node serves.
+	credsDone := make(chan error, 1)
+	go func() {
+		err := lrs.FollowCredentials(projCtx, lc.log, keyring, func(seq uint64, err error) {
+			logger.Warn("passing over a credentials event", "component", "credentials", "seq", seq, "err", err)
+		})
+		credsDone <- err
+		if err != nil {
+			failed <- fmt.Errorf("credentials: %w", err)
+		}
+	}()
 	appDone := make(chan error, 1)
 	go func() {
 		err := appender.Run(appCtx)
@@ -322,8 +336,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			failed <- err
 		}
 	}()
+	var bootErr error
+	if bootErr = keyring.WaitApplied(ctx, 0); bootErr == nil {
+		bootErr = bootstrapCredentials(ctx, appender, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
+	}
+	if bootErr == nil && keyring.Len() == 0 {
+		logger.Warn("no credential is in use: every request gets 401; add one with `jejak credentials add --data` on the stopped node", "component", "credentials")
+	}
 	httpDone := make(chan error, 1)
 	go func() {
+		if bootErr != nil {
+			httpDone <- nil
+			if ctx.Err() == nil {
+				failed <- bootErr
+			}
+			return
+		}
 		err := httpSrv.Serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
@@ -366,6 +394,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	<-metDone // a scrape reads the views' databases: done before they close
 	stopProjectors()
 	if err := <-projDone; err != nil && runErr == nil {
+		runErr = err
+	}
+	if err := <-credsDone; err != nil && runErr == nil {
 		runErr = err
 	}
 	return runErr
