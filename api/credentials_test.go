@@ -12,6 +12,7 @@ import (
 
 	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/lrs/lrstest"
 	"github.com/jejak-id/jejak/lrs/natslog"
 )
@@ -218,5 +219,49 @@ func TestCredentials_LastAdminStays(t *testing.T) {
 	}
 	if !a.authenticated(t, "adm", secret) {
 		t.Fatal("the last admin was revoked")
+	}
+}
+
+// SIASN's institusiPenyelenggara is the display name of the credential
+// that wrote the claim, when it has one; else the claim's platform.
+func TestCredentials_NameIsTheSIASNInstitution(t *testing.T) {
+	nats := lrstest.NATS(t)
+	root, rootSecret := lrstest.Credential(t, "root", lrs.RoleAdmin)
+	n := startCredNode(t, lrstest.Log(t, nats), root)
+	people := `[{"nip":"` + sitiNIP + `","name":"Siti","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB"}]`
+	if status, body := n.call(t, http.MethodPost, "/api/v1/people", "root", rootSecret, people); status != http.StatusOK {
+		t.Fatalf("people: %d %s", status, body)
+	}
+	add := func(key, name string) string {
+		t.Helper()
+		status, body := n.call(t, http.MethodPost, "/api/v1/credentials", "root", rootSecret, `{"key":"`+key+`","name":"`+name+`","roles":["provider"]}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", key, status, body)
+		}
+		var created api.CredentialCreated
+		_ = json.Unmarshal([]byte(body), &created)
+		return created.Secret
+	}
+	named, unnamed := add("bpsdm", "BPSDM Provinsi Jawa Barat"), add("lms2", "")
+	for key, secret := range map[string]string{"bpsdm": named, "lms2": unnamed} {
+		st := claim("KLS-KURSUS", `,"`+bangkom.ExtJP+`":10`, "Kursus "+key, "2026-03-02T09:00:00+07:00")
+		if status, body := n.call(t, http.MethodPost, "/xapi/statements", key, secret, st); status != http.StatusOK {
+			t.Fatalf("statement by %s: %d %s", key, status, body)
+		}
+	}
+	status, body := n.call(t, http.MethodGet, "/api/v1/people/"+sitiNIP+"/siasn?year=2026", "root", rootSecret, "")
+	if status != http.StatusOK {
+		t.Fatalf("siasn: %d %s", status, body)
+	}
+	var rows []api.SIASNRow
+	if err := json.Unmarshal([]byte(body), &rows); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.NamaKursus] = r.InstitusiPenyelenggara
+	}
+	if got["Kursus bpsdm"] != "BPSDM Provinsi Jawa Barat" || got["Kursus lms2"] != "Pusdiklat" {
+		t.Fatalf("institusiPenyelenggara by course: %v\n%s", got, body)
 	}
 }

@@ -1,6 +1,7 @@
 package lrs_test
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -89,4 +90,67 @@ func TestKeyring_KnownAndUnknownKeysAreCheckedAlike(t *testing.T) {
 	n := min(2, runtime.NumCPU())
 	concurrent("no-such-key", n)
 	concurrent("provider-1", n)
+}
+
+// Apply changes what a Keyring serves: a put adds a key, a rotation
+// forgets the remembered secret, a revocation removes the key; an event
+// already applied (the node that appended it applies it at once, its
+// fold again) or older than the key's last changes nothing; an event
+// about a key of --credentials changes nothing it serves and is a
+// conflict while the log holds the key in use.
+func TestKeyring_ApplyPutRotateRevoke(t *testing.T) {
+	fixed, _ := lrs.NewCredential("flag", "flag-secret", nil)
+	k := lrs.NewKeyring([]lrs.Credential{fixed})
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	put := func(seq uint64, key, secret string) {
+		t.Helper()
+		c, err := lrs.NewCredential(key, secret, []string{lrs.RoleProvider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Apply(seq, now, lrs.CredentialChange{Op: lrs.CredentialPut, By: "root", Credential: &c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok := func(key, secret string) bool {
+		_, err := k.Check(key, secret)
+		return err == nil
+	}
+	put(5, "lms", "s1")
+	if !ok("lms", "s1") {
+		t.Fatal("put: refused")
+	}
+	if _, cached := k.Verified("lms", "s1"); !cached {
+		t.Fatal("a checked secret is not remembered")
+	}
+	put(7, "lms", "s2")
+	if _, cached := k.Verified("lms", "s1"); cached || ok("lms", "s1") || !ok("lms", "s2") {
+		t.Fatal("rotate: the old secret must be forgotten and refused, the new one taken")
+	}
+	if c, _ := k.Lookup("lms"); c.Created.IsZero() || c.Rotated.IsZero() || c.RotatedBy != "root" || c.Seq != 7 {
+		t.Fatalf("rotate metadata: %+v", c)
+	}
+	put(6, "lms", "s-old") // older than the key's last event: passed over
+	if !ok("lms", "s2") || ok("lms", "s-old") {
+		t.Fatal("an older event changed the credential")
+	}
+	if err := k.Apply(9, now, lrs.CredentialChange{Op: lrs.CredentialRevoke, By: "root", Key: "lms"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, cached := k.Verified("lms", "s2"); cached || ok("lms", "s2") {
+		t.Fatal("a revoked credential still works")
+	}
+	if c, _ := k.Lookup("lms"); c.Revoked.IsZero() || c.RevokedBy != "root" {
+		t.Fatalf("revoke metadata: %+v", c)
+	}
+	c, _ := lrs.NewCredential("flag", "log-secret", nil)
+	if err := k.Apply(10, now, lrs.CredentialChange{Op: lrs.CredentialPut, By: "root", Credential: &c}); !errors.Is(err, lrs.ErrFixedCredential) {
+		t.Fatalf("a put of a --credentials key: %v", err)
+	}
+	if !ok("flag", "flag-secret") || ok("flag", "log-secret") {
+		t.Fatal("an event changed a --credentials credential")
+	}
+	if got := k.Conflicts(); len(got) != 1 || got[0] != "flag" {
+		t.Fatalf("conflicts: %v", got)
+	}
 }

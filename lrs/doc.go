@@ -61,6 +61,12 @@
 //   - "bangkom.catalogue" v1, subject jejak.<store>.catalogue. Payload:
 //     {"entries":[{"activity","form","jp","competencies","name"},…]}; each
 //     entry replaces the catalogue entry of its activity.
+//   - "jejak.credentials" v1, subject jejak.<store>.credentials. Payload:
+//     {"op":"put","by":"<admin key>","credential":{"key","secret_hash","name","roles","scopes","store","units","person"}}
+//     adds a credential or replaces it (a rotation when the hash changes);
+//     {"op":"revoke","by":"<admin key>","key":"<key>"} takes it out of use.
+//     Only the bcrypt hash of a secret is ever on the log
+//     (docs/adr/0013-credentials-as-events.md).
 //   - "bangkom.positions" v1, subject jejak.<store>.positions. Payload:
 //     {"positions":[{"position","standards":{"M.01":3,…}},…]}; each entry
 //     replaces the standard of its position from that event on.
