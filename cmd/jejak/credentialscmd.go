@@ -53,7 +53,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 		return usageError{fmt.Sprintf("unknown credentials command %q\n%s", op, credentialsUsage)}
 	}
 	var cc clientConfig
-	var secretFile, data, format string
+	var secretFile, data, format, stream string
 	var req api.CredentialRequest
 	var name, roles, scopes, store, units, person string
 	f := newFlags("credentials "+op, getenv, stderr)
@@ -61,6 +61,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 	f.String(&cc.Auth, "auth", "", "key of an admin credential (its secret from --secret-file or standard input), or key:secret")
 	f.String(&secretFile, "secret-file", "", "file holding the admin's secret ('-': standard input)")
 	f.String(&data, "data", "", "data directory of a stopped Jejak: change its log directly instead of calling a running one")
+	f.String(&stream, "stream", natslog.DefaultStream, "with --data: name of the JetStream stream that holds the log")
 	if op == "add" {
 		f.String(&name, "name", "", "display name: the institution (SIASN's institusiPenyelenggara)")
 		f.String(&roles, "roles", "", "comma-separated roles")
@@ -122,7 +123,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 
 	var m credentialsManager
 	if data != "" {
-		om, closeFn, err := openOfflineCredentials(ctx, data, getenv, stderr)
+		om, closeFn, err := openOfflineCredentials(ctx, data, stream, stderr)
 		if err != nil {
 			return err
 		}
@@ -298,13 +299,13 @@ func (r remoteCredentials) revoke(ctx context.Context, key string) (uint64, erro
 // node's statement and document views, and serves /api/v1/credentials in
 // process to a credential "cli" made for this run: the same checks and
 // events as against a running node, by "cli".
-func openOfflineCredentials(ctx context.Context, data string, getenv func(string) string, stderr io.Writer) (remoteCredentials, func(), error) {
+func openOfflineCredentials(ctx context.Context, data, stream string, stderr io.Writer) (remoteCredentials, func(), error) {
 	var none remoteCredentials
 	if _, err := os.Stat(filepath.Join(data, "nats")); err != nil {
 		return none, nil, fmt.Errorf("--data %s holds no log (no nats/ directory): start Jejak there once first", data)
 	}
 	var cfg config
-	cfg.Data, cfg.Stream, cfg.Replicas = data, getenvDefault(getenv, "JEJAK_STREAM", natslog.DefaultStream), 1
+	cfg.Data, cfg.Stream, cfg.Replicas = data, stream, 1
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	lock, err := lockData(data)
 	if err != nil {
@@ -354,11 +355,4 @@ func openOfflineCredentials(ctx context.Context, data string, getenv func(string
 	}
 	srv := api.New(api.Config{Auth: lrs.NewKeyring([]lrs.Credential{cli}), Credentials: k, Writer: appender, Logger: logger})
 	return remoteCredentials{cc: clientConfig{URL: "http://jejak.invalid", Auth: "cli:" + secret}, h: srv}, closeAll, nil
-}
-
-func getenvDefault(getenv func(string) string, name, def string) string {
-	if v := getenv(name); v != "" {
-		return v
-	}
-	return def
 }

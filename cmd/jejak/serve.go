@@ -319,7 +319,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// The credentials are folded from the log's jejak.credentials events
 	// (only those are read), in memory, for as long as the node serves.
 	credsDone := make(chan error, 1)
+	credsCtx, credsStopped := context.WithCancel(ctx) // done when the fold stops
 	go func() {
+		defer credsStopped()
 		err := lrs.FollowCredentials(projCtx, lc.log, keyring, func(seq uint64, err error) {
 			logger.Warn("passing over a credentials event", "component", "credentials", "seq", seq, "err", err)
 		})
@@ -337,7 +339,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 	var bootErr error
-	if bootErr = keyring.WaitApplied(ctx, 0); bootErr == nil {
+	if bootErr = keyring.WaitApplied(credsCtx, 0); bootErr == nil {
 		bootErr = bootstrapCredentials(ctx, appender, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
 	}
 	if bootErr == nil && keyring.Len() == 0 {
