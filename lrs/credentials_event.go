@@ -14,7 +14,7 @@ import (
 )
 
 // The credentials event: every add, rotation and revocation of a credential
-// is one event on the log (docs/adr/0013-credentials-as-events.md).
+// is one event on the log (docs/adr/0014-credentials-as-events.md).
 //
 //   - "jejak.credentials" v1, subject jejak.<store>.credentials. Payload:
 //     {"op":"put","by":"<who>","credential":{"key","secret_hash","name","roles","scopes","store","units","person"}}

@@ -66,7 +66,7 @@
 //     adds a credential or replaces it (a rotation when the hash changes);
 //     {"op":"revoke","by":"<admin key>","key":"<key>"} takes it out of use.
 //     Only the bcrypt hash of a secret is ever on the log
-//     (docs/adr/0013-credentials-as-events.md).
+//     (docs/adr/0014-credentials-as-events.md).
 //   - "bangkom.positions" v1, subject jejak.<store>.positions. Payload:
 //     {"positions":[{"position","standards":{"M.01":3,…}},…]}; each entry
 //     replaces the standard of its position from that event on.
