@@ -60,15 +60,17 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 	f.String(&cc.URL, "url", "http://127.0.0.1:8080", "base URL of the running Jejak")
 	f.String(&cc.Auth, "auth", "", "key of an admin credential (its secret from --secret-file or standard input), or key:secret")
 	f.String(&secretFile, "secret-file", "", "file holding the admin's secret ('-': standard input)")
-	f.String(&data, "data", "", "data directory of a stopped Jejak: change its log directly instead of calling a running one")
+	// --data and the credential's fields come from the command line only:
+	// a JEJAK_DATA meant for serve must not turn a call into an offline change.
+	f.fs.StringVar(&data, "data", "", "data directory of a stopped Jejak: change its log directly instead of calling a running one")
 	f.String(&stream, "stream", natslog.DefaultStream, "with --data: name of the JetStream stream that holds the log")
 	if op == "add" {
-		f.String(&name, "name", "", "display name: the institution (SIASN's institusiPenyelenggara)")
-		f.String(&roles, "roles", "", "comma-separated roles")
-		f.String(&scopes, "scopes", "", "comma-separated xAPI scopes (default: statements/write,statements/read/mine,state,profile)")
-		f.String(&store, "store", "", "store (tenant) of its documents (default: default)")
-		f.String(&units, "units", "", "comma-separated units or instansi (analyst scope)")
-		f.String(&person, "person", "", "NIP of the person the credential acts for")
+		f.fs.StringVar(&name, "name", "", "display name: the institution (SIASN's institusiPenyelenggara)")
+		f.fs.StringVar(&roles, "roles", "", "comma-separated roles")
+		f.fs.StringVar(&scopes, "scopes", "", "comma-separated xAPI scopes (default: statements/write,statements/read/mine,state,profile)")
+		f.fs.StringVar(&store, "store", "", "store (tenant) of its documents (default: default)")
+		f.fs.StringVar(&units, "units", "", "comma-separated units or instansi (analyst scope)")
+		f.fs.StringVar(&person, "person", "", "NIP of the person the credential acts for")
 	}
 	if op == "list" {
 		f.String(&format, "format", "table", "table or json")
