@@ -72,6 +72,9 @@ type PersonGap struct {
 }
 
 func (s *Server) unitCompetencies(c echo.Context) error {
+	if err := s.allowUnit(c); err != nil {
+		return err
+	}
 	_, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
@@ -246,6 +249,9 @@ func (s *Server) personSIASN(c echo.Context) error {
 // allSIASN exports every registered person's recognised learning of a year
 // (optionally one unit): what `jejak export siasn` fetches.
 func (s *Server) allSIASN(c echo.Context) error {
+	if err := lrs.CanExportSIASN(principal(c)); err != nil {
+		return err
+	}
 	year, asOf, err := s.jpQuery(c, "unit")
 	if err != nil {
 		return err

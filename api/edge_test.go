@@ -260,7 +260,7 @@ func TestHeaders_NosniffNoStoreAndSandboxedDocuments(t *testing.T) {
 		{"JSON state document", "GET", e.url + state("json"), false, 200, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Content-Security-Policy": "sandbox", "Content-Disposition": ""}},
 		{"state ids", "GET", e.url + "/activities/state?activityId=" + url.QueryEscape("http://e.com/act") + "&agent=" + agent, false, 200, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
 		{"agents", "GET", e.url + "/agents?agent=" + agent, false, 200, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
-		{"analyst API", "GET", base + "/api/v1/people/199001012015011001/jp", false, 404, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
+		{"analyst API", "GET", base + "/api/v1/people/199001012015011001/jp", false, 403, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
 		{"analyst API 401", "GET", base + "/api/v1/approvals", true, 401, map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

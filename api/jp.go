@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/jejak-id/jejak/lrs"
@@ -30,6 +31,11 @@ type JPView interface {
 	Rules() *bangkom.RuleSet
 	Applied() (uint64, time.Time)
 	WaitApplied(ctx context.Context, seq uint64) error
+	// HomePage is the account homePage of ASN accounts (NIPs).
+	HomePage() string
+	// Claimant is the NIP of the person whose learning claim the statement
+	// id is, false if the view holds no such claim.
+	Claimant(ctx context.Context, id uuid.UUID) (bangkom.NIP, bool, error)
 }
 
 // Event types the analyst API appends.
@@ -112,6 +118,9 @@ func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error)
 		return bangkom.Facts{}, 0, 0, err
 	}
 	if _, err := parseNIPParam(raw); err != nil {
+		return bangkom.Facts{}, 0, 0, err
+	}
+	if err := s.allowPerson(c); err != nil {
 		return bangkom.Facts{}, 0, 0, err
 	}
 	year, asOf, err := s.jpQuery(c)
@@ -238,6 +247,9 @@ type PersonTotal struct {
 }
 
 func (s *Server) unitJP(c echo.Context) error {
+	if err := s.allowUnit(c); err != nil {
+		return err
+	}
 	year, asOf, err := s.jpQuery(c)
 	if err != nil {
 		return err
@@ -316,6 +328,9 @@ func (s *Server) approvals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := lrs.CanReadApprovals(principal(c), string(sup)); err != nil {
+		return err
+	}
 	year, asOf, err := s.jpQuery(c, "supervisor")
 	if err != nil {
 		return err
@@ -348,13 +363,13 @@ func (s *Server) approvals(c echo.Context) error {
 
 // requireRole answers 403 unless the credential has one of roles.
 func requireRole(c echo.Context, roles ...string) error {
-	cred := credential(c)
+	p := principal(c)
 	for _, r := range roles {
-		if cred.HasRole(r) {
+		if p.HasRole(r) {
 			return nil
 		}
 	}
-	return lrs.Errorf(lrs.EFORBIDDEN, "credential %q lacks the role for this (needs one of: %s)", cred.Key, strings.Join(roles, ", "))
+	return lrs.Errorf(lrs.EFORBIDDEN, "credential %q lacks the role for this (needs one of: %s)", p.Key, strings.Join(roles, ", "))
 }
 
 // postPeople imports registry entries (a JSON array); a bad entry is

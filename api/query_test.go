@@ -24,7 +24,7 @@ const (
 	vCompleted = "http://adlnet.gov/expapi/verbs/completed"
 	vAttended  = "http://adlnet.gov/expapi/verbs/attended"
 	vVoided    = "http://adlnet.gov/expapi/verbs/voided"
-	vConfirmed = "https://jejak.id/xapi/bangkom/verbs/approved"
+	vConfirmed = "http://e.com/verbs/confirmed" // not Bangkom's approved: mbox actors decide no claims
 )
 
 // seeded is a store with one statement per label, posted in order.

@@ -124,6 +124,9 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 		appended = false
 		return nil, err
 	}
+	if err := s.checkDecisions(c, stmts); err != nil {
+		return nil, err
+	}
 	if len(stmts) == 0 {
 		return stmts, nil
 	}

@@ -23,7 +23,7 @@ const (
 	RoleVerifier = "verifier" // the unit kepegawaian
 	RoleAssessor = "assessor" // an accredited assessment centre
 	RoleAdmin    = "admin"    // may change the registry and catalogue
-	RoleAnalyst  = "analyst"  // reads the reports of the units in its scope
+	RoleAnalyst  = "analyst"  // reads the reports of the units and instansi in its Units
 	RoleAuditor  = "auditor"  // reads the log, the access log and status
 )
 
@@ -41,7 +41,7 @@ type Credential struct {
 	SecretHash string   `json:"secret_hash"`
 	Name       string   `json:"name,omitempty"`   // display name: the institution
 	Person     string   `json:"person,omitempty"` // NIP of the person the credential acts for
-	Units      []string `json:"units,omitempty"`  // analyst scope
+	Units      []string `json:"units,omitempty"`  // analyst scope: unit or instansi names
 	Roles      []string `json:"roles,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	Store      string   `json:"store,omitempty"`
@@ -424,10 +424,10 @@ func ParseCredentialFlag(s string) ([]Credential, error) {
 		if len(parts) == 3 && parts[2] != "" {
 			for _, r := range strings.Split(parts[2], "+") {
 				switch r {
-				case RoleProvider, RoleVerifier, RoleAssessor, RoleAdmin:
+				case RoleProvider, RoleVerifier, RoleAssessor, RoleAdmin, RoleAnalyst, RoleAuditor:
 					roles = append(roles, r)
 				default:
-					return nil, Errorf(EINVALID, "credential %q: unknown role %q (known: provider, verifier, assessor, admin)", parts[0], r)
+					return nil, Errorf(EINVALID, "credential %q: unknown role %q (known: provider, verifier, assessor, admin, analyst, auditor)", parts[0], r)
 				}
 			}
 		}

@@ -614,3 +614,17 @@ func (ix *JPIndex) SeqAt(_ context.Context, t time.Time) (uint64, error) {
 	}
 	return binary.BigEndian.Uint64(it.Key()[9:]), nil
 }
+
+// HomePage is the account homePage of ASN accounts (NIPs) in statements.
+func (ix *JPIndex) HomePage() string { return ix.homePage }
+
+// Claimant returns the NIP of the person whose learning claim is the
+// statement id, as folded so far; false when the view holds no such claim
+// (not a claim, not a registered person's, or not yet folded).
+func (ix *JPIndex) Claimant(_ context.Context, id uuid.UUID) (bangkom.NIP, bool, error) {
+	at, err := ix.get(uuidKey(famClaimAt, id))
+	if err != nil || len(at) <= 12 {
+		return "", false, err
+	}
+	return bangkom.NIP(at[:len(at)-12]), true, nil
+}

@@ -24,7 +24,8 @@ import (
 func auditLog(t *testing.T) (data string, approvedAt time.Time) {
 	t.Helper()
 	data = t.TempDir()
-	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin")
+	// admin imports the registry; verifier decides the claim (policy: decide)
+	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin+verifier")
 	base := strings.TrimSuffix(s.base, "/xapi")
 	do := func(method, path, body string) { send(t, method, base+path, testKey, testSecret, body, 0) }
 	do("POST", "/api/v1/people", `[{"nip":"199001012015011001","name":"Siti","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB","supervisor_nip":"197805152003121002"}]`)

@@ -150,7 +150,8 @@ func TestBench_Flags(t *testing.T) {
 // A short real run against an in-process jejak serve: writes with a mix of
 // batch sizes, approvals, agent queries and JP lookups; no errors.
 func TestBench_RunAgainstServe(t *testing.T) {
-	s := startServe(t, t.TempDir(), "--credentials", testKey+":"+testSecret+":verifier")
+	// verifier registers people and decides claims; admin reads their JP (policy: person-data)
+	s := startServe(t, t.TempDir(), "--credentials", testKey+":"+testSecret+":admin+verifier")
 	jp := strings.TrimSuffix(s.base, "/xapi") + "/api/v1"
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

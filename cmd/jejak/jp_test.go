@@ -21,7 +21,7 @@ const registryCSV = `nip,name,unit,position,type,timezone,supervisor_nip
 // supervisor, the reports in JSON and CSV.
 func TestRun_JPEndToEnd(t *testing.T) {
 	data := t.TempDir()
-	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin,pusdiklat:pusdiklat-secret:provider,app:app-secret")
+	s := startServe(t, data, "--credentials", testKey+":"+testSecret+":admin,pusdiklat:pusdiklat-secret:provider,app:app-secret,kepegawaian:kepegawaian-secret:verifier")
 	base := strings.TrimSuffix(s.base, "/xapi")
 
 	file := filepath.Join(t.TempDir(), "people.csv")
@@ -69,7 +69,11 @@ func TestRun_JPEndToEnd(t *testing.T) {
 		t.Fatalf("approvals = %d %s", status, body)
 	}
 	budi := `{"objectType":"Agent","account":{"homePage":"https://siasn.bkn.go.id","name":"197805152003121002"}}`
-	post("app", "app-secret", `{"actor":`+budi+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa"}}`)
+	// a plain platform credential may not decide as the supervisor (policy: decide)
+	if body := send(t, http.MethodPost, s.base+"/statements", "app", "app-secret", `{"actor":`+budi+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa"}}`, 403); !strings.Contains(string(body), "policy: decide") {
+		t.Fatalf("approval by a plain credential: %s", body)
+	}
+	post("kepegawaian", "kepegawaian-secret", `{"actor":`+budi+`,"verb":{"id":"https://jejak.id/xapi/bangkom/verbs/approved"},"object":{"objectType":"StatementRef","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c0aa"}}`)
 
 	status, body = get("/api/v1/people/199001012015011001/jp?year=2026", "")
 	var rep struct {

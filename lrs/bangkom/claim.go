@@ -33,6 +33,10 @@ var learningVerbs = map[string]bool{
 	"http://adlnet.gov/expapi/verbs/attended":  true,
 }
 
+// IsLearningVerb reports whether verb makes a statement a learning claim
+// (completed, passed, attended).
+func IsLearningVerb(verb string) bool { return learningVerbs[verb] }
+
 // Claim is a learning claim: the facts of a statement that the JP view
 // keeps. JP is worked out from these facts and the rules when asked.
 type Claim struct {

@@ -255,8 +255,10 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 // state decides a claim's recognition: voided when it was voided; approved
 // on arrival for a classroom form from a provider; otherwise the latest
 // valid decision (by the supervisor registered for the person when the
-// decision was made, or a verifier credential), else pending. Decisions by anyone else, or voided ones, are
-// passed over.
+// decision was made, or a verifier credential), else pending. Decisions by
+// anyone else, by the claimant (whatever the credential), or voided ones,
+// are passed over: the API refuses them at write time (lrs.CanDecide), and
+// those in an older log stay ignored.
 func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
 	if seq, ok := f.Voided[c.StatementID]; ok && visible(seq) {
 		it.Seqs = append(it.Seqs, seq)
@@ -275,6 +277,8 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 		}
 		who := ""
 		switch {
+		case d.Approver != "" && d.Approver == c.NIP:
+			continue // recorded, and ignored: a claimant never decides their own claim
 		case d.Approver != "" && d.Approver == f.supervisorAt(d.Seq):
 			who = string(d.Approver)
 		case d.Verifier:

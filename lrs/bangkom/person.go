@@ -40,6 +40,10 @@ type Person struct {
 	Type          string `json:"type"`     // PNS or PPPK
 	Timezone      string `json:"timezone"` // WIB, WITA or WIT
 	SupervisorNIP NIP    `json:"supervisor_nip,omitempty"`
+	// Instansi is the agency the person's unit belongs to; ParentUnit the
+	// unit above theirs. Both optional: an analyst's scope may name them.
+	Instansi   string `json:"instansi,omitempty"`
+	ParentUnit string `json:"parent_unit,omitempty"`
 }
 
 // Location returns the person's time zone.
@@ -78,10 +82,13 @@ func (p Person) Check(line int) error {
 	if strings.TrimSpace(p.Unit) == "" {
 		bad("unit", errors.New("must not be empty"))
 	}
-	for _, f := range []struct{ name, v string }{{"name", p.Name}, {"unit", p.Unit}, {"position", p.Position}} {
+	for _, f := range []struct{ name, v string }{{"name", p.Name}, {"unit", p.Unit}, {"position", p.Position}, {"instansi", p.Instansi}, {"parent_unit", p.ParentUnit}} {
 		if err := checkText(f.v); err != nil {
 			bad(f.name, err)
 		}
+	}
+	if p.ParentUnit != "" && p.ParentUnit == p.Unit {
+		bad("parent_unit", errors.New("a unit cannot be its own parent"))
 	}
 	if p.Type != PNS && p.Type != PPPK {
 		bad("type", fmt.Errorf("%q is not PNS or PPPK", p.Type))
@@ -143,10 +150,15 @@ func CheckAll(people []Person, first int) error {
 }
 
 // registryColumns are the CSV header's columns, in any order.
-var registryColumns = []string{"nip", "name", "unit", "position", "type", "timezone", "supervisor_nip"}
+var registryColumns = []string{"nip", "name", "unit", "position", "type", "timezone", "supervisor_nip", "instansi", "parent_unit"}
+
+// optionalColumns may be left out of the header.
+var optionalColumns = map[string]bool{"supervisor_nip": true, "position": true, "instansi": true, "parent_unit": true}
 
 // ReadPeopleCSV reads a registry CSV with a header row naming the columns
-// nip, name, unit, position, type, timezone, supervisor_nip. Every bad row
+// nip, name, unit, position, type, timezone, supervisor_nip, instansi,
+// parent_unit (position, supervisor_nip, instansi and parent_unit
+// optional). Every bad row
 // is reported by line and field; a file with any bad row returns no people.
 func ReadPeopleCSV(r io.Reader) ([]Person, error) {
 	cr := csv.NewReader(r)
@@ -160,7 +172,7 @@ func ReadPeopleCSV(r io.Reader) ([]Person, error) {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	for _, c := range registryColumns {
-		if _, ok := col[c]; !ok && c != "supervisor_nip" && c != "position" {
+		if _, ok := col[c]; !ok && !optionalColumns[c] {
 			return nil, fmt.Errorf("line 1: the header lacks column %q (want %s)", c, strings.Join(registryColumns, ","))
 		}
 	}
@@ -182,6 +194,7 @@ func ReadPeopleCSV(r io.Reader) ([]Person, error) {
 		people = append(people, Person{
 			NIP: NIP(get(rec, "nip")), Name: get(rec, "name"), Unit: get(rec, "unit"), Position: get(rec, "position"),
 			Type: strings.ToUpper(get(rec, "type")), Timezone: strings.ToUpper(get(rec, "timezone")), SupervisorNIP: NIP(get(rec, "supervisor_nip")),
+			Instansi: get(rec, "instansi"), ParentUnit: get(rec, "parent_unit"),
 		})
 	}
 	if len(people) == 0 {
