@@ -134,6 +134,8 @@ func (s *Server) checkDecisions(c echo.Context, stmts []lrs.Statement) error {
 			if nip, ok := batch[id]; ok && perr == nil {
 				d.Claimant = string(nip)
 			} else if perr == nil && s.cfg.JP != nil {
+				// The view must hold this node's writes: the claim, and
+				// the registry the supervisor is read from, may be new.
 				ctx := c.Request().Context()
 				if !waited {
 					s.waitJP(ctx)
