@@ -127,6 +127,12 @@ func (s *Server) checkDecisions(c echo.Context, stmts []lrs.Statement) error {
 				continue // not a decision on a claim: the JP view passes it over
 			}
 			d := lrs.DecisionFacts{Actor: string(actor)}
+			if s.cfg.JP != nil && !waited {
+				// The view must hold this node's writes: the claim, and the
+				// registry the supervisor is read from, may be new.
+				s.waitJP(c.Request().Context())
+				waited = true
+			}
 			id, perr := uuid.Parse(string(v.GetStringBytes("object", "id")))
 			if batch == nil {
 				batch = s.batchClaimants(stmts, homePage)
@@ -134,14 +140,7 @@ func (s *Server) checkDecisions(c echo.Context, stmts []lrs.Statement) error {
 			if nip, ok := batch[id]; ok && perr == nil {
 				d.Claimant = string(nip)
 			} else if perr == nil && s.cfg.JP != nil {
-				// The view must hold this node's writes: the claim, and
-				// the registry the supervisor is read from, may be new.
-				ctx := c.Request().Context()
-				if !waited {
-					s.waitJP(ctx)
-					waited = true
-				}
-				nip, found, err := s.cfg.JP.Claimant(ctx, id)
+				nip, found, err := s.cfg.JP.Claimant(c.Request().Context(), id)
 				if err != nil {
 					return lrs.Internal("jp view", err)
 				}
