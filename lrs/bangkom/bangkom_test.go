@@ -105,3 +105,24 @@ func TestReadPeople_Text(t *testing.T) {
 		t.Fatalf("JSON with NUL in a name: %v", err)
 	}
 }
+
+// A registry may name each person's instansi and parent unit, in CSV or
+// JSON; files and bodies without them stay valid.
+func TestReadPeople_InstansiAndParentUnit(t *testing.T) {
+	const nip = "199001012015011001"
+	ps, err := bangkom.ReadPeopleCSV(strings.NewReader("nip,name,unit,type,timezone,instansi,parent_unit\n" + nip + ",Siti,U-A,PNS,WIB,INST-X,DIR-1\n"))
+	if err != nil || len(ps) != 1 || ps[0].Instansi != "INST-X" || ps[0].ParentUnit != "DIR-1" {
+		t.Fatalf("CSV: %+v, %v", ps, err)
+	}
+	ps, err = bangkom.ReadPeopleCSV(strings.NewReader("nip,name,unit,type,timezone\n" + nip + ",Siti,U-A,PNS,WIB\n"))
+	if err != nil || len(ps) != 1 || ps[0].Instansi != "" || ps[0].ParentUnit != "" {
+		t.Fatalf("CSV without them: %+v, %v", ps, err)
+	}
+	ps, err = bangkom.ReadPeopleJSON([]byte(`[{"nip":"` + nip + `","name":"Siti","unit":"U-A","type":"PNS","timezone":"WIB","instansi":"INST-X","parent_unit":"DIR-1"}]`))
+	if err != nil || len(ps) != 1 || ps[0].Instansi != "INST-X" || ps[0].ParentUnit != "DIR-1" {
+		t.Fatalf("JSON: %+v, %v", ps, err)
+	}
+	if _, err := bangkom.ReadPeopleJSON([]byte(`[{"nip":"` + nip + `","name":"Siti","unit":"U-A","parent_unit":"U-A","type":"PNS","timezone":"WIB"}]`)); err == nil || !strings.Contains(err.Error(), "parent_unit") {
+		t.Fatalf("a unit its own parent: %v", err)
+	}
+}
