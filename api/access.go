@@ -61,6 +61,7 @@ func (s *Server) allowPerson(c echo.Context) error {
 	if p.HasRole(lrs.RoleAdmin) || p.Person == string(nip) {
 		return lrs.CanReadPerson(p, lrs.PersonScope{NIP: string(nip)}, true) // allowed whatever the registry holds: no lookups
 	}
+	s.waitJP(c.Request().Context()) // the registry as this node's writes left it
 	t, found, err := s.personScope(c.Request().Context(), nip)
 	if err != nil {
 		return lrs.Internal("jp view", err)
@@ -82,6 +83,7 @@ func (s *Server) allowUnit(c echo.Context) error {
 	var members []lrs.PersonScope
 	if p.HasRole(lrs.RoleAnalyst) {
 		ctx := c.Request().Context()
+		s.waitJP(ctx) // the registry as this node's writes left it
 		nips, err := s.cfg.JP.Unit(ctx, unit)
 		if err != nil {
 			return lrs.Internal("jp view", err)
