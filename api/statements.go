@@ -125,6 +125,7 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 		return nil, err
 	}
 	if err := s.checkDecisions(c, stmts); err != nil {
+		appended = false
 		return nil, err
 	}
 	if len(stmts) == 0 {
