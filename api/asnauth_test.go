@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -341,4 +344,60 @@ func TestASNPolicy_RegistryInstansi(t *testing.T) {
 	expect(t, n.api["an-x"].do(t, req{method: "GET", path: "/people/" + dewiNIP + "/jp?year=2026"}), 403, "(policy: person-data)")
 	expect(t, n.api["an-a"].do(t, req{method: "GET", path: "/people/" + dewiNIP + "/jp?year=2026"}), 200)
 	expect(t, n.api["adm"].do(t, req{method: "POST", path: "/people", body: `[{"nip":"` + dewiNIP + `","name":"Dewi","unit":"U-A","parent_unit":"U-A","type":"PNS","timezone":"WITA"}]`}), 400, "parent_unit", "its own parent")
+}
+
+// People signed in with OpenID Connect: the supervisor decides their
+// staff's claim as themselves; the claimant cannot decide their own, nor
+// write a decision as their supervisor; each reads their own records.
+func TestASNPolicy_SignedInPeople(t *testing.T) {
+	admin, secret := lrstest.Credential(t, "adm", lrs.RoleAdmin)
+	lms, lmsSecret := lrstest.Credential(t, "lms")
+	e := newOIDCEnv(t, func(c *api.Config) { c.Auth = lrs.NewKeyring([]lrs.Credential{admin, lms}) })
+	adm := &env{e.root + "/api/v1", admin.Key, secret}
+	people, _ := json.Marshal([]bangkom.Person{
+		{NIP: sitiNIP, Name: "Siti", Unit: "U-A", Type: "PNS", Timezone: "WIB", SupervisorNIP: budiNIP},
+		{NIP: budiNIP, Name: "Budi", Unit: "U-A", Type: "PNS", Timezone: "WIB"},
+	})
+	expect(t, adm.do(t, req{method: "POST", path: "/people", body: string(people)}), 200)
+	id := uuid.NewString()
+	expect(t, (&env{e.root + "/xapi", lms.Key, lmsSecret}).do(t, req{method: "POST", path: "/statements", body: coaching(id, sitiNIP)}), 200)
+
+	token := func(nip string) string { return e.idp.Token(e.idp.Claims(map[string]any{"nip": nip})) }
+	as := func(nip, method, path, body string) resp {
+		t.Helper()
+		hr, err := http.NewRequest(method, e.root+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("X-Experience-API-Version", "1.0.3")
+		hr.Header.Set("Authorization", "Bearer "+token(nip))
+		if body != "" {
+			hr.Header.Set("Content-Type", "application/json")
+		}
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return resp{res.StatusCode, string(b), res.Header}
+	}
+	expect(t, as(sitiNIP, "POST", "/xapi/statements", decision(sitiNIP, id, true)), 403, "may not decide their own claim", "(policy: decide)")
+	expect(t, as(sitiNIP, "POST", "/xapi/statements", decision(budiNIP, id, true)), 403, "actor must be the person", "(policy: decide)")
+	expect(t, as(sitiNIP, "GET", "/api/v1/people/"+sitiNIP+"/jp?year=2026", ""), 200, `"pending":`)
+	expect(t, as(sitiNIP, "GET", "/api/v1/people/"+budiNIP+"/jp?year=2026", ""), 403, "(policy: person-data)")
+	expect(t, as(sitiNIP, "GET", "/api/v1/approvals?supervisor="+budiNIP, ""), 403, "(policy: approvals)")
+	expect(t, as(budiNIP, "GET", "/api/v1/approvals?supervisor="+budiNIP, ""), 200, id)
+	expect(t, as(budiNIP, "POST", "/xapi/statements", decision(budiNIP, id, true)), 200)
+	got := as(budiNIP, "GET", "/api/v1/people/"+sitiNIP+"/jp?year=2026", "")
+	expect(t, got, 200)
+	approved := false
+	for _, it := range fastjson.MustParse(got.body).GetArray("items") {
+		approved = approved || (string(it.GetStringBytes("statement_id")) == id &&
+			string(it.GetStringBytes("state")) == bangkom.Approved && string(it.GetStringBytes("approved_by")) == budiNIP)
+	}
+	if !approved {
+		t.Fatalf("the claim is not approved by the signed-in supervisor: %s", got.body)
+	}
+	expect(t, as(budiNIP, "GET", "/api/v1/siasn?year=2026", ""), 403, "(policy: siasn-export)")
 }
