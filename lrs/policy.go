@@ -161,3 +161,12 @@ func CanAssess(p Principal, subject string) error {
 	}
 	return nil
 }
+
+// MayReadAccessLog decides GET /api/v1/access and `jejak audit access`:
+// auditors and admins only.
+func MayReadAccessLog(p Principal) error {
+	if p.HasRole(RoleAuditor) || p.HasRole(RoleAdmin) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "forbidden: only an auditor or an admin may read the access log (policy: access-log)")
+}
