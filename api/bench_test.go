@@ -2,13 +2,22 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/jejak-id/jejak/api"
+	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/lrs/natslog"
 )
 
 // benchStatement is a realistic ~1.2 KB ASN learning statement.
@@ -70,6 +79,72 @@ func BenchmarkPostStatements(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N*per)/b.Elapsed().Seconds(), "statements/s")
+		})
+	}
+}
+
+// BenchmarkPersonJP measures GET /api/v1/people/{nip}/jp over HTTP, one
+// client after another, without and with the access log (the entry is
+// queued before the answer and published in the background), and reports
+// the p50 and p99 latency:
+//
+//	go test -run '^$' -bench PersonJP -benchtime 5000x -count 5 ./api/
+func BenchmarkPersonJP(b *testing.B) {
+	for _, withLog := range []bool{false, true} {
+		b.Run(fmt.Sprintf("access-log=%v", withLog), func(b *testing.B) {
+			s := lrstest.NATS(b)
+			node := lrstest.StartNode(b, lrstest.Log(b, s))
+			ac, as := lrstest.Credential(b, "admin-1", lrs.RoleAdmin)
+			cfg := api.Config{Auth: lrs.NewKeyring([]lrs.Credential{ac}), Statements: node.View, Documents: node.Views.Documents,
+				JP: node.Views.JP, Writer: node.Appender}
+			if withLog {
+				access, err := natslog.OpenAccess(context.Background(), lrstest.Conn(b, s), natslog.AccessConfig{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { access.Run(ctx, 5*time.Second); close(done) }()
+				b.Cleanup(func() { cancel(); <-done })
+				cfg.Access = access
+			}
+			ts := httptest.NewServer(api.New(cfg))
+			b.Cleanup(ts.Close)
+			const people = 100
+			nips := make([]string, people)
+			var reg []string
+			for i := range nips {
+				nips[i] = fmt.Sprintf("19900101201501%04d", 1000+i)
+				reg = append(reg, `{"nip":"`+nips[i]+`","name":"P","unit":"U1","position":"Analis","type":"PNS","timezone":"WIB"}`)
+			}
+			do := func(method, path, body string) {
+				hr, _ := http.NewRequest(method, ts.URL+"/api/v1"+path, strings.NewReader(body))
+				hr.SetBasicAuth(ac.Key, as)
+				if body != "" {
+					hr.Header.Set("Content-Type", "application/json")
+				}
+				res, err := http.DefaultClient.Do(hr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					b.Fatalf("%s %s = %d", method, path, res.StatusCode)
+				}
+			}
+			do("POST", "/people", "["+strings.Join(reg, ",")+"]")
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				t0 := time.Now()
+				do("GET", "/people/"+nips[i%people]+"/jp?year=2026", "")
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
 }

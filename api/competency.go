@@ -18,11 +18,11 @@ const eventPositions = "bangkom.positions"
 
 // registerCompetency adds the competency and SIASN routes under /api/v1.
 func (s *Server) registerCompetency(g *echo.Group) {
-	getHead(g, "/people/:nip/competencies", s.personCompetencies)
-	getHead(g, "/units/:unit/competencies", s.unitCompetencies)
+	getHead(g, "/people/:nip/competencies", s.recordAccess(personTarget, s.personCompetencies))
+	getHead(g, "/units/:unit/competencies", s.recordAccess(unitTarget, s.unitCompetencies))
 	g.POST("/positions", s.postPositions)
-	getHead(g, "/people/:nip/siasn", s.personSIASN)
-	getHead(g, "/siasn", s.allSIASN)
+	getHead(g, "/people/:nip/siasn", s.recordAccess(personTarget, s.personSIASN))
+	getHead(g, "/siasn", s.recordAccess(exportTarget, s.allSIASN))
 }
 
 // asOfTime is the moment a report describes: as_of, else now.

@@ -53,9 +53,9 @@ func (s *Server) registerJP() {
 		return
 	}
 	g := e.Group("/api/v1", s.authenticate)
-	getHead(g, "/people/:nip/jp", s.personJP)
-	getHead(g, "/units/:unit/jp", s.unitJP)
-	getHead(g, "/approvals", s.approvals)
+	getHead(g, "/people/:nip/jp", s.recordAccess(personTarget, s.personJP))
+	getHead(g, "/units/:unit/jp", s.recordAccess(unitTarget, s.unitJP))
+	getHead(g, "/approvals", s.recordAccess(approvalsTarget, s.approvals))
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
 	s.registerCompetency(g)

@@ -120,6 +120,14 @@ type Config struct {
 	// OIDC, if set, accepts bearer tokens of an OpenID Connect provider for
 	// people, and serves the browser sign-in under /auth (oidc.go).
 	OIDC *OIDC
+	// Access is the access log for personal data: every read of a
+	// person's, a unit's or a supervisor's records is recorded in it, and
+	// GET /api/v1/access reads it. Nil records nothing.
+	Access AccessLog
+	// HomePage is the account homePage of ASN agents (their name is the
+	// NIP): statement queries by such an agent are reads of that person.
+	// Empty means bangkom.DefaultHomePage.
+	HomePage string
 }
 
 // Server is the HTTP face of the LRS.
@@ -172,6 +180,9 @@ func New(cfg Config) *Server {
 	if cfg.AuthWindow == 0 {
 		cfg.AuthWindow = time.Minute
 	}
+	if cfg.HomePage == "" {
+		cfg.HomePage = bangkom.DefaultHomePage
+	}
 	s := &Server{cfg: cfg, echo: echo.New(), formSlots: make(chan struct{}, cfg.MaxFormReaders)}
 	s.addrFails = newFailures(cfg.AuthFailures, cfg.AuthWindow, cfg.Now)
 	s.keyFails = newFailures(cfg.AuthKeyFailures, cfg.AuthWindow, cfg.Now)
@@ -223,8 +234,8 @@ func New(cfg Config) *Server {
 	st := x.Group("/statements", s.consistentThrough)
 	st.PUT("", s.putStatement)
 	st.POST("", s.postStatements)
-	st.GET("", s.getStatements)
-	st.HEAD("", s.getStatements)
+	st.GET("", s.recordAccess(s.agentTarget, s.getStatements))
+	st.HEAD("", s.recordAccess(s.agentTarget, s.getStatements))
 
 	for path, res := range map[string]docResource{
 		"/activities/state":   stateResource,
@@ -239,6 +250,9 @@ func New(cfg Config) *Server {
 	s.registerJP()
 	s.registerOIDC()
 	s.registerCredentials()
+	if cfg.Access != nil {
+		getHead(e.Group("/api/v1", s.authenticate), "/access", s.getAccess)
+	}
 	x.GET("/activities", s.activities)
 	x.HEAD("/activities", s.activities)
 	x.GET("/agents", s.agents)
