@@ -219,7 +219,7 @@ func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) 
 // runAudit serves `jejak audit verify|views|keygen`.
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"usage: jejak audit verify|views|keygen [flags]"}
+		return usageError{"usage: jejak audit verify|views|keygen|access [flags]"}
 	}
 	switch args[0] {
 	case "verify":
@@ -228,8 +228,10 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return runAuditViews(ctx, args[1:], getenv, stdout, stderr)
 	case "keygen":
 		return runKeygen(args[1:], getenv, stdout, stderr)
+	case "access":
+		return runAuditAccess(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("unknown audit command %q (verify, views, keygen)", args[0])}
+	return usageError{fmt.Sprintf("unknown audit command %q (verify, views, keygen, access)", args[0])}
 }
 
 // errBroken makes main exit non-zero after verify printed what is wrong.

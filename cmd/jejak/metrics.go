@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/natslog"
 	"github.com/jejak-id/jejak/projections"
 )
 
@@ -176,5 +177,19 @@ func (m *metrics) watchConnections(l *limitListener) {
 			func() float64 { return float64(l.max) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_http_connections_refused_total", Help: "HTTP connections closed on accept: over the total or the per-address cap."},
 			func() float64 { return float64(l.refused.Load()) }),
+	)
+}
+
+// watchAccess reports the access log's queue and counters.
+func (m *metrics) watchAccess(a *natslog.AccessLog) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_access_queued_entries", Help: "Reads of personal data recorded (or about to be) and not yet stored in the access log."},
+			func() float64 { return float64(a.Stats().Queued) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_access_stored_entries_total", Help: "Entries stored in the access log."},
+			func() float64 { return float64(a.Stats().Stored) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_access_refused_reads_total", Help: "Reads of personal data refused (500) because the access log's queue stayed full: never served unrecorded."},
+			func() float64 { return float64(a.Stats().Refused) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "jejak_access_lost_entries_total", Help: "Entries the access log could not store by the end of a shutdown (logged)."},
+			func() float64 { return float64(a.Stats().Failed) }),
 	)
 }

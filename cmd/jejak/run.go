@@ -37,6 +37,7 @@ Usage:
   jejak audit verify      check the hash chain of a log or an export; sign or check a head
   jejak audit views       compare the live views with a rebuild from the log
   jejak audit keygen      make an Ed25519 key pair for signing heads
+  jejak audit access      who read whose personal data, from the access log
   jejak people import FILE.csv      send the person registry to a running Jejak
   jejak positions import FILE.json  send position standards to a running Jejak
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows

@@ -55,6 +55,8 @@ type config struct {
 	Rules       string
 	HomePage    string
 	OIDC        oidcConfig
+	// AccessRetention is how long the access log keeps an entry.
+	AccessRetention time.Duration
 
 	natsAuth *natslog.EmbeddedAuth // users of the embedded server when it listens
 }
@@ -84,6 +86,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Int(&c.MaxViewLag, "max-view-lag", 20000, "statements acknowledged but not yet in the statement view before writes wait for it (backpressure); 0 for no bound")
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
+		f.Duration(&c.AccessRetention, "access-log-retention", natslog.DefaultAccessRetention, "how long the access log for personal data keeps an entry (UU 27/2022; the stream's max age, set at each start)")
 		f.Duration(&c.FailureExit, "log-failure-exit", time.Minute, "when the log cannot be written or reached for this long, exit non-zero so that a supervisor restarts Jejak (/readyz answers 503 meanwhile)")
 		c.OIDC.bind(f)
 	}
@@ -252,11 +255,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	// Reads of personal data are recorded in a stream of their own.
+	access, err := natslog.OpenAccess(ctx, lc.nc, natslog.AccessConfig{Stream: cfg.Stream + "_ACCESS", Replicas: cfg.Replicas,
+		Retention: cfg.AccessRetention, Logger: logger})
+	if err != nil {
+		return err
+	}
+
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag, Logger: logger.With("component", "appender")})
 	health := &logHealth{lc: lc, appender: appender}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	met := newMetrics(appender, views)
 	keyring := lrs.NewKeyring(fixedCreds)
+	met.watchAccess(access)
 	srv := api.New(api.Config{
 		Auth:               keyring,
 		Credentials:        keyring,
@@ -277,6 +288,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Observe:            met.observe,
 		Ready:              health.ready,
 		OIDC:               oidc,
+		Access:             access,
+		HomePage:           cfg.HomePage,
 	})
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
@@ -303,11 +316,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 
 	// Every long-lived goroutine is owned here and stopped in order:
-	// HTTP, then the appender, then the projectors; then the deferred
-	// closes run: Pebble, NATS, the embedded server, the lock.
+	// HTTP, then the access log (it stores the reads HTTP answered), then
+	// the appender, then the projectors; then the deferred closes run:
+	// Pebble, NATS, the embedded server, the lock.
 	failed := make(chan error, 5+len(views.All()))
 	appCtx, stopAppender := context.WithCancel(context.WithoutCancel(ctx))
 	projCtx, stopProjectors := context.WithCancel(context.WithoutCancel(ctx))
+	accCtx, stopAccess := context.WithCancel(context.WithoutCancel(ctx))
+	accDone := make(chan struct{})
+	go func() {
+		defer close(accDone)
+		access.Run(accCtx, 10*time.Second)
+	}()
 	projDone := make(chan error, 1)
 	go func() {
 		err := projections.RunAll(projCtx, lc.log, views.All(), logger)
@@ -389,6 +409,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := httpSrv.Shutdown(sctx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
+	stopAccess()
+	<-accDone
 	stopAppender()
 	if err := <-appDone; err != nil && runErr == nil {
 		runErr = err
