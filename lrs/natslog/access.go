@@ -68,7 +68,21 @@ func accessConfig(cfg AccessConfig) jetstream.StreamConfig {
 		DenyDelete:  true,
 		DenyPurge:   true,
 		AllowDirect: true,
+		PersistMode: persistMode(cfg.Replicas),
 	}
+}
+
+// persistMode is async on one replica: the server acknowledges an entry
+// before its fsync and syncs shortly after (the embedded server otherwise
+// syncs every message, one fsync per read). A hard kill of the server may
+// lose the last few milliseconds of entries, as a kill of Jejak loses the
+// entries still queued. Replicated streams keep the default: the server
+// refuses async persistence there, and Raft carries the entries.
+func persistMode(replicas int) jetstream.PersistModeType {
+	if replicas == 1 {
+		return jetstream.AsyncPersistMode
+	}
+	return jetstream.DefaultPersistMode
 }
 
 // OpenAccess creates the access stream on first use, or checks an existing

@@ -108,7 +108,7 @@ func TestAccessLog_RetentionIsTheStreamsMaxAgeAndCanChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := st.CachedInfo().Config
-	if cfg.MaxAge != natslog.DefaultAccessRetention || cfg.Storage != jetstream.FileStorage || !cfg.DenyDelete || !cfg.DenyPurge || cfg.Subjects[0] != "jejak_access.>" {
+	if cfg.MaxAge != natslog.DefaultAccessRetention || cfg.PersistMode != jetstream.AsyncPersistMode || cfg.Storage != jetstream.FileStorage || !cfg.DenyDelete || !cfg.DenyPurge || cfg.Subjects[0] != "jejak_access.>" {
 		t.Fatalf("access stream config: %+v", cfg)
 	}
 	b, _ := runAccess(t, nc, natslog.AccessConfig{Retention: 400 * 24 * time.Hour})
