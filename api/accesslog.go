@@ -93,6 +93,7 @@ func (s *Server) recordAccess(target accessTarget, h echo.HandlerFunc) echo.Hand
 		p := principal(c)
 		e := lrs.Access{Who: p.Key, Kind: p.Kind, Name: p.Name, ActsFor: p.Person, Scope: scope, NIP: nip, Unit: unit,
 			Method: c.Request().Method, Route: c.Path(), Query: c.Request().URL.RawQuery}
+		e.Status = http.StatusInternalServerError // if h panics
 		defer func() {
 			e.Time = s.cfg.Now()
 			s.cfg.Access.Record(e)

@@ -137,3 +137,12 @@ func TestAccessLog_AFullQueueRefusesTheRead(t *testing.T) {
 		t.Fatalf("second reserve on a full queue: %v, stats %+v", err, a.Stats())
 	}
 }
+
+func connect(tb testing.TB, s *server.Server) *nats.Conn {
+	tb.Helper()
+	nc, err := nats.Connect("", nats.InProcessServer(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return nc
+}
