@@ -160,3 +160,33 @@ func TestAccessLog(t *testing.T) {
 		expect(t, a.auditor.do(t, req{method: "GET", path: "/access?nope=1"}), 400)
 	})
 }
+
+// runAccessLog opens an access log on an in-process server of its own and
+// runs it until the test ends.
+func runAccessLog(t *testing.T) *natslog.AccessLog {
+	t.Helper()
+	access, err := natslog.OpenAccess(context.Background(), lrstest.Conn(t, lrstest.NATS(t)), natslog.AccessConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { access.Run(ctx, 5*time.Second) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return access
+}
+
+// A person signed in with OpenID Connect is recorded as that person.
+func TestAccessLog_RecordsAPersonSignedIn(t *testing.T) {
+	access := runAccessLog(t)
+	e := newOIDCEnv(t, func(c *api.Config) { c.Access = access })
+	tok := e.idp.Token(e.idp.Claims(map[string]any{"nip": personNIP, "name": "Siti Rahayu"}))
+	expect(t, e.bearer(t, "GET", approvalsOf, tok), 200)
+	got, err := access.Query(context.Background(), lrs.AccessQuery{Subjects: []string{lrs.AccessSubject(lrs.AccessApprovals, personNIP, "")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Kind != lrs.PrincipalPerson || got[0].Who != "person:"+personNIP || got[0].Route != "/api/v1/approvals" || got[0].Status != 200 {
+		t.Fatalf("entries: %+v", got)
+	}
+}
