@@ -38,8 +38,11 @@ func newAccessEnv(t *testing.T) *accessEnv {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	ac, as := lrstest.Credential(t, "admin-1", lrs.RoleAdmin)
 	uc, us := lrstest.Credential(t, "auditor-1", lrs.RoleAuditor)
-	lc, ls := lrstest.Credential(t, "lms", lrs.RoleProvider)
+	// the platform reads as an analyst and verifier of unit U1 (the policy
+	// lets it); what it reads is recorded
+	lc, ls := lrstest.Credential(t, "lms", lrs.RoleProvider, lrs.RoleAnalyst, lrs.RoleVerifier)
 	lc.Name = "Pusdiklat X"
+	lc.Units = []string{"U1"}
 	srv := api.New(api.Config{
 		Auth:       lrs.NewKeyring([]lrs.Credential{ac, uc, lc}),
 		Statements: node.View,
@@ -102,7 +105,7 @@ func TestAccessLog(t *testing.T) {
 	t.Run("competencies, SIASN rows, unit reports, approval queues, exports and refused reads are recorded", func(t *testing.T) {
 		expect(t, a.lms.do(t, req{method: "GET", path: "/people/" + accSiti + "/competencies"}), 200)
 		expect(t, a.lms.do(t, req{method: "HEAD", path: "/people/" + accSiti + "/siasn"}), 200)
-		expect(t, a.lms.do(t, req{method: "GET", path: "/people/199001012015011009/jp"}), 404)
+		expect(t, a.lms.do(t, req{method: "GET", path: "/people/199001012015011009/jp"}), 403)
 		expect(t, a.lms.do(t, req{method: "GET", path: "/units/U1/jp"}), 200)
 		expect(t, a.lms.do(t, req{method: "GET", path: "/approvals?supervisor=" + accBudi}), 200)
 		expect(t, a.admin.do(t, req{method: "GET", path: "/siasn?year=2026"}), 200)
@@ -116,7 +119,7 @@ func TestAccessLog(t *testing.T) {
 				t.Errorf("who read %s's records lacks %s: %v", accSiti, want, routes)
 			}
 		}
-		if got := a.query(t, "nip=199001012015011009&direct=true"); len(got) != 1 || got[0].Status != 404 {
+		if got := a.query(t, "nip=199001012015011009&direct=true"); len(got) != 1 || got[0].Status != 403 {
 			t.Fatalf("a read of an unregistered NIP: %+v", got)
 		}
 		if got := a.query(t, "unit=U1&who=lms"); len(got) != 1 || got[0].Unit != "U1" || got[0].Scope != lrs.AccessUnit {
@@ -144,7 +147,7 @@ func TestAccessLog(t *testing.T) {
 		}
 	})
 	t.Run("the CSV neutralises formula cells", func(t *testing.T) {
-		expect(t, a.lms.do(t, req{method: "GET", path: "/units/" + url.PathEscape("=HYPERLINK(\"http://x\")") + "/jp"}), 404)
+		expect(t, a.admin.do(t, req{method: "GET", path: "/units/" + url.PathEscape("=HYPERLINK(\"http://x\")") + "/jp"}), 404)
 		got := a.auditor.doWith(t, req{method: "GET", path: "/access?unit=" + url.QueryEscape("=HYPERLINK(\"http://x\")")}, "Accept", "text/csv")
 		expect(t, got, 200, "time,who,kind,name,acts_for,scope,nip,unit,method,route,query,status,seq", `'=HYPERLINK`)
 		if strings.Contains(got.body, `,=HYPERLINK`) || strings.Contains(got.body, `,"=HYPERLINK`) {
