@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,7 +23,7 @@ const (
 	RoleProvider = "provider" // a trusted training provider
 	RoleVerifier = "verifier" // the unit kepegawaian
 	RoleAssessor = "assessor" // an accredited assessment centre
-	RoleAdmin    = "admin"    // may change the registry and catalogue
+	RoleAdmin    = "admin"    // may change the registry and catalogue; passes every xAPI scope check
 	RoleAnalyst  = "analyst"  // reads the reports of the units and instansi in its Units
 	RoleAuditor  = "auditor"  // reads the log, the access log and status
 )
@@ -63,7 +64,7 @@ func NewCredential(key, secret string, roles []string) (Credential, error) {
 	if err != nil {
 		return Credential{}, Internal("hash secret", err)
 	}
-	return Credential{Key: key, SecretHash: string(h), Roles: roles, Scopes: []string{"all"}, Store: DefaultStore}, nil
+	return Credential{Key: key, SecretHash: string(h), Roles: roles, Store: DefaultStore}, nil
 }
 
 // HasRole reports whether c carries role.
@@ -87,7 +88,10 @@ func (c Credential) Principal() Principal {
 	if store == "" {
 		store = DefaultStore
 	}
-	return Principal{Kind: PrincipalCredential, Key: c.Key, Name: c.Name, Store: store, Scopes: scopes, Roles: c.Roles, Units: c.Units, Person: c.Person}
+	return Principal{
+		Kind: PrincipalCredential, Key: c.Key, Name: c.Name, Store: store,
+		Scopes: slices.Clone(scopes), Roles: slices.Clone(c.Roles), Units: slices.Clone(c.Units), Person: c.Person,
+	}
 }
 
 // Authority returns the writer identity of c, with the Agent that the LRS
@@ -96,7 +100,7 @@ func (c Credential) Authority() Authority {
 	agent, _ := json.Marshal(map[string]any{
 		"objectType": "Agent",
 		"name":       c.Key,
-		"account":    map[string]string{"homePage": "https://jejak.id/xapi/credentials", "name": c.Key},
+		"account":    map[string]string{"homePage": CredentialHomePage, "name": c.Key},
 	})
 	store := c.Store
 	if store == "" {
@@ -408,7 +412,9 @@ func (k *Keyring) WaitApplied(ctx context.Context, seq uint64) error {
 	}
 }
 
-// ParseCredentialFlag parses "key:secret[:role+role][,key:secret…]".
+// ParseCredentialFlag parses "key:secret[:role+scope…[:store]][,key:secret…]":
+// the third part lists roles and xAPI scopes (none: DefaultScopes), the
+// fourth the store (none: DefaultStore).
 func ParseCredentialFlag(s string) ([]Credential, error) {
 	var out []Credential
 	for _, item := range strings.Split(s, ",") {
@@ -416,24 +422,34 @@ func ParseCredentialFlag(s string) ([]Credential, error) {
 		if item == "" {
 			continue
 		}
-		parts := strings.SplitN(item, ":", 3)
+		parts := strings.SplitN(item, ":", 4)
 		if len(parts) < 2 || parts[0] == "" || parts[1] == "" {
-			return nil, Errorf(EINVALID, "credential %q: want key:secret or key:secret:role+role", redact(item))
+			return nil, Errorf(EINVALID, "credential %q: want key:secret, key:secret:role+scope or key:secret:role+scope:store", redact(item))
 		}
-		var roles []string
-		if len(parts) == 3 && parts[2] != "" {
+		var roles, scopes []string
+		if len(parts) >= 3 && parts[2] != "" {
 			for _, r := range strings.Split(parts[2], "+") {
-				switch r {
-				case RoleProvider, RoleVerifier, RoleAssessor, RoleAdmin, RoleAnalyst, RoleAuditor:
+				switch {
+				case slices.Contains(KnownRoles, r):
 					roles = append(roles, r)
+				case slices.Contains(KnownScopes, r):
+					scopes = append(scopes, r)
 				default:
-					return nil, Errorf(EINVALID, "credential %q: unknown role %q (known: provider, verifier, assessor, admin, analyst, auditor)", parts[0], r)
+					return nil, Errorf(EINVALID, "credential %q: unknown role or scope %q (roles: %s; scopes: %s)",
+						parts[0], r, strings.Join(KnownRoles, ", "), strings.Join(KnownScopes, ", "))
 				}
 			}
 		}
 		c, err := NewCredential(parts[0], parts[1], roles)
 		if err != nil {
 			return nil, err
+		}
+		c.Scopes = scopes
+		if len(parts) == 4 && parts[3] != "" {
+			if !storeRE.MatchString(parts[3]) {
+				return nil, Errorf(EINVALID, "credential %q: store %q: want 1 to 63 lower-case letters, digits, '_' or '-'", parts[0], parts[3])
+			}
+			c.Store = parts[3]
 		}
 		out = append(out, c)
 	}

@@ -1,6 +1,12 @@
 package lrs
 
-import "slices"
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/valyala/fastjson"
+)
 
 // ASN API and Bangkom decisions
 //
@@ -161,6 +167,180 @@ func CanAssess(p Principal, subject string) error {
 	}
 	return nil
 }
+
+// xAPI routes, statements and documents
+
+// The authorization policy: who may do what, as pure functions over a
+// Principal and facts the caller looked up (no I/O here). Policy is its
+// table, one row per route and method; package api checks every request
+// against its row before the handler runs, and the handlers ask the
+// content rules (statement reads, voiding) below. A refusal is an
+// EFORBIDDEN error whose message ends with "(policy: <rule>)".
+//
+// An xAPI scope check passes for a principal holding the scope (see
+// Principal.HasScope: "all" holds every scope, "all/read" the read scopes)
+// or the admin role. Documents are confined to the principal's store by
+// construction: the store is part of every document key (DocumentKey.Store).
+
+// Rule names: the "policy:" of a refusal and the README's table.
+const (
+	RulePublic          = "public"
+	RuleStatementsWrite = "statements-write"
+	RuleStatementsRead  = "statements-read"
+	RuleVoid            = "void"
+	RuleState           = "state"
+	RuleActivityProfile = "activity-profile"
+	RuleAgentProfile    = "agent-profile"
+	RuleActivities      = "activities"
+	RuleAgents          = "agents"
+	// RuleASN marks a route of the ASN API (/api/v1): its handlers decide
+	// by role and person (see that part of the policy).
+	RuleASN = "asn"
+)
+
+// CredentialHomePage is the account homePage of the Agent the LRS puts in
+// the authority of every statement written with a credential; the
+// account name is the credential's key.
+const CredentialHomePage = "https://jejak.id/xapi/credentials"
+
+// PolicyRow is one row of the policy table.
+type PolicyRow struct {
+	Methods []string // HEAD is decided as GET
+	Route   string   // the route pattern as registered (echo)
+	Rule    string
+	Scopes  []string // any one of these xAPI scopes (or the admin role); none: see Rule
+	Who     string   // who may, in words (the README's table)
+}
+
+var (
+	read  = []string{http.MethodGet}
+	write = []string{http.MethodPut, http.MethodPost, http.MethodDelete}
+	both  = []string{http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete}
+)
+
+// Policy is the table of every route the API serves.
+var Policy = []PolicyRow{
+	{read, "/xapi/about", RulePublic, nil, "anyone, without credentials"},
+	{read, "/xapi/profiles/bangkom", RulePublic, nil, "anyone, without credentials"},
+	{read, "/readyz", RulePublic, nil, "anyone, without credentials (load balancers)"},
+	{read, "/livez", RulePublic, nil, "anyone, without credentials (load balancers)"},
+	{[]string{http.MethodPut, http.MethodPost}, "/xapi/statements", RuleStatementsWrite, []string{ScopeStatementsWrite},
+		"scope statements/write; a voiding statement also needs rule void"},
+	{read, "/xapi/statements", RuleStatementsRead, []string{ScopeStatementsRead, ScopeStatementsReadMine},
+		"statements/read, all/read, all or admin: every statement; statements/read/mine: only statements whose authority is this credential (another's is 404)"},
+	{both, "/xapi/activities/state", RuleState, []string{ScopeState},
+		"scope state; documents of the credential's store only"},
+	{both, "/xapi/activities/profile", RuleActivityProfile, []string{ScopeProfile},
+		"scope profile; documents of the credential's store only"},
+	{both, "/xapi/agents/profile", RuleAgentProfile, []string{ScopeProfile},
+		"scope profile; documents of the credential's store only"},
+	{read, "/xapi/activities", RuleActivities, []string{ScopeDefine, ScopeStatementsRead, ScopeStatementsReadMine},
+		"scope define or any statements read scope (activity definitions are not personal data)"},
+	{read, "/xapi/agents", RuleAgents, []string{ScopeStatementsRead},
+		"statements/read, all/read, all or admin (the names an agent went by, from every platform's statements, are personal data)"},
+	{read, "/api/v1/people/:nip/jp", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/units/:unit/jp", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/approvals", RuleASN, nil, "ASN API rules"},
+	{[]string{http.MethodPost}, "/api/v1/people", RuleASN, nil, "ASN API rules"},
+	{[]string{http.MethodPost}, "/api/v1/catalogue", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/people/:nip/competencies", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/units/:unit/competencies", RuleASN, nil, "ASN API rules"},
+	{[]string{http.MethodPost}, "/api/v1/positions", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/people/:nip/siasn", RuleASN, nil, "ASN API rules"},
+	{read, "/api/v1/siasn", RuleASN, nil, "ASN API rules"},
+}
+
+// PolicyRowFor returns the row of method on route; false if there is none.
+func PolicyRowFor(method, route string) (PolicyRow, bool) {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	for _, r := range Policy {
+		if r.Route != route {
+			continue
+		}
+		for _, m := range r.Methods {
+			if m == method {
+				return r, true
+			}
+		}
+	}
+	return PolicyRow{}, false
+}
+
+// Authorize decides whether p may call method on route (its pattern), by
+// the route's row. A route without a row is refused: nothing is served
+// that the policy does not name.
+func Authorize(p Principal, method, route string) error {
+	row, ok := PolicyRowFor(method, route)
+	if !ok {
+		return Errorf(EFORBIDDEN, "forbidden: %s %s has no row in the authorization policy (policy: none)", method, route)
+	}
+	return row.Allows(p)
+}
+
+// Allows decides whether p may use the row's route.
+func (r PolicyRow) Allows(p Principal) error {
+	if len(r.Scopes) == 0 {
+		return nil // public, or decided by the ASN API's rules
+	}
+	if p.HasRole(RoleAdmin) {
+		return nil
+	}
+	for _, s := range r.Scopes {
+		if p.HasScope(s) {
+			return nil
+		}
+	}
+	return Errorf(EFORBIDDEN, "forbidden: %s needs one of the scopes %s (policy: %s)", who(p), strings.Join(r.Scopes, ", "), r.Rule)
+}
+
+func who(p Principal) string {
+	if p.Kind == PrincipalPerson {
+		return "person " + p.Person
+	}
+	return "credential " + p.Key
+}
+
+// ReadsAllStatements reports whether p reads every statement; otherwise
+// (statements/read/mine) only those whose authority is p's credential.
+func ReadsAllStatements(p Principal) bool {
+	return p.HasRole(RoleAdmin) || p.HasScope(ScopeStatementsRead)
+}
+
+// MayReadStatement reports whether p may read a statement whose authority
+// is the credential authorityKey ("" when it is none of this LRS's
+// credentials). A refusal reads as "no such statement" (404), so that a
+// platform cannot learn which ids others used.
+func MayReadStatement(p Principal, authorityKey string) bool {
+	return ReadsAllStatements(p) || (p.Kind == PrincipalCredential && authorityKey != "" && authorityKey == p.Key)
+}
+
+// MayVoid decides whether p may void a statement whose authority is the
+// credential targetAuthorityKey: only the credential that wrote it, or an
+// admin. found is false when the target is not (yet) stored: voiding it is
+// accepted, as xAPI asks (Data 2.3.2: the LRS should not reject a voiding
+// statement because its target is absent).
+func MayVoid(p Principal, targetAuthorityKey string, found bool) error {
+	if !found || p.HasRole(RoleAdmin) || (p.Kind == PrincipalCredential && targetAuthorityKey == p.Key) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "forbidden: only the credential that wrote a statement or an admin may void it (policy: %s)", RuleVoid)
+}
+
+// AuthorityKey returns the key of the credential a stored statement's
+// authority names, "" when it names none of this LRS's credentials.
+func AuthorityKey(stmt *fastjson.Value) string {
+	a := stmt.Get("authority")
+	if a == nil || string(a.GetStringBytes("account", "homePage")) != CredentialHomePage {
+		return ""
+	}
+	return string(a.GetStringBytes("account", "name"))
+}
+
+// CredentialIFI is the IFI (see IFI) of the authority Agent of the
+// credential key: what a statements/read/mine listing is filtered by.
+func CredentialIFI(key string) string { return "account\x00" + CredentialHomePage + "\x00" + key }
 
 // MayReadAccessLog decides GET /api/v1/access and `jejak audit access`:
 // auditors and admins only.

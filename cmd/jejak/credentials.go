@@ -105,6 +105,7 @@ func bootstrapCredentials(ctx context.Context, w eventAppender, k *lrs.Keyring, 
 		return err
 	}
 	cred.Name = "Jejak administrator"
+	cred.Scopes = []string{lrs.ScopeAll}
 	if _, err := appendCredential(ctx, w, k, lrs.CredentialChange{Op: lrs.CredentialPut, By: "bootstrap", Credential: &cred}, lrs.DefaultStore); err != nil {
 		return fmt.Errorf("put the first credential on the log: %w", err)
 	}
