@@ -742,6 +742,7 @@ func (a *Appender) Failing() (since time.Time, err error) {
 // caught up with the log's tail.
 func (a *Appender) commitDocument(ctx context.Context, r *appendReq) {
 	w := r.doc.w
+	w.Key.Store = r.by.Store // the writer's store: it never writes another's
 	for attempt := 1; ; attempt++ {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := a.cfg.Documents.WaitApplied(wctx, a.tail.seq)

@@ -24,8 +24,11 @@ const (
 // DocumentKey identifies a document. Agent is an IFI (see IFI); a State
 // key has ActivityID, Agent and maybe Registration; an Activity Profile
 // ActivityID; an Agent Profile Agent. ID is the stateId or profileId; a key
-// without ID names the scope (every document of the other fields).
+// without ID names the scope (every document of the other fields). Store
+// is the store (tenant) the document belongs to: "" or DefaultStore for
+// the default one; a document of one store is never one of another's.
 type DocumentKey struct {
+	Store        string
 	Kind         DocKind
 	ActivityID   string
 	Agent        string
@@ -33,9 +36,16 @@ type DocumentKey struct {
 	ID           string
 }
 
-// Scope returns the canonical form of the key without its ID.
+// Scope returns the canonical form of the key without its ID. A store
+// other than the default one comes first, marked so that no key of the
+// default store (which starts with its kind) has the same form; the
+// default store's keys are as they were before stores.
 func (k DocumentKey) Scope() string {
-	return string(k.Kind) + "\x00" + k.ActivityID + "\x00" + k.Agent + "\x00" + k.Registration
+	s := string(k.Kind) + "\x00" + k.ActivityID + "\x00" + k.Agent + "\x00" + k.Registration
+	if k.Store != "" && k.Store != DefaultStore {
+		s = "store\x01" + k.Store + "\x00" + s
+	}
+	return s
 }
 
 // String returns the canonical form of the key.

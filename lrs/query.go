@@ -21,6 +21,9 @@ const (
 	TermVerb         = 'v'
 	TermActivity     = 'c' // any activity anywhere; narrow as the object
 	TermRegistration = 'g'
+	// TermAuthority is the statement's own authority (never inherited
+	// through a StatementRef): what statements/read/mine filters by.
+	TermAuthority = 'o'
 )
 
 // Term is an index term of a statement, or a term a query requires.
@@ -166,12 +169,15 @@ func (t *termSet) agent(v *fastjson.Value, narrow bool) {
 	}
 }
 
-// MergeTerms adds the terms of more to terms: new ones appended, a narrow
-// one making the same term narrow.
+// MergeTerms adds the terms of more, those a statement inherits from the
+// statement it targets, to terms: new ones appended, a narrow one making
+// the same term narrow. The target's authority is not inherited.
 func MergeTerms(terms, more []Term) []Term {
 	t := termSet{terms: terms}
 	for _, m := range more {
-		t.addTerm(m)
+		if m.Key[0] != TermAuthority {
+			t.addTerm(m)
+		}
 	}
 	return t.terms
 }
@@ -205,6 +211,7 @@ func StatementTermsCached(v *fastjson.Value, cache *TermCache) []Term {
 	}
 	t.add(TermRegistration, string(v.GetStringBytes("context", "registration")), true)
 	t.agent(v.Get("authority"), false)
+	t.add(TermAuthority, IFI(v.Get("authority")), true)
 	t.related(v)
 	if obj != nil && string(obj.GetStringBytes("objectType")) == "SubStatement" {
 		t.related(obj)
@@ -265,6 +272,9 @@ type StatementFilter struct {
 	// Since and Until are nil when absent. Any instant is a bound, the
 	// zero time.Time (0001-01-01T00:00:00Z) too.
 	Since, Until *time.Time
+	// Authority, an IFI, keeps only statements with this authority. It is
+	// never a parameter: the API sets it for statements/read/mine.
+	Authority string
 }
 
 // Terms returns the index terms every matching statement has.
@@ -281,6 +291,9 @@ func (f StatementFilter) Terms() []Term {
 	}
 	if f.Registration != "" {
 		out = append(out, Term{MakeTermKey(TermRegistration, f.Registration), true})
+	}
+	if f.Authority != "" {
+		out = append(out, Term{MakeTermKey(TermAuthority, f.Authority), true})
 	}
 	return out
 }

@@ -5,7 +5,9 @@ import (
 	"time"
 )
 
-// Documents view key encoding, version 1 (besides the m keys of every view):
+// Documents view key encoding, version 2 (besides the m keys of every view;
+// 2 keeps each store's documents apart, see lrs.DocumentKey.Store: a view of
+// version 1 is rebuilt by `jejak replay`):
 //
 //	D keyhash(16)          → subject seq (8) | exists (1) | updated ms (8) | content-type length (2) | content type | body
 //	L scopehash(16) id     → updated ms (8)          the ids of a scope's existing documents
@@ -17,7 +19,7 @@ const (
 	famDocument = 'D'
 	famDocList  = 'L'
 
-	documentFormat = "1"
+	documentFormat = "2"
 )
 
 func docKey(h [16]byte) []byte { return append([]byte{famDocument}, h[:]...) }

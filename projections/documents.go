@@ -43,6 +43,7 @@ func (ix *DocumentIndex) Apply(events []lrs.LogEvent) error {
 		if err != nil {
 			return err
 		}
+		key.Store = env.Store
 		switch ch.Op {
 		case lrs.DocPut:
 			rec := docRecord{subjectSeq: env.Seq, exists: true, updated: env.Stored, contentType: ch.ContentType, body: ch.Body}

@@ -7,7 +7,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 4. Every key starts with one byte
+// Statement view key encoding, version 5 (5 added the postings of
+// lrs.TermAuthority: a view of version 4 is rebuilt by `jejak replay`). Every key starts with one byte
 // naming its family; integers are big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
@@ -50,7 +51,7 @@ const (
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "4"
+	statementFormat = "5"
 
 	// statementHead is the length of a p record before the statement JSON.
 	statementHead = 17
