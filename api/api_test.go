@@ -38,6 +38,7 @@ func newEnvWith(t testing.TB, edit func(*api.Config)) (*env, *api.Server) {
 	nats := lrstest.NATS(t)
 	node := lrstest.StartNode(t, lrstest.Log(t, nats))
 	cred, secret := lrstest.Credential(t, "provider-1", lrs.RoleProvider)
+	cred.Scopes = []string{lrs.ScopeAll} // the conformance suite's client reads and writes everything
 	cfg := api.Config{
 		Auth:         lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:   node.View,

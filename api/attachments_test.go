@@ -52,6 +52,7 @@ func newAttachmentEnv(t testing.TB, maxAttachmentBytes int64) *attEnv {
 	node := lrstest.StartNode(t, lrstest.Log(t, s))
 	objects := lrstest.Objects(t, s)
 	cred, secret := lrstest.Credential(t, "provider-1", lrs.RoleProvider)
+	cred.Scopes = []string{lrs.ScopeAll} // the conformance suite's client reads and writes everything
 	srv := api.New(api.Config{
 		Auth:               lrs.NewKeyring([]lrs.Credential{cred}),
 		Statements:         node.View,

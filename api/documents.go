@@ -154,6 +154,9 @@ func (s *Server) document(res docResource) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		// the principal's store only (the appender sets the writer's store
+		// on writes too)
+		r.key.Store = principal(c).Store
 		switch c.Request().Method {
 		case http.MethodGet, http.MethodHead:
 			return s.getDocument(c, r)

@@ -134,9 +134,10 @@ type Config struct {
 type Server struct {
 	cfg       Config
 	echo      *echo.Echo
-	addrFails *failures     // by client address
-	keyFails  *failures     // by key
-	formSlots chan struct{} // one per unauthenticated form being read
+	addrFails *failures       // by client address
+	keyFails  *failures       // by key
+	formSlots chan struct{}   // one per unauthenticated form being read
+	routes    map[string]bool // "METHOD path" of every route, for authorize
 }
 
 // New returns a Server with every route registered.
@@ -230,7 +231,7 @@ func New(cfg Config) *Server {
 	e.GET("/livez", s.livez)
 	e.HEAD("/livez", s.livez)
 
-	x := e.Group("/xapi", s.requireVersion, s.authenticate)
+	x := e.Group("/xapi", s.requireVersion, s.authenticate, s.authorize)
 	st := x.Group("/statements", s.consistentThrough)
 	st.PUT("", s.putStatement)
 	st.POST("", s.postStatements)
@@ -257,6 +258,12 @@ func New(cfg Config) *Server {
 	x.HEAD("/activities", s.activities)
 	x.GET("/agents", s.agents)
 	x.HEAD("/agents", s.agents)
+	s.routes = make(map[string]bool)
+	for _, r := range e.Routes() {
+		if r.Method != echo.RouteNotFound {
+			s.routes[r.Method+" "+r.Path] = true
+		}
+	}
 	return s
 }
 
@@ -324,10 +331,26 @@ func credential(c echo.Context) lrs.Credential {
 	return cred
 }
 
-// principal is who the request is authenticated as.
+// principal is who makes the request, as the authorization policy sees it.
 func principal(c echo.Context) lrs.Principal {
 	p, _ := c.Get(ctxPrincipal).(lrs.Principal)
 	return p
+}
+
+// authorize decides the request by its route's row of the policy
+// (lrs.Policy) before the handler runs; the handlers decide what depends
+// on content (which statements, voiding).
+func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		method := c.Request().Method
+		if !s.routes[method+" "+c.Path()] {
+			return next(c) // echo's 404 or 405: no route to decide on
+		}
+		if err := lrs.Authorize(principal(c), method, c.Path()); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 // observe reports each request to Config.Observe.
