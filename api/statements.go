@@ -128,92 +128,17 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 		appended = false
 		return nil, err
 	}
-	if err := s.checkVoids(c, stmts); err != nil {
-		appended = false
-		return nil, err
-	}
 	if len(stmts) == 0 {
 		return stmts, nil
 	}
 	if _, err := s.cfg.Writer.Append(c.Request().Context(), stmts, by); err != nil {
 		switch lrs.ErrorCode(err) {
-		case lrs.ECONFLICT, lrs.EINVALID, lrs.ETOOLARGE: // decided before anything was appended
+		case lrs.ECONFLICT, lrs.EINVALID, lrs.ETOOLARGE, lrs.EFORBIDDEN: // decided before anything was appended
 			appended = false
 		}
 		return nil, err
 	}
 	return stmts, nil
-}
-
-// checkVoids refuses a request with a voiding statement whose target
-// another credential wrote, unless the principal is an admin (policy:
-// void). The target is looked up in the statement view after it caught up
-// with this node's writes, or among the request's own statements. A
-// target in neither is accepted (xAPI: a voiding statement is not refused
-// because its target is absent); see docs/adr/0011-policy.md for what that
-// leaves open.
-func (s *Server) checkVoids(c echo.Context, stmts []lrs.Statement) error {
-	p := principal(c)
-	var parser fastjson.Parser
-	waited := false
-	for i := range stmts {
-		if !bytes.Contains(stmts[i].JSON, []byte(`"StatementRef"`)) {
-			continue
-		}
-		v, err := parser.ParseBytes(stmts[i].JSON)
-		if err != nil {
-			return lrs.Internal("parse prepared statement", err)
-		}
-		f, err := lrs.Facts(v)
-		if err != nil || f.VoidTarget == uuid.Nil {
-			continue
-		}
-		if inRequest(stmts, f.VoidTarget) {
-			continue // this request writes it: this credential's
-		}
-		if !waited {
-			s.waitForWrites(c.Request().Context())
-			waited = true
-		}
-		key, found, err := s.authorityOf(c.Request().Context(), f.VoidTarget)
-		if err != nil {
-			return err
-		}
-		if err := lrs.MayVoid(p, key, found); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func inRequest(stmts []lrs.Statement, id uuid.UUID) bool {
-	for i := range stmts {
-		if stmts[i].ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-// authorityOf returns the key of the credential that wrote statement id,
-// voided or not; found is false when the view holds no such statement.
-func (s *Server) authorityOf(ctx context.Context, id uuid.UUID) (key string, found bool, err error) {
-	st, err := s.cfg.Statements.Statement(ctx, id, false)
-	if lrs.ErrorCode(err) == lrs.ENOTFOUND {
-		st, err = s.cfg.Statements.Statement(ctx, id, true)
-	}
-	switch lrs.ErrorCode(err) {
-	case "":
-	case lrs.ENOTFOUND:
-		return "", false, nil
-	default:
-		return "", false, err
-	}
-	v, err := fastjson.ParseBytes(st.JSON)
-	if err != nil {
-		return "", false, lrs.Internal("parse stored statement", err)
-	}
-	return lrs.AuthorityKey(v), true, nil
 }
 
 // checkBangkom refuses a request whose statements carry Bangkom numbers

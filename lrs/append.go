@@ -1,6 +1,7 @@
 package lrs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,8 +82,9 @@ type tail struct {
 }
 
 type pendingID struct {
-	hash Hash
-	seq  uint64
+	hash   Hash
+	seq    uint64
+	writer []byte // the writer's authority Agent (see checkVoids)
 }
 
 type pendingSeq struct {
@@ -366,7 +368,7 @@ func (a *Appender) remember(batches []batch, seq uint64) {
 	ids := make([]uuid.UUID, 0, len(batches))
 	for _, b := range batches {
 		for i := range b.stmts {
-			a.pending[b.stmts[i].ID] = pendingID{hash: b.stmts[i].Hash, seq: seq}
+			a.pending[b.stmts[i].ID] = pendingID{hash: b.stmts[i].Hash, seq: seq, writer: b.writer}
 			ids = append(ids, b.stmts[i].ID)
 		}
 	}
@@ -800,9 +802,10 @@ func (a *Appender) commitEvent(ctx context.Context, r *appendReq) {
 }
 
 type batch struct {
-	by    string
-	roles []string
-	stmts []Statement
+	by     string
+	roles  []string
+	writer []byte // the authority Agent, for void decisions
+	stmts  []Statement
 }
 
 // decide answers the requests that need no append (all no-ops, or a
@@ -812,12 +815,16 @@ func (a *Appender) decide(ctx context.Context, group []*appendReq) ([]batch, []*
 	var batches []batch
 	var waiting []*appendReq
 	inGroup := make(map[uuid.UUID]Hash)
+	writers := make(map[uuid.UUID][]byte) // authority Agents of inGroup's ids
 	for _, r := range group {
 		keep := r.stmts[:0:0]
 		var seenSeq uint64
-		var err error
+		err := a.checkVoids(ctx, r, writers)
 		inThisGroup := false
 		for i := range r.stmts {
+			if err != nil {
+				break
+			}
 			s := &r.stmts[i]
 			h, found, seq, grouped, lerr := a.lookup(ctx, s.ID, inGroup)
 			if lerr != nil {
@@ -849,12 +856,80 @@ func (a *Appender) decide(ctx context.Context, group []*appendReq) ([]batch, []*
 		default:
 			for i := range keep {
 				inGroup[keep[i].ID] = keep[i].Hash
+				writers[keep[i].ID] = r.by.Agent
 			}
-			batches = append(batches, batch{by: r.by.Key, roles: r.by.Roles, stmts: keep})
+			batches = append(batches, batch{by: r.by.Key, roles: r.by.Roles, writer: r.by.Agent, stmts: keep})
 			waiting = append(waiting, r)
 		}
 	}
 	return batches, waiting
+}
+
+// agentIFI is the IFI of an authority Agent: what a stored statement's
+// authority is compared with.
+func agentIFI(agent []byte) string {
+	v, err := fastjson.ParseBytes(agent)
+	if err != nil {
+		return ""
+	}
+	return IFI(v)
+}
+
+// checkVoids refuses r when one of its statements voids a statement that
+// another writer stored (policy: void), looked up in log order: in the
+// group being built (writers), among appended statements the view has not
+// folded, then in the view, which has seen every earlier event. A target
+// in none of them (absent, or in r itself) is no refusal: see MayVoid.
+func (a *Appender) checkVoids(ctx context.Context, r *appendReq, writers map[uuid.UUID][]byte) error {
+	var p fastjson.Parser
+	for i := range r.stmts {
+		if !bytes.Contains(r.stmts[i].JSON, []byte(`"StatementRef"`)) {
+			continue
+		}
+		v, err := p.ParseBytes(r.stmts[i].JSON)
+		if err != nil {
+			continue // not ours to judge here; the views skip what they cannot read
+		}
+		f, err := Facts(v)
+		if err != nil || f.VoidTarget == uuid.Nil {
+			continue
+		}
+		target, found, err := a.writerOf(ctx, f.VoidTarget, writers)
+		if err != nil {
+			return err
+		}
+		if err := MayVoid(r.by, agentIFI(r.by.Agent), target, found); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writerOf returns the IFI of the authority of the statement id stored
+// before (see checkVoids); found is false when there is none.
+func (a *Appender) writerOf(ctx context.Context, id uuid.UUID, writers map[uuid.UUID][]byte) (string, bool, error) {
+	if w, ok := writers[id]; ok {
+		return agentIFI(w), true, nil
+	}
+	if p, ok := a.pending[id]; ok {
+		return agentIFI(p.writer), true, nil
+	}
+	st, err := a.cfg.View.Statement(ctx, id, false)
+	if ErrorCode(err) == ENOTFOUND {
+		st, err = a.cfg.View.Statement(ctx, id, true)
+	}
+	switch ErrorCode(err) {
+	case "":
+	case ENOTFOUND:
+		return "", false, nil
+	default:
+		return "", false, err
+	}
+	v, err := fastjson.ParseBytes(st.JSON)
+	if err != nil {
+		return "", false, Internal("parse stored statement "+id.String(), err)
+	}
+	return IFI(v.Get("authority")), true, nil
 }
 
 // lookup finds id in the group being built (grouped), among appended ids

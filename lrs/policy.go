@@ -225,29 +225,29 @@ var Policy = []PolicyRow{
 	{read, "/readyz", RulePublic, nil, "anyone, without credentials (load balancers)"},
 	{read, "/livez", RulePublic, nil, "anyone, without credentials (load balancers)"},
 	{[]string{http.MethodPut, http.MethodPost}, "/xapi/statements", RuleStatementsWrite, []string{ScopeStatementsWrite},
-		"scope statements/write; a voiding statement also needs rule void"},
+		"scope statements/write (or all, or the admin role); a voiding statement only by the credential that wrote its target, or an admin (rule `void`)"},
 	{read, "/xapi/statements", RuleStatementsRead, []string{ScopeStatementsRead, ScopeStatementsReadMine},
-		"statements/read, all/read, all or admin: every statement; statements/read/mine: only statements whose authority is this credential (another's is 404)"},
+		"scope statements/read, all/read, all or the admin role: every statement; statements/read/mine (a default scope): only statements whose authority is this credential, on every page (a single GET of another's is 404)"},
 	{both, "/xapi/activities/state", RuleState, []string{ScopeState},
-		"scope state; documents of the credential's store only"},
+		"scope state (or all, or admin); only the documents of the credential's store"},
 	{both, "/xapi/activities/profile", RuleActivityProfile, []string{ScopeProfile},
-		"scope profile; documents of the credential's store only"},
+		"scope profile (or all, or admin); only the documents of the credential's store"},
 	{both, "/xapi/agents/profile", RuleAgentProfile, []string{ScopeProfile},
-		"scope profile; documents of the credential's store only"},
+		"scope profile (or all, or admin); only the documents of the credential's store"},
 	{read, "/xapi/activities", RuleActivities, []string{ScopeDefine, ScopeStatementsRead, ScopeStatementsReadMine},
-		"scope define or any statements read scope (activity definitions are not personal data)"},
+		"scope define or any statements read scope (or admin): canonical activity definitions are not personal data"},
 	{read, "/xapi/agents", RuleAgents, []string{ScopeStatementsRead},
-		"statements/read, all/read, all or admin (the names an agent went by, from every platform's statements, are personal data)"},
-	{read, "/api/v1/people/:nip/jp", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/units/:unit/jp", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/approvals", RuleASN, nil, "ASN API rules"},
-	{[]string{http.MethodPost}, "/api/v1/people", RuleASN, nil, "ASN API rules"},
-	{[]string{http.MethodPost}, "/api/v1/catalogue", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/people/:nip/competencies", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/units/:unit/competencies", RuleASN, nil, "ASN API rules"},
-	{[]string{http.MethodPost}, "/api/v1/positions", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/people/:nip/siasn", RuleASN, nil, "ASN API rules"},
-	{read, "/api/v1/siasn", RuleASN, nil, "ASN API rules"},
+		"scope statements/read, all/read, all or the admin role: the names an agent went by, from every platform's statements, are personal data"},
+	{read, "/api/v1/people/:nip/jp", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/units/:unit/jp", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/approvals", RuleASN, nil, "ASN API: by role and person"},
+	{[]string{http.MethodPost}, "/api/v1/people", RuleASN, nil, "ASN API: by role and person"},
+	{[]string{http.MethodPost}, "/api/v1/catalogue", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/people/:nip/competencies", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/units/:unit/competencies", RuleASN, nil, "ASN API: by role and person"},
+	{[]string{http.MethodPost}, "/api/v1/positions", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/people/:nip/siasn", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/siasn", RuleASN, nil, "ASN API: by role and person"},
 }
 
 // PolicyRowFor returns the row of method on route; false if there is none.
@@ -316,13 +316,15 @@ func MayReadStatement(p Principal, authorityKey string) bool {
 	return ReadsAllStatements(p) || (p.Kind == PrincipalCredential && authorityKey != "" && authorityKey == p.Key)
 }
 
-// MayVoid decides whether p may void a statement whose authority is the
-// credential targetAuthorityKey: only the credential that wrote it, or an
-// admin. found is false when the target is not (yet) stored: voiding it is
-// accepted, as xAPI asks (Data 2.3.2: the LRS should not reject a voiding
-// statement because its target is absent).
-func MayVoid(p Principal, targetAuthorityKey string, found bool) error {
-	if !found || p.HasRole(RoleAdmin) || (p.Kind == PrincipalCredential && targetAuthorityKey == p.Key) {
+// MayVoid decides whether by may void a statement whose authority has
+// the IFI target: only the writer that stored it (the same authority), or
+// an admin. writer is the IFI of by's authority Agent. The appender decides
+// it in log order against every earlier event (see Appender). found is
+// false when the target is not stored before: voiding it is accepted, as
+// xAPI asks (Data 2.3.2: the LRS should not reject a voiding statement
+// because its target is absent).
+func MayVoid(by Authority, writer, target string, found bool) error {
+	if !found || slices.Contains(by.Roles, RoleAdmin) || (target != "" && target == writer) {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "forbidden: only the credential that wrote a statement or an admin may void it (policy: %s)", RuleVoid)
@@ -349,4 +351,18 @@ func MayReadAccessLog(p Principal) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "forbidden: only an auditor or an admin may read the access log (policy: access-log)")
+}
+
+// PolicyMarkdown returns the policy table as the README gives it.
+func PolicyMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| Route | Methods | Rule | Who may |\n|---|---|---|---|\n")
+	for _, r := range Policy {
+		methods := strings.Join(r.Methods, ", ")
+		if slices.Contains(r.Methods, http.MethodGet) {
+			methods = strings.Replace(methods, http.MethodGet, "GET, HEAD", 1)
+		}
+		b.WriteString("| `" + r.Route + "` | " + methods + " | `" + r.Rule + "` | " + r.Who + " |\n")
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package lrs_test
 
 import (
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -131,23 +132,22 @@ func TestPolicy_StatementReads(t *testing.T) {
 }
 
 func TestPolicy_Void(t *testing.T) {
-	lms, lms2 := cred("lms"), cred("lms2", lrs.ScopeAll)
-	admin := lrs.Credential{Key: "adm", Roles: []string{lrs.RoleAdmin}}.Principal()
+	lms, lms2 := lrs.Credential{Key: "lms"}.Authority(), lrs.Credential{Key: "lms2", Scopes: []string{lrs.ScopeAll}}.Authority()
+	admin := lrs.Credential{Key: "adm", Roles: []string{lrs.RoleAdmin}}.Authority()
 	for _, tc := range []struct {
 		name   string
-		p      lrs.Principal
+		by     lrs.Authority
 		target string
 		found  bool
 		ok     bool
 	}{
-		{"writer", lms, "lms", true, true},
-		{"another credential", lms2, "lms", true, false},
-		{"admin", admin, "lms", true, true},
-		{"target of no credential", lms, "", true, false},
+		{"writer", lms, lrs.CredentialIFI("lms"), true, true},
+		{"another credential", lms2, lrs.CredentialIFI("lms"), true, false},
+		{"admin", admin, lrs.CredentialIFI("lms"), true, true},
+		{"target of no authority", lms, "", true, false},
 		{"target absent", lms2, "", false, true},
-		{"a person", lrs.Principal{Kind: lrs.PrincipalPerson, Key: "lms"}, "lms", true, false},
 	} {
-		err := lrs.MayVoid(tc.p, tc.target, tc.found)
+		err := lrs.MayVoid(tc.by, lrs.CredentialIFI(tc.by.Key), tc.target, tc.found)
 		if tc.ok && err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -189,5 +189,23 @@ func TestParseCredentialFlag_ScopesAndStore(t *testing.T) {
 		if _, err := lrs.ParseCredentialFlag(bad); lrs.ErrorCode(err) != lrs.EINVALID {
 			t.Errorf("%q: %v, want invalid", bad, err)
 		}
+	}
+}
+
+// The README's policy table, between the markers, is PolicyMarkdown.
+func TestPolicy_READMETable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- policy table -->\n", "<!-- end policy table -->"
+	i := strings.Index(string(readme), begin)
+	if i < 0 {
+		t.Skip("README.md has no policy table yet")
+	}
+	rest := string(readme[i+len(begin):])
+	j := strings.Index(rest, end)
+	if j < 0 || rest[:j] != lrs.PolicyMarkdown() {
+		t.Fatalf("README.md's policy table is not lrs.PolicyMarkdown(); put this between the markers:\n%s", lrs.PolicyMarkdown())
 	}
 }
