@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jejak-id/jejak/lrs"
 )
 
 func TestEnvFlags_FlagWinsOverEnvironment(t *testing.T) {
@@ -111,6 +115,13 @@ func TestRun_FirstStartCreatesCredential(t *testing.T) {
 	key, secret := m[1], m[2]
 	if _, err := os.Stat(filepath.Join(data, "credentials.json")); err == nil {
 		t.Fatal("the first credential is kept on the log, not in credentials.json")
+	}
+	var creds []lrs.Credential
+	if err := json.Unmarshal(stored, &creds); err != nil || len(creds) != 1 {
+		t.Fatalf("credentials.json: %v\n%s", err, stored)
+	}
+	if p := creds[0].Principal(); !p.HasRole(lrs.RoleAdmin) || !slices.Equal(p.Scopes, []string{lrs.ScopeAll}) {
+		t.Fatalf("the first credential is %+v, want an admin with scope all", p)
 	}
 	check := func(base string) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/statements", nil)
