@@ -193,6 +193,8 @@ const (
 	RuleAgentProfile    = "agent-profile"
 	RuleActivities      = "activities"
 	RuleAgents          = "agents"
+	// RuleSignIn is the browser sign-in of people (OpenID Connect).
+	RuleSignIn = "sign-in"
 	// RuleASN marks a route of the ASN API (/api/v1): its handlers decide
 	// by role and person (see that part of the policy).
 	RuleASN = "asn"
@@ -238,6 +240,10 @@ var Policy = []PolicyRow{
 		"scope define or any statements read scope (or admin): canonical activity definitions are not personal data"},
 	{read, "/xapi/agents", RuleAgents, []string{ScopeStatementsRead},
 		"scope statements/read, all/read, all or the admin role: the names an agent went by, from every platform's statements, are personal data"},
+	{read, "/auth/login", RuleSignIn, nil, "anyone: starts the sign-in at the agency's OpenID Connect provider"},
+	{read, "/auth/callback", RuleSignIn, nil, "anyone: the provider's answer, checked against the sign-in it started"},
+	{[]string{http.MethodPost}, "/auth/logout", RuleSignIn, nil, "anyone: removes the session cookie"},
+	{read, "/auth/me", RuleSignIn, nil, "any authenticated principal: who it is"},
 	{read, "/api/v1/people/:nip/jp", RuleASN, nil, "ASN API: by role and person"},
 	{read, "/api/v1/units/:unit/jp", RuleASN, nil, "ASN API: by role and person"},
 	{read, "/api/v1/approvals", RuleASN, nil, "ASN API: by role and person"},
@@ -282,7 +288,7 @@ func Authorize(p Principal, method, route string) error {
 // Allows decides whether p may use the row's route.
 func (r PolicyRow) Allows(p Principal) error {
 	if len(r.Scopes) == 0 {
-		return nil // public, or decided by the ASN API's rules
+		return nil // public, sign-in, or decided by the ASN API's rules
 	}
 	if p.HasRole(RoleAdmin) {
 		return nil
@@ -310,10 +316,10 @@ func ReadsAllStatements(p Principal) bool {
 
 // MayReadStatement reports whether p may read a statement whose authority
 // is the credential authorityKey ("" when it is none of this LRS's
-// credentials). A refusal reads as "no such statement" (404), so that a
+// credentials; a signed-in person writes as "person:" + NIP). A refusal reads as "no such statement" (404), so that a
 // platform cannot learn which ids others used.
 func MayReadStatement(p Principal, authorityKey string) bool {
-	return ReadsAllStatements(p) || (p.Kind == PrincipalCredential && authorityKey != "" && authorityKey == p.Key)
+	return ReadsAllStatements(p) || (authorityKey != "" && authorityKey == p.Key)
 }
 
 // MayVoid decides whether by may void a statement whose authority has

@@ -39,7 +39,7 @@ func TestPolicy_EveryRow(t *testing.T) {
 					t.Fatalf("row without rule or who: %+v", row)
 				}
 				if len(row.Scopes) == 0 {
-					if row.Rule != lrs.RulePublic && row.Rule != lrs.RuleASN {
+					if row.Rule != lrs.RulePublic && row.Rule != lrs.RuleASN && row.Rule != lrs.RuleSignIn {
 						t.Fatalf("row %s has no scopes but is neither public nor ASN", row.Rule)
 					}
 					if err := lrs.Authorize(lrs.Principal{}, m, row.Route); err != nil {
@@ -114,7 +114,8 @@ func TestPolicy_StatementReads(t *testing.T) {
 		{cred("lms", lrs.ScopeAllRead), true, true, true},
 		{cred("lms", lrs.ScopeAll), true, true, true},
 		{lrs.Credential{Key: "lms", Roles: []string{lrs.RoleAdmin}}.Principal(), true, true, true},
-		{lrs.Principal{Kind: lrs.PrincipalPerson, Key: "lms"}, false, false, false},
+		{lrs.Principal{Kind: lrs.PrincipalPerson, Key: "lms", Scopes: []string{lrs.ScopeStatementsReadMine}}, false, true, false},
+		{lrs.Principal{Kind: lrs.PrincipalPerson, Key: "person:1"}, false, false, false},
 	} {
 		if got := lrs.ReadsAllStatements(tc.p); got != tc.all {
 			t.Errorf("%+v: ReadsAllStatements = %v", tc.p, got)

@@ -8,8 +8,9 @@ import (
 )
 
 // Statement view key encoding, version 5 (5 added the postings of
-// lrs.TermAuthority: a view of version 4 is rebuilt by `jejak replay`). Every key starts with one byte
-// naming its family; integers are big-endian so byte order is numeric order.
+// lrs.TermAuthority: a view of version 4 is rebuilt by `jejak replay`).
+// Every key starts with one byte naming its family; integers are
+// big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
 //	m "format"              → "1"                             this encoding's version
