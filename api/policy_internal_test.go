@@ -14,7 +14,9 @@ import (
 // each has a row in lrs.Policy, and each row names a registered route.
 func TestPolicy_EveryRouteHasARow(t *testing.T) {
 	node := lrstest.StartNode(t, lrstest.Log(t, lrstest.NATS(t)))
-	s := New(Config{Auth: lrs.NewKeyring(nil), Statements: node.View, Documents: node.Views.Documents, JP: node.Views.JP, Writer: node.Appender})
+	k := lrs.NewKeyring(nil)
+	// every optional part on, so that every route is registered
+	s := New(Config{Auth: k, Credentials: k, Statements: node.View, Documents: node.Views.Documents, JP: node.Views.JP, Writer: node.Appender})
 	registered := map[string]bool{}
 	for _, r := range s.echo.Routes() {
 		if r.Method == echo.RouteNotFound {

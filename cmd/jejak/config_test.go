@@ -116,12 +116,17 @@ func TestRun_FirstStartCreatesCredential(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "credentials.json")); err == nil {
 		t.Fatal("the first credential is kept on the log, not in credentials.json")
 	}
-	var creds []lrs.Credential
-	if err := json.Unmarshal(stored, &creds); err != nil || len(creds) != 1 {
-		t.Fatalf("credentials.json: %v\n%s", err, stored)
+	listed := send(t, "GET", strings.TrimSuffix(base, "/xapi")+"/api/v1/credentials", key, secret, "", 200)
+	var creds []struct {
+		Key    string
+		Roles  []string
+		Scopes []string
 	}
-	if p := creds[0].Principal(); !p.HasRole(lrs.RoleAdmin) || !slices.Equal(p.Scopes, []string{lrs.ScopeAll}) {
-		t.Fatalf("the first credential is %+v, want an admin with scope all", p)
+	if err := json.Unmarshal(listed, &creds); err != nil || len(creds) != 1 {
+		t.Fatalf("credentials: %v\n%s", err, listed)
+	}
+	if c := creds[0]; c.Key != key || !slices.Equal(c.Roles, []string{lrs.RoleAdmin}) || !slices.Equal(c.Scopes, []string{lrs.ScopeAll}) {
+		t.Fatalf("the first credential is %+v, want an admin with scope all", c)
 	}
 	check := func(base string) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/statements", nil)
