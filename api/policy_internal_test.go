@@ -8,15 +8,21 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/lrs/natslog"
 )
 
 // TestPolicy_EveryRouteHasARow walks the routes the server registers:
 // each has a row in lrs.Policy, and each row names a registered route.
 func TestPolicy_EveryRouteHasARow(t *testing.T) {
-	node := lrstest.StartNode(t, lrstest.Log(t, lrstest.NATS(t)))
+	ns := lrstest.NATS(t)
+	node := lrstest.StartNode(t, lrstest.Log(t, ns))
 	k := lrs.NewKeyring(nil)
+	access, err := natslog.OpenAccess(t.Context(), lrstest.Conn(t, ns), natslog.AccessConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// every optional part on, so that every route is registered
-	s := New(Config{Auth: k, Credentials: k, Statements: node.View, Documents: node.Views.Documents, JP: node.Views.JP, Writer: node.Appender})
+	s := New(Config{Auth: k, Credentials: k, Statements: node.View, Documents: node.Views.Documents, JP: node.Views.JP, Writer: node.Appender, Access: access})
 	registered := map[string]bool{}
 	for _, r := range s.echo.Routes() {
 		if r.Method == echo.RouteNotFound {

@@ -195,9 +195,6 @@ const (
 	RuleAgents          = "agents"
 	// RuleSignIn is the browser sign-in of people (OpenID Connect).
 	RuleSignIn = "sign-in"
-	// RuleASN marks a route of the ASN API (/api/v1): its handlers decide
-	// by role and person (see that part of the policy).
-	RuleASN = "asn"
 )
 
 // CredentialHomePage is the account homePage of the Agent the LRS puts in
@@ -244,20 +241,27 @@ var Policy = []PolicyRow{
 	{read, "/auth/callback", RuleSignIn, nil, "anyone: the provider's answer, checked against the sign-in it started"},
 	{[]string{http.MethodPost}, "/auth/logout", RuleSignIn, nil, "anyone: removes the session cookie"},
 	{read, "/auth/me", RuleSignIn, nil, "any authenticated principal: who it is"},
-	{read, "/api/v1/credentials", RuleASN, nil, "ASN API: by role and person (admins)"},
-	{[]string{http.MethodPost}, "/api/v1/credentials", RuleASN, nil, "ASN API: by role and person (admins)"},
-	{[]string{http.MethodDelete}, "/api/v1/credentials/:key", RuleASN, nil, "ASN API: by role and person (admins)"},
-	{read, "/api/v1/people/:nip/jp", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/units/:unit/jp", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/approvals", RuleASN, nil, "ASN API: by role and person"},
-	{[]string{http.MethodPost}, "/api/v1/people", RuleASN, nil, "ASN API: by role and person"},
-	{[]string{http.MethodPost}, "/api/v1/catalogue", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/people/:nip/competencies", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/units/:unit/competencies", RuleASN, nil, "ASN API: by role and person"},
-	{[]string{http.MethodPost}, "/api/v1/positions", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/people/:nip/siasn", RuleASN, nil, "ASN API: by role and person"},
-	{read, "/api/v1/siasn", RuleASN, nil, "ASN API: by role and person"},
+	{read, "/api/v1/credentials", "credentials", nil, "the `admin` role: lists credentials, never a hash"},
+	{[]string{http.MethodPost}, "/api/v1/credentials", "credentials", nil, "the `admin` role: creates or rotates a credential (the secret shown once)"},
+	{[]string{http.MethodDelete}, "/api/v1/credentials/:key", "credentials", nil, "the `admin` role: revokes (never the last admin)"},
+	{read, "/api/v1/people/:nip/jp", PolicyPersonData, nil, personWho},
+	{read, "/api/v1/people/:nip/competencies", PolicyPersonData, nil, personWho},
+	{read, "/api/v1/people/:nip/siasn", PolicyPersonData, nil, personWho},
+	{read, "/api/v1/units/:unit/jp", PolicyUnitData, nil, unitWho},
+	{read, "/api/v1/units/:unit/competencies", PolicyUnitData, nil, unitWho},
+	{read, "/api/v1/approvals", PolicyApprovals, nil, "that supervisor themselves (`?supervisor=` their NIP), a `verifier`, an `admin`"},
+	{read, "/api/v1/siasn", PolicySIASNExport, nil, "`admin`, `verifier`"},
+	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
+	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`"},
+	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},
+	{[]string{http.MethodPost}, "/api/v1/catalogue", "catalogue", nil, "`admin`"},
 }
+
+// Who may read a person's or a unit's records (see CanReadPerson, CanReadUnit).
+const (
+	personWho = "the person (signed in, or a credential with `person` = their NIP); anyone in their supervisor chain; an `analyst` whose units hold the person's unit, parent unit or instansi; an `admin` (an unregistered NIP is 404 to admins and the person, 403 to others)"
+	unitWho   = "an `analyst` whose units hold the unit, or every person in it (by unit, parent unit or instansi); an `admin`"
+)
 
 // PolicyRowFor returns the row of method on route; false if there is none.
 func PolicyRowFor(method, route string) (PolicyRow, bool) {

@@ -39,7 +39,9 @@ func TestPolicy_EveryRow(t *testing.T) {
 					t.Fatalf("row without rule or who: %+v", row)
 				}
 				if len(row.Scopes) == 0 {
-					if row.Rule != lrs.RulePublic && row.Rule != lrs.RuleASN && row.Rule != lrs.RuleSignIn {
+					// the ASN API's rows are decided in their handlers by the
+					// Can* rules (tested in policy_asn_test.go and api)
+					if row.Rule != lrs.RulePublic && !strings.HasPrefix(row.Route, "/api/v1/") && row.Rule != lrs.RuleSignIn {
 						t.Fatalf("row %s has no scopes but is neither public nor ASN", row.Rule)
 					}
 					if err := lrs.Authorize(lrs.Principal{}, m, row.Route); err != nil {
