@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
@@ -65,6 +66,11 @@ func ReadEvent(p *fastjson.Parser, seq uint64, data []byte) (Envelope, error) {
 	}
 	if env.Seq != seq {
 		return Envelope{}, &ForeignError{Seq: seq, Reason: fmt.Sprintf("the envelope says it is sequence %d", env.Seq)}
+	}
+	// Jejak writes these as UTF-8 text (prev as hex): other bytes could not
+	// be shown in an export as they are.
+	if !utf8.ValidString(env.Type) || !utf8.ValidString(env.Store) || !utf8.ValidString(env.Prev) {
+		return Envelope{}, &ForeignError{Seq: seq, Reason: "the envelope's type, store or prev is not UTF-8 text"}
 	}
 	if err := checkPayload(env); err != nil {
 		return Envelope{}, &ForeignError{Seq: seq, Reason: fmt.Sprintf("%s v%d payload: %v", env.Type, env.V, err)}
