@@ -69,7 +69,7 @@ secret=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 port=$(free_port)
 log "starting jejak on 127.0.0.1:$port with an empty data directory"
 setsid "$tmp/jejak" serve --addr "127.0.0.1:$port" --data "$tmp/jejak-data" \
-	--credentials "bench:$secret" --log-level warn >"$tmp/jejak.out" 2>"$tmp/jejak.err" </dev/null &
+	--credentials "bench:$secret:admin+verifier" --log-level warn >"$tmp/jejak.out" 2>"$tmp/jejak.err" </dev/null &
 jejak_pid=$!
 for _ in $(seq 300); do
 	grep -q "serving xAPI at" "$tmp/jejak.out" 2>/dev/null && break
