@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -108,7 +109,18 @@ func FuzzReadStatements(f *testing.F) {
 		c := echo.New().NewContext(req, httptest.NewRecorder())
 		c.Set(ctxCredential, lrs.Credential{Key: "fuzz", Roles: []string{lrs.RoleProvider}})
 
-		stmts, release, err := s.readStatements(c)
+		var (
+			stmts   []byte
+			release func(bool)
+			err     error
+		)
+		done := make(chan struct{})
+		go func() { defer close(done); stmts, release, err = s.readStatements(c) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("readStatements did not return for content type %q and a body of %d bytes", contentType, len(body))
+		}
 		if err != nil {
 			var e *lrs.Error
 			if !errors.As(err, &e) || (e.Code != lrs.EINVALID && e.Code != lrs.ETOOLARGE) || e.Message == "" {
