@@ -382,7 +382,9 @@ func (l *Log) FollowSubject(ctx context.Context, filter string, from uint64, fn 
 	defer it.Stop()
 	var last uint64
 	for {
-		m, err := it.Next()
+		// NextContext: with the connection down, Next can keep waiting
+		// after Stop; the context ends it at shutdown.
+		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
