@@ -124,17 +124,7 @@ func OpenAccess(ctx context.Context, nc *nats.Conn, cfg AccessConfig) (*AccessLo
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	want := accessConfig(cfg)
-	var stream jetstream.Stream
-	for attempt := 0; ; attempt++ {
-		stream, err = js.Stream(ctx, cfg.Stream)
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			stream, err = js.CreateStream(ctx, want)
-		}
-		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	stream, err := openStream(ctx, js, want)
 	if err != nil {
 		return nil, fmt.Errorf("open access log stream %s: %w", cfg.Stream, err)
 	}

@@ -71,18 +71,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	want := wantConfig(cfg)
-	var stream jetstream.Stream
-	// A cluster's JetStream may take a moment to elect a leader after start.
-	for attempt := 0; ; attempt++ {
-		stream, err = js.Stream(ctx, cfg.Stream)
-		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			stream, err = js.CreateStream(ctx, want)
-		}
-		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	stream, err := openStream(ctx, js, want)
 	if err != nil {
 		return nil, fmt.Errorf("open stream %s: %w", cfg.Stream, err)
 	}
@@ -406,5 +395,21 @@ func (l *Log) FollowSubject(ctx context.Context, filter string, from uint64, fn 
 		if err := fn([]lrs.LogEvent{ev}, md.NumPending == 0); err != nil {
 			return err
 		}
+	}
+}
+
+// openStream returns the stream named in want, creating it with want when
+// there is none. A cluster's JetStream may take a moment to elect a leader
+// after start, so retryable errors are retried for about five seconds.
+func openStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig) (jetstream.Stream, error) {
+	for attempt := 0; ; attempt++ {
+		stream, err := js.Stream(ctx, want.Name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			stream, err = js.CreateStream(ctx, want)
+		}
+		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
+			return stream, err
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
