@@ -1,9 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -113,17 +112,11 @@ func (s *Server) postCredential(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin); err != nil {
 		return err
 	}
-	if _, err := bodyType(c, "application/json"); err != nil {
-		return err
-	}
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var req CredentialRequest
-	if err := dec.Decode(&req); err != nil {
+	if err := s.decodeJSONBody(c, &req); err != nil {
+		if errors.As(err, new(*lrs.Error)) {
+			return err
+		}
 		return lrs.Errorf(lrs.EINVALID, "body: want {\"key\", \"name\", \"roles\", \"scopes\", \"store\", \"units\", \"person\"} or {\"key\", \"rotate\": true}: %v", err)
 	}
 	if s.cfg.Credentials.Fixed(req.Key) {

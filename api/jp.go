@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -441,11 +442,11 @@ func (s *Server) checkCycles(ctx context.Context, people []bangkom.Person) error
 	return nil
 }
 
-// postCatalogue adds or replaces activity catalogue entries.
-func (s *Server) postCatalogue(c echo.Context) error {
-	if err := requireRole(c, lrs.RoleAdmin); err != nil {
-		return err
-	}
+// decodeJSONBody reads an application/json request body into v, refusing
+// unknown fields. The request's own faults (media type, size) come back as
+// *lrs.Error; a body that does not decode into v comes back as the
+// decoder's error, for the caller to name what it wants.
+func (s *Server) decodeJSONBody(c echo.Context, v any) error {
 	if _, err := bodyType(c, "application/json"); err != nil {
 		return err
 	}
@@ -455,8 +456,20 @@ func (s *Server) postCatalogue(c echo.Context) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// postCatalogue adds or replaces activity catalogue entries.
+func (s *Server) postCatalogue(c echo.Context) error {
+	if err := requireRole(c, lrs.RoleAdmin); err != nil {
+		return err
+	}
 	var entries []bangkom.CatalogueEntry
-	if err := dec.Decode(&entries); err != nil || len(entries) == 0 {
+	err := s.decodeJSONBody(c, &entries)
+	if errors.As(err, new(*lrs.Error)) {
+		return err
+	}
+	if err != nil || len(entries) == 0 {
 		return lrs.Errorf(lrs.EINVALID, "body: want a non-empty JSON array of catalogue entries {activity, form, jp, competencies, name}")
 	}
 	rules := s.cfg.JP.Rules()
