@@ -48,32 +48,7 @@ type testServer struct {
 // once it is serving. stop cancels it and returns run's error.
 func startServe(t *testing.T, data string, extra ...string) *testServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--credentials", testKey + ":" + testSecret, "--log-level", "warn"}, extra...)
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, args, func(string) string { return "" }, nil, pw, io.Discard)
-		pw.CloseWithError(io.EOF)
-		done <- err
-	}()
-	base, err := waitServing(pr)
-	if err != nil {
-		cancel()
-		t.Fatalf("serve did not start: %v (run: %v)", err, <-done)
-	}
-	go io.Copy(io.Discard, pr)
-	stopped := false
-	s := &testServer{base: base}
-	s.stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		return <-done
-	}
-	t.Cleanup(func() { s.stop() })
+	s, _, _ := startServeOutput(t, data, extra...)
 	return s
 }
 
