@@ -388,8 +388,9 @@ func (s *Server) postPeople(c echo.Context) error {
 		return err
 	}
 	var people []bangkom.Person
+	var sep rune
 	if mt == "text/csv" {
-		people, err = bangkom.ReadPeopleCSV(bytes.NewReader(body))
+		people, sep, err = bangkom.ReadPeopleCSVSep(bytes.NewReader(body))
 	} else {
 		people, err = bangkom.ReadPeopleJSON(body)
 	}
@@ -404,7 +405,11 @@ func (s *Server) postPeople(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"imported": len(people), "seq": seq})
+	res := map[string]any{"imported": len(people), "seq": seq}
+	if sep != 0 {
+		res["separator"] = bangkom.SeparatorName(sep)
+	}
+	return c.JSON(http.StatusOK, res)
 }
 
 // checkCycles refuses an import after which the registry (its entries

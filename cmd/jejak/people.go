@@ -80,7 +80,7 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer file.Close()
-	people, err := bangkom.ReadPeopleCSV(file)
+	people, sep, err := bangkom.ReadPeopleCSVSep(file)
 	if err != nil {
 		return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
 	}
@@ -92,6 +92,6 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 	if err := cc.post(ctx, "/api/v1/people", body, &res); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %d people from %s (log sequence %d)\n", res.Imported, name, res.Seq)
+	fmt.Fprintf(stdout, "imported %d people from %s (separator %q; log sequence %d)\n", res.Imported, name, bangkom.SeparatorName(sep), res.Seq)
 	return nil
 }

@@ -51,3 +51,23 @@ func TestRun_PeopleImportRefusesSupervisorCycles(t *testing.T) {
 		t.Fatalf("a file closing a cycle with the registry: %v", err)
 	}
 }
+
+// A registry saved by Indonesian Excel (a byte order mark, ';' between
+// fields, CRLF) imports with `jejak people import`, which says the
+// separator it found.
+func TestRun_PeopleImportReadsIndonesianExcel(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "pegawai.csv")
+	body := "\ufeffnip;name;unit;position;type;timezone;supervisor_nip\r\n" +
+		"199001012015011001;Siti, S.Kom;Biro Umum;Analis;PNS;WIB;197805152003121002\r\n" +
+		"197805152003121002;Budi;Biro Umum;Kabid;PNS;WITA;\r\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, t.TempDir(), "--credentials", testKey+":"+testSecret+":admin")
+	base := strings.TrimSuffix(s.base, "/xapi")
+	var out strings.Builder
+	err := run(t.Context(), []string{"people", "import", "--url", base, "--auth", testKey + ":" + testSecret, file}, func(string) string { return "" }, nil, &out, &out)
+	if err != nil || !strings.Contains(out.String(), `imported 2 people`) || !strings.Contains(out.String(), `separator ";"`) {
+		t.Fatalf("import: %v %s", err, out.String())
+	}
+}

@@ -1,6 +1,7 @@
 package bangkom_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,5 +125,57 @@ func TestReadPeople_InstansiAndParentUnit(t *testing.T) {
 	}
 	if _, err := bangkom.ReadPeopleJSON([]byte(`[{"nip":"` + nip + `","name":"Siti","unit":"U-A","parent_unit":"U-A","type":"PNS","timezone":"WIB"}]`)); err == nil || !strings.Contains(err.Error(), "parent_unit") {
 		t.Fatalf("a unit its own parent: %v", err)
+	}
+}
+
+// A registry saved by Indonesian Excel (a byte order mark, ';' between
+// fields, CRLF line ends, a decimal comma in no field) imports, and so do
+// tab- and comma-separated files; the separator found is reported.
+func TestReadPeopleCSV_ExcelSemicolonsTabsAndCommas(t *testing.T) {
+	rows := [][]string{
+		{"NIP", "Name", "Unit", "Position", "Type", "Timezone", "Supervisor_NIP"},
+		{"199001012015011001", "Siti, S.Kom", "Biro Umum", "Analis", "PNS", "WIB", "197805152003121002"},
+		{"197805152003121002", "Budi", "Biro Umum", "Kabid", "PPPK", "WITA", ""},
+	}
+	for _, tt := range []struct {
+		name, bom, sep, eol, want string
+	}{
+		{"Indonesian Excel", "\ufeff", ";", "\r\n", ";"},
+		{"tabs", "", "\t", "\n", "tab"},
+		{"commas", "", ",", "\n", ","},
+		{"commas from Excel", "\ufeff", ",", "\r\n", ","},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(tt.bom)
+			for _, r := range rows {
+				cells := slices.Clone(r)
+				for i, c := range cells {
+					if strings.Contains(c, tt.sep) {
+						cells[i] = `"` + c + `"`
+					}
+				}
+				b.WriteString(strings.Join(cells, tt.sep) + tt.eol)
+			}
+			people, sep, err := bangkom.ReadPeopleCSVSep(strings.NewReader(b.String()))
+			if err != nil {
+				t.Fatalf("%q: %v", b.String(), err)
+			}
+			if got := bangkom.SeparatorName(sep); got != tt.want {
+				t.Errorf("separator %q, want %q", got, tt.want)
+			}
+			want := []bangkom.Person{
+				{NIP: "199001012015011001", Name: "Siti, S.Kom", Unit: "Biro Umum", Position: "Analis", Type: "PNS", Timezone: "WIB", SupervisorNIP: "197805152003121002"},
+				{NIP: "197805152003121002", Name: "Budi", Unit: "Biro Umum", Position: "Kabid", Type: "PPPK", Timezone: "WITA"},
+			}
+			if !slices.Equal(people, want) {
+				t.Fatalf("people %+v, want %+v", people, want)
+			}
+		})
+	}
+	// A header the separator does not split says which separator it read.
+	_, _, err := bangkom.ReadPeopleCSVSep(strings.NewReader("nip|name|unit|type|timezone\n"))
+	if err == nil || !strings.Contains(err.Error(), `lacks column "nip" (read with the separator ","`) {
+		t.Fatalf("unknown separator: %v", err)
 	}
 }

@@ -1,6 +1,8 @@
 package bangkom
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -155,14 +157,76 @@ var registryColumns = []string{"nip", "name", "unit", "position", "type", "timez
 // optionalColumns may be left out of the header.
 var optionalColumns = map[string]bool{"supervisor_nip": true, "position": true, "instansi": true, "parent_unit": true}
 
-// ReadPeopleCSV reads a registry CSV with a header row naming the columns
-// nip, name, unit, position, type, timezone, supervisor_nip, instansi,
-// parent_unit (position, supervisor_nip, instansi and parent_unit
-// optional). Every bad row
-// is reported by line and field; a file with any bad row returns no people.
+// ReadPeopleCSV reads a registry CSV (see ReadPeopleCSVSep) and drops
+// the separator it found.
 func ReadPeopleCSV(r io.Reader) ([]Person, error) {
+	people, _, err := ReadPeopleCSVSep(r)
+	return people, err
+}
+
+// Separators are the field separators a registry CSV may use: a comma,
+// the semicolon spreadsheets write where the decimal mark is a comma
+// (Indonesian Excel), or a tab.
+var Separators = []rune{',', ';', '\t'}
+
+// SeparatorName names a separator as the import reports it: ",", ";" or
+// "tab".
+func SeparatorName(sep rune) string {
+	if sep == '\t' {
+		return "tab"
+	}
+	return string(sep)
+}
+
+// detectSeparator is the separator of a registry CSV whose first line is
+// header: of the Separators, the one the line holds most often outside
+// quotes (a comma when it holds none).
+func detectSeparator(header []byte) rune {
+	counts := map[rune]int{}
+	quoted := false
+	for _, c := range string(header) {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted && slices.Contains(Separators, c):
+			counts[c]++
+		}
+	}
+	best := ','
+	for _, sep := range Separators {
+		if counts[sep] > counts[best] {
+			best = sep
+		}
+	}
+	return best
+}
+
+// ReadPeopleCSVSep reads a registry CSV with a header row naming the
+// columns nip, name, unit, position, type, timezone, supervisor_nip,
+// instansi, parent_unit (position, supervisor_nip, instansi and
+// parent_unit optional; in any order and case). The separator, a comma, a
+// semicolon or a tab, is found from the header line and returned; a UTF-8
+// byte order mark (Excel writes one) is skipped, and lines may end in CRLF.
+// Every bad row is reported by line and field; a file with any bad row
+// returns no people.
+func ReadPeopleCSVSep(r io.Reader) ([]Person, rune, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	first, _ := br.Peek(br.Size()) // as much as the buffer holds: the header line, unless it is huge
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	sep := detectSeparator(first)
+	people, err := readPeopleCSV(br, sep)
+	return people, sep, err
+}
+
+func readPeopleCSV(r io.Reader, sep rune) ([]Person, error) {
 	cr := csv.NewReader(r)
-	cr.TrimLeadingSpace = true
+	cr.Comma = sep
+	cr.TrimLeadingSpace = sep != '\t'
 	header, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("line 1: reading the header: %w", err)
@@ -173,7 +237,7 @@ func ReadPeopleCSV(r io.Reader) ([]Person, error) {
 	}
 	for _, c := range registryColumns {
 		if _, ok := col[c]; !ok && !optionalColumns[c] {
-			return nil, fmt.Errorf("line 1: the header lacks column %q (want %s)", c, strings.Join(registryColumns, ","))
+			return nil, fmt.Errorf("line 1: the header lacks column %q (read with the separator %q; want %s)", c, SeparatorName(sep), strings.Join(registryColumns, ","))
 		}
 	}
 	get := func(rec []string, c string) string {
