@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -25,7 +26,17 @@ import (
 type JPView interface {
 	Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Facts, bool, error)
 	Person(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Person, bool, error)
+	// Unit finds the unit whatever the case of its name.
 	Unit(ctx context.Context, unit string) ([]bangkom.NIP, error)
+	// Units lists every unit someone is registered in now.
+	Units(ctx context.Context) ([]bangkom.UnitMembers, error)
+	// UnitPeople and EachPerson call fn with the registry entries now of
+	// a unit's people, or of everyone, whose NIP is after after, in NIP
+	// order, until fn returns false.
+	UnitPeople(ctx context.Context, unit string, after bangkom.NIP, fn func(bangkom.Person) bool) error
+	EachPerson(ctx context.Context, after bangkom.NIP, fn func(bangkom.Person) bool) error
+	// AddedCatalogue is the catalogue entries added through the API.
+	AddedCatalogue(ctx context.Context) (map[string]bangkom.CatalogueEntry, error)
 	Supervisees(ctx context.Context, nip bangkom.NIP) ([]bangkom.NIP, error)
 	People(ctx context.Context) ([]bangkom.NIP, error)
 	SeqAt(ctx context.Context, t time.Time) (uint64, error)
@@ -57,6 +68,7 @@ func (s *Server) registerJP() {
 	getHead(g, "/people/:nip/jp", s.recordAccess(personTarget, s.personJP))
 	getHead(g, "/units/:unit/jp", s.recordAccess(unitTarget, s.unitJP))
 	getHead(g, "/approvals", s.recordAccess(approvalsTarget, s.approvals))
+	s.registerLists(g)
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
 	s.registerCompetency(g)
@@ -238,6 +250,22 @@ type UnitReport struct {
 	RecognizedTotal   float64             `json:"recognized_total"`
 	ByForm            []bangkom.FormTotal `json:"by_form"`
 	PeopleBelowTarget []PersonTotal       `json:"people_below_target"`
+	// Members is every person of the unit, as the CSV lists them.
+	Members []UnitMember `json:"members"`
+}
+
+// UnitMember is one person's row of a unit report: recognised and pending
+// JP, whether they met the target, their supervisor, and their
+// recognised JP by form (forms with none left out).
+type UnitMember struct {
+	NIP            bangkom.NIP        `json:"nip"`
+	Name           string             `json:"name"`
+	Recognized     float64            `json:"recognized"`
+	Pending        float64            `json:"pending"`
+	Met            bool               `json:"met"`
+	SupervisorNIP  bangkom.NIP        `json:"supervisor_nip,omitempty"`
+	SupervisorName string             `json:"supervisor_name,omitempty"`
+	ByForm         map[string]float64 `json:"by_form"`
 }
 
 // PersonTotal is one person's recognised JP in a unit report.
@@ -259,20 +287,39 @@ func (s *Server) unitJP(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep := UnitReport{Unit: unit, Year: year, ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}}
+	rep := UnitReport{Unit: unit, Year: year, ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}, Members: []UnitMember{}}
+	ctx := c.Request().Context()
 	forms := map[string]*bangkom.FormTotal{}
-	var all []PersonTotal
-	err = s.eachFacts(c.Request().Context(), nips, asOf, func(facts bangkom.Facts) {
+	supervisors := map[bangkom.NIP]string{} // NIP → name ("" when not registered)
+	var lookupErr error
+	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
 		nip := facts.Person.NIP
 		pr := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
 		rep.People++
 		rep.RecognizedTotal += pr.Recognized
-		pt := PersonTotal{NIP: nip, Name: facts.Person.Name, Recognized: pr.Recognized}
-		all = append(all, pt)
+		if strings.EqualFold(facts.Person.Unit, unit) {
+			rep.Unit = facts.Person.Unit // the name as registered, whatever the case asked
+		}
+		m := UnitMember{NIP: nip, Name: facts.Person.Name, Recognized: pr.Recognized, Pending: pr.Pending, Met: pr.Met,
+			SupervisorNIP: facts.Person.SupervisorNIP, ByForm: map[string]float64{}}
+		if sup := m.SupervisorNIP; sup != "" {
+			name, ok := supervisors[sup]
+			if !ok {
+				sp, found, err := s.cfg.JP.Person(ctx, sup, asOf)
+				if err != nil {
+					lookupErr = err
+				}
+				if found {
+					name = sp.Name
+				}
+				supervisors[sup] = name
+			}
+			m.SupervisorName = name
+		}
 		if pr.Met {
 			rep.Met++
 		} else {
-			rep.PeopleBelowTarget = append(rep.PeopleBelowTarget, pt)
+			rep.PeopleBelowTarget = append(rep.PeopleBelowTarget, PersonTotal{NIP: nip, Name: facts.Person.Name, Recognized: pr.Recognized})
 		}
 		for _, ft := range pr.ByForm {
 			t := forms[ft.Form]
@@ -282,25 +329,37 @@ func (s *Server) unitJP(c echo.Context) error {
 			}
 			t.Recognized += ft.Recognized
 			t.Pending += ft.Pending
+			if ft.Recognized != 0 {
+				m.ByForm[ft.Form] += ft.Recognized
+			}
 		}
+		rep.Members = append(rep.Members, m)
 	})
 	if err != nil {
 		return err
+	}
+	if lookupErr != nil {
+		return lrs.Internal("jp view", lookupErr)
 	}
 	for _, t := range forms {
 		rep.ByForm = append(rep.ByForm, *t)
 	}
 	slices.SortFunc(rep.ByForm, func(a, b bangkom.FormTotal) int { return strings.Compare(a.Form, b.Form) })
 	if wantsCSV(c) {
-		rows := [][]string{{"nip", "name", "recognized", "met"}}
-		below := map[bangkom.NIP]bool{}
-		for _, p := range rep.PeopleBelowTarget {
-			below[p.NIP] = true
+		// The first four columns are those of earlier versions; then one
+		// column per form of the rules (recognised JP), in code order, the
+		// same for every unit.
+		codes := slices.Sorted(maps.Keys(s.cfg.JP.Rules().Forms))
+		header := append([]string{"nip", "name", "recognized", "met", "pending", "supervisor_nip", "supervisor_name"}, codes...)
+		rows := [][]string{header}
+		for _, m := range rep.Members {
+			row := []string{string(m.NIP), m.Name, num(m.Recognized), strconv.FormatBool(m.Met), num(m.Pending), string(m.SupervisorNIP), m.SupervisorName}
+			for _, code := range codes {
+				row = append(row, num(m.ByForm[code]))
+			}
+			rows = append(rows, row)
 		}
-		for _, p := range all {
-			rows = append(rows, []string{string(p.NIP), p.Name, num(p.Recognized), strconv.FormatBool(!below[p.NIP])})
-		}
-		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", unit, year), rows)
+		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", rep.Unit, year), rows)
 	}
 	return c.JSON(http.StatusOK, rep)
 }

@@ -22,6 +22,9 @@ const (
 	PolicyPersonData  = "person-data"  // GET /api/v1/people/{nip}/…
 	PolicyUnitData    = "unit-data"    // GET /api/v1/units/{unit}/…
 	PolicyApprovals   = "approvals"    // GET /api/v1/approvals?supervisor=
+	PolicyPeopleList  = "people-list"  // GET /api/v1/people
+	PolicyUnitList    = "unit-list"    // GET /api/v1/units
+	PolicyCatalogue   = "catalogue"    // GET, POST /api/v1/catalogue
 	PolicySIASNExport = "siasn-export" // GET /api/v1/siasn
 	PolicyDecide      = "decide"       // statements with …/verbs/approved, …/verbs/rejected
 	PolicyAssess      = "assess"       // statements with …/verbs/assessed, …/verbs/recognized-prior-learning
@@ -38,17 +41,23 @@ type PersonScope struct {
 }
 
 // inAnalystScope reports whether p is an analyst whose Units hold the
-// person's unit, parent unit or instansi.
+// person's unit, parent unit or instansi. Unit and instansi names match
+// whatever their case, as the JP view finds units.
 func inAnalystScope(p Principal, t PersonScope) bool {
 	if !p.HasRole(RoleAnalyst) {
 		return false
 	}
 	for _, u := range p.Units {
-		if u != "" && (u == t.Unit || u == t.ParentUnit || u == t.Instansi) {
+		if u != "" && (strings.EqualFold(u, t.Unit) || strings.EqualFold(u, t.ParentUnit) || strings.EqualFold(u, t.Instansi)) {
 			return true
 		}
 	}
 	return false
+}
+
+// holdsUnit reports whether units names unit, whatever its case.
+func holdsUnit(units []string, unit string) bool {
+	return unit != "" && slices.ContainsFunc(units, func(u string) bool { return strings.EqualFold(u, unit) })
 }
 
 // CanReadPerson decides a read of a person's records (JP, competencies,
@@ -81,7 +90,7 @@ func CanReadUnit(p Principal, unit string, members []PersonScope) error {
 		return nil
 	}
 	if p.HasRole(RoleAnalyst) {
-		if slices.Contains(p.Units, unit) && unit != "" {
+		if holdsUnit(p.Units, unit) {
 			return nil
 		}
 		all := len(members) > 0
@@ -96,6 +105,45 @@ func CanReadUnit(p Principal, unit string, members []PersonScope) error {
 		}
 	}
 	return Errorf(EFORBIDDEN, "only an analyst of the unit or its instansi, or an admin, may read a unit's reports (policy: %s)", PolicyUnitData)
+}
+
+// CanListPeople decides GET /api/v1/people: an admin lists everyone, an
+// analyst the people MayListPerson allows (others are left out, not
+// refused); anyone else is refused.
+func CanListPeople(p Principal) error {
+	if p.HasRole(RoleAdmin) || p.HasRole(RoleAnalyst) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "only an analyst (the people of their units) or an admin may list people (policy: %s)", PolicyPeopleList)
+}
+
+// MayListPerson reports whether a listing of people by p shows the
+// person: an admin sees everyone, an analyst the people whose records
+// they may read as an analyst (CanReadPerson).
+func MayListPerson(p Principal, t PersonScope) bool {
+	return p.HasRole(RoleAdmin) || inAnalystScope(p, t)
+}
+
+// CanListUnits decides GET /api/v1/units: an admin lists every unit, an
+// analyst the units CanReadUnit lets them read (others are left out);
+// anyone else is refused.
+func CanListUnits(p Principal) error {
+	if p.HasRole(RoleAdmin) || p.HasRole(RoleAnalyst) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "only an analyst (the units they may read) or an admin may list units (policy: %s)", PolicyUnitList)
+}
+
+// CanReadCatalogue decides GET /api/v1/catalogue: the activity catalogue
+// is not personal data; admins, analysts, verifiers and providers (whose
+// courses it lists) read it.
+func CanReadCatalogue(p Principal) error {
+	for _, r := range []string{RoleAdmin, RoleAnalyst, RoleVerifier, RoleProvider} {
+		if p.HasRole(r) {
+			return nil
+		}
+	}
+	return Errorf(EFORBIDDEN, "only an admin, an analyst, a verifier or a provider may read the activity catalogue (policy: %s)", PolicyCatalogue)
 }
 
 // CanReadApprovals decides a read of a supervisor's queue of claims to
@@ -244,6 +292,9 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/credentials", "credentials", nil, "the `admin` role: lists credentials, never a hash"},
 	{[]string{http.MethodPost}, "/api/v1/credentials", "credentials", nil, "the `admin` role: creates or rotates a credential (the secret shown once)"},
 	{[]string{http.MethodDelete}, "/api/v1/credentials/:key", "credentials", nil, "the `admin` role: revokes (never the last admin)"},
+	{read, "/api/v1/people", PolicyPeopleList, nil, "an `admin`: everyone; an `analyst`: the people whose unit, parent unit or instansi their units hold (others are left out)"},
+	{read, "/api/v1/units", PolicyUnitList, nil, "an `admin`: every unit; an `analyst`: the units they may read by rule `unit-data` (others are left out)"},
+	{read, "/api/v1/catalogue", PolicyCatalogue, nil, "`admin`, `analyst`, `verifier`, `provider`: the catalogue is not personal data"},
 	{read, "/api/v1/people/:nip/jp", PolicyPersonData, nil, personWho},
 	{read, "/api/v1/people/:nip/competencies", PolicyPersonData, nil, personWho},
 	{read, "/api/v1/people/:nip/siasn", PolicyPersonData, nil, personWho},
@@ -254,7 +305,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
 	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`"},
 	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},
-	{[]string{http.MethodPost}, "/api/v1/catalogue", "catalogue", nil, "`admin`"},
+	{[]string{http.MethodPost}, "/api/v1/catalogue", PolicyCatalogue, nil, "`admin`"},
 }
 
 // Who may read a person's or a unit's records (see CanReadPerson, CanReadUnit).

@@ -230,3 +230,57 @@ func TestCredential_PrincipalPersonAndUnits(t *testing.T) {
 		t.Fatalf("analyst and auditor roles: %v", err)
 	}
 }
+
+// Lists: admins list every person and unit, analysts those of their
+// scope (unit and instansi names in any case), anyone else is refused;
+// the catalogue is read by admins, analysts, verifiers and providers.
+func TestPolicy_Lists(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		p       lrs.Principal
+		allowed bool
+	}{
+		{"an admin", pAdmin, true},
+		{"an analyst", pAnalystA, true},
+		{"an analyst without units", pNoScope, true},
+		{"a verifier", pVerifier, false},
+		{"a plain credential", pLMS, false},
+		{"a person", pSiti, false},
+		{"units without the analyst role", pUnitsNoR, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkPolicy(t, lrs.CanListPeople(tc.p), tc.allowed, lrs.PolicyPeopleList)
+			checkPolicy(t, lrs.CanListUnits(tc.p), tc.allowed, lrs.PolicyUnitList)
+		})
+	}
+	lower := lrs.PersonScope{NIP: siti, Unit: "u-a", ParentUnit: "dir-1", Instansi: "inst-x"}
+	for _, tc := range []struct {
+		name string
+		p    lrs.Principal
+		t    lrs.PersonScope
+		want bool
+	}{
+		{"an admin", pAdmin, lrs.PersonScope{NIP: dewi, Unit: "U-C"}, true},
+		{"an analyst of the unit", pAnalystA, sitiScope, true},
+		{"an analyst of the unit, in lower case", pAnalystA, lower, true},
+		{"an analyst of the instansi, in lower case", pAnalystX, lower, true},
+		{"an analyst of the parent unit, in lower case", pAnalystD, lower, true},
+		{"an analyst of another unit", pAnalystA, lrs.PersonScope{NIP: dewi, Unit: "U-C", Instansi: "INST-Y"}, false},
+		{"an analyst without units", pNoScope, sitiScope, false},
+		{"a verifier", pVerifier, sitiScope, false},
+	} {
+		t.Run("list "+tc.name, func(t *testing.T) {
+			if got := lrs.MayListPerson(tc.p, tc.t); got != tc.want {
+				t.Fatalf("MayListPerson = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	checkPolicy(t, lrs.CanReadUnit(pAnalystA, "u-a", nil), true, lrs.PolicyUnitData)
+	checkPolicy(t, lrs.CanReadUnit(pAnalystA, "u-b", nil), false, lrs.PolicyUnitData)
+	for _, p := range []lrs.Principal{pAdmin, pAnalystA, pVerifier, pProvider} {
+		checkPolicy(t, lrs.CanReadCatalogue(p), true, lrs.PolicyCatalogue)
+	}
+	for _, p := range []lrs.Principal{pLMS, pSiti, pAuditor, pAssessor} {
+		checkPolicy(t, lrs.CanReadCatalogue(p), false, lrs.PolicyCatalogue)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -322,7 +323,7 @@ func (ix *JPIndex) applyPeople(b *pebble.Batch, env lrs.Envelope) error {
 		if err := b.Set(personKey(string(p.NIP), env.Seq), js, nil); err != nil {
 			return err
 		}
-		if err := b.Set(unitKey(p.Unit, string(p.NIP)), []byte{1}, nil); err != nil {
+		if err := b.Set(unitKey(p.Unit, string(p.NIP)), []byte(p.Unit), nil); err != nil {
 			return err
 		}
 		if p.SupervisorNIP != "" {
@@ -573,9 +574,117 @@ func (ix *JPIndex) members(prefix []byte) ([]bangkom.NIP, error) {
 	return out, it.Error()
 }
 
-// Unit returns the NIPs of the people registered in unit now.
+// Unit returns the NIPs of the people registered in unit now; the unit's
+// name is matched whatever its case (FoldUnit).
 func (ix *JPIndex) Unit(_ context.Context, unit string) ([]bangkom.NIP, error) {
-	return ix.members(append(append([]byte{famUnit}, unit...), 0))
+	return ix.members(append(append([]byte{famUnit}, FoldUnit(unit)...), 0))
+}
+
+// Units returns every unit someone is registered in now, in the order of
+// their folded names.
+func (ix *JPIndex) Units(_ context.Context) ([]bangkom.UnitMembers, error) {
+	var out []bangkom.UnitMembers
+	var key string
+	names := map[string]int{}
+	flush := func() {
+		if len(out) == 0 {
+			return
+		}
+		u := &out[len(out)-1]
+		for name, n := range names {
+			if n > names[u.Unit] || n == names[u.Unit] && name < u.Unit {
+				u.Unit = name
+			}
+		}
+		clear(names)
+	}
+	err := ix.scanFamily(famUnit, func(k, v []byte) error {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			return fmt.Errorf("jp view: unit key %q lacks its separator", k)
+		}
+		if string(k[1:i]) != key || len(out) == 0 {
+			flush()
+			key = string(k[1:i])
+			out = append(out, bangkom.UnitMembers{Unit: string(v)})
+		}
+		names[string(v)]++
+		u := &out[len(out)-1]
+		u.People = append(u.People, bangkom.NIP(k[i+1:]))
+		return nil
+	})
+	flush()
+	return out, err
+}
+
+// UnitPeople calls fn with the registry entry now of each person
+// registered in unit (matched whatever its case) whose NIP is after
+// after, in NIP order, until fn returns false.
+func (ix *JPIndex) UnitPeople(ctx context.Context, unit string, after bangkom.NIP, fn func(bangkom.Person) bool) error {
+	prefix := append(append([]byte{famUnit}, FoldUnit(unit)...), 0)
+	lower := prefix
+	if after != "" {
+		lower = append(append(slices.Clone(prefix), after...), 0)
+	}
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		p, found, err := ix.Person(ctx, bangkom.NIP(it.Key()[len(prefix):]), 0)
+		if err != nil {
+			return err
+		}
+		if found && !fn(p) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// EachPerson calls fn with the registry entry now of each person whose
+// NIP is after after, in NIP order, until fn returns false.
+func (ix *JPIndex) EachPerson(_ context.Context, after bangkom.NIP, fn func(bangkom.Person) bool) error {
+	lower := []byte{famPerson}
+	if after != "" {
+		lower = prefixEnd(append([]byte{famPerson}, after...))
+	}
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: []byte{famPerson + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	// Each NIP's entries are in log order: its last is the latest.
+	for ok := it.First(); ok; {
+		nip := bytes.Clone(it.Key()[1:19])
+		val := bytes.Clone(it.Value())
+		for ok = it.Next(); ok && bytes.Equal(it.Key()[1:19], nip); ok = it.Next() {
+			val = append(val[:0], it.Value()...)
+		}
+		var p bangkom.Person
+		if err := json.Unmarshal(val, &p); err != nil {
+			return err
+		}
+		if !fn(p) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// AddedCatalogue returns the catalogue entries added through the API, by
+// activity (the static catalogue is Rules().Catalogue).
+func (ix *JPIndex) AddedCatalogue(_ context.Context) (map[string]bangkom.CatalogueEntry, error) {
+	out := map[string]bangkom.CatalogueEntry{}
+	return out, ix.scanFamily(famCatalogue, func(_, v []byte) error {
+		var e bangkom.CatalogueEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		out[e.Activity] = e
+		return nil
+	})
 }
 
 // People returns the NIPs of everyone in the registry.

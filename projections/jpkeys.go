@@ -2,15 +2,17 @@ package projections
 
 import (
 	"encoding/binary"
+	"strings"
+	"unicode"
 
 	"github.com/google/uuid"
 )
 
-// JP view key encoding, version 2 (besides the m keys of every view):
+// JP view key encoding, version 3 (besides the m keys of every view):
 //
 //	m "rules"                 → digest of the rule set the view was folded with
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
-//	U unit 0x00 nip           → 1                    current unit membership
+//	U fold(unit) 0x00 nip     → unit as registered   current unit membership (fold: FoldUnit)
 //	S supervisor(18) nip(18)  → 1                    current supervisor of nip
 //	C nip(18) seq(8) idx(4)   → claim (encodeClaim)  a learning claim (bangkom.Claim)
 //	I claim id(16)            → nip(18) seq idx      where a claim is filed
@@ -40,7 +42,11 @@ const (
 	// Version 2 files decisions under the claimant beside the claims, so a
 	// lookup reads a person's claims and decisions in two range scans
 	// instead of a seek per claim.
-	jpFormat = "2"
+	//
+	// Version 3 keys unit memberships by the unit's case-folded name
+	// (FoldUnit), so a unit is found whatever its case, and keeps the name
+	// as registered in the value.
+	jpFormat = "3"
 )
 
 var keyRules = []byte("mrules")
@@ -50,8 +56,21 @@ func personKey(nip string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
+// FoldUnit is the key of a unit name: each letter replaced by the least
+// of its simple case folds, so two names are one unit exactly when
+// strings.EqualFold says they are equal ("Biro Umum", "BIRO UMUM").
+func FoldUnit(unit string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, unit)
+}
+
 func unitKey(unit, nip string) []byte {
-	k := append([]byte{famUnit}, unit...)
+	k := append([]byte{famUnit}, FoldUnit(unit)...)
 	k = append(k, 0)
 	return append(k, nip...)
 }

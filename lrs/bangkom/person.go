@@ -48,6 +48,15 @@ type Person struct {
 	ParentUnit string `json:"parent_unit,omitempty"`
 }
 
+// UnitMembers is a unit and the people registered in it.
+type UnitMembers struct {
+	// Unit is the name most of its people are registered with (unit names
+	// are matched whatever their case; of equal counts, the least in byte
+	// order).
+	Unit   string
+	People []NIP // in NIP order
+}
+
 // Location returns the person's time zone.
 func (p Person) Location() *time.Location {
 	loc, err := Zone(p.Timezone)
