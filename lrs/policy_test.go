@@ -208,7 +208,15 @@ func TestPolicy_READMETable(t *testing.T) {
 	}
 	rest := string(readme[i+len(begin):])
 	j := strings.Index(rest, end)
+	if j >= 0 && os.Getenv("JEJAK_UPDATE_README") != "" {
+		// JEJAK_UPDATE_README=1 go test ./lrs -run TestPolicy_READMETable rewrites the table.
+		out := string(readme[:i+len(begin)]) + lrs.PolicyMarkdown() + rest[j:]
+		if err := os.WriteFile("../README.md", []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	if j < 0 || rest[:j] != lrs.PolicyMarkdown() {
-		t.Fatalf("README.md's policy table is not lrs.PolicyMarkdown(); put this between the markers:\n%s", lrs.PolicyMarkdown())
+		t.Fatalf("README.md's policy table is not lrs.PolicyMarkdown(); put this between the markers (or run with JEJAK_UPDATE_README=1):\n%s", lrs.PolicyMarkdown())
 	}
 }
