@@ -32,6 +32,10 @@ type scenario struct {
 	// competency expectations (competencies scenarios)
 	Now          string                `json:"now"` // the moment staleness is judged at
 	Competencies map[string]compExpect `json:"competencies"`
+	// RulesOverride sets top-level fields of shipped rule files, by form
+	// (e.g. {"NK-ELEARN": {"provider_approves": true}}): the scenario runs
+	// with those rules, as an agency's own rules directory would give.
+	RulesOverride map[string]map[string]json.RawMessage `json:"rules_override"`
 }
 
 type compExpect struct {
@@ -268,6 +272,10 @@ func TestJP_Scenarios(t *testing.T) {
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&sc); err != nil {
 				t.Fatalf("%s: %v", file, err)
+			}
+			rules := rules
+			if len(sc.RulesOverride) > 0 {
+				rules = overriddenRules(t, rules, sc.RulesOverride)
 			}
 			evs, refs := scenarioLog(t, sc)
 			ix := openJP(t, rules)

@@ -150,6 +150,8 @@ func TestFS_RuleTable(t *testing.T) {
 				Category  string `json:"category"`
 				SIASN     *int   `json:"siasn_jenis_diklat_id"`
 				Classroom bool   `json:"classroom"`
+				NameEN    string `json:"name_en"`
+				Provider  bool   `json:"provider_approves"`
 				Versions  []struct {
 					ValidFrom string   `json:"valid_from"`
 					Basis     string   `json:"basis"`
@@ -204,8 +206,17 @@ func TestFS_RuleTable(t *testing.T) {
 			if v.ValidFrom != wantFrom {
 				t.Errorf("valid_from %s, want %s for basis %s", v.ValidFrom, wantFrom, want.basis)
 			}
-			if wantClassroom := strings.HasPrefix(r.Form, "KLS-") || strings.HasPrefix(r.Form, "PDD-"); r.Classroom != wantClassroom {
+			wantClassroom := strings.HasPrefix(r.Form, "KLS-") || strings.HasPrefix(r.Form, "PDD-")
+			if r.Classroom != wantClassroom {
 				t.Errorf("classroom %v, want %v", r.Classroom, wantClassroom)
+			}
+			// As shipped, a provider's claim is approved on arrival for the
+			// classroom forms only (an agency may set it for NK-ELEARN).
+			if r.Provider != wantClassroom {
+				t.Errorf("provider_approves %v, want %v", r.Provider, wantClassroom)
+			}
+			if strings.TrimSpace(r.NameEN) == "" {
+				t.Error("no English name (name_en)")
 			}
 		})
 	}
@@ -296,6 +307,14 @@ func TestValidateAll_BrokenRules(t *testing.T) {
 			[]string{"jp-rules/KLS-SEMINAR2.json", "/form", "must be in a file named KLS-SEMINAR.json"}},
 		{"SIASN id out of range", "", func(r map[string]any) { r["siasn_jenis_diklat_id"] = 99 },
 			[]string{"/siasn_jenis_diklat_id", "maximum"}},
+		{"no English name", "", func(r map[string]any) { delete(r, "name_en") },
+			[]string{"missing property 'name_en'"}},
+		{"blank English name", "", func(r map[string]any) { r["name_en"] = " " },
+			[]string{"/name_en", "does not match pattern"}},
+		{"no provider_approves", "", func(r map[string]any) { delete(r, "provider_approves") },
+			[]string{"missing property 'provider_approves'"}},
+		{"provider_approves not a boolean", "", func(r map[string]any) { r["provider_approves"] = "yes" },
+			[]string{"/provider_approves", "want boolean"}},
 	}
 	base := decode(t, read(t, "jp-rules/KLS-SEMINAR.json")).(map[string]any)
 	for _, tc := range tests {

@@ -253,9 +253,10 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 }
 
 // state decides a claim's recognition: voided when it was voided; approved
-// on arrival for a classroom form from a provider; otherwise the latest
-// valid decision (by the supervisor registered for the person when the
-// decision was made, or a verifier credential), else pending. Decisions by
+// on arrival from a provider credential when the form's rule says so
+// (provider_approves); then the latest valid decision (by the supervisor
+// registered for the person when the decision was made, or a verifier
+// credential) overrides that; else pending. Decisions by
 // anyone else, by the claimant (whatever the credential), or voided ones,
 // are passed over: the API refuses them at write time (lrs.CanDecide), and
 // those in an older log stay ignored.
@@ -265,7 +266,7 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 		return Voided, ""
 	}
 	st, by := Pending, ""
-	if rule.Classroom && c.Provider {
+	if rule.ProviderApproves && c.Provider {
 		st, by = Approved, "provider:"+c.By
 	}
 	for _, d := range f.Decisions[c.StatementID] {

@@ -75,12 +75,18 @@ type RuleVersion struct {
 
 // Rule is a form of learning and the versions of its JP rule.
 type Rule struct {
-	Form      string        `json:"form"`
-	Name      string        `json:"name"`
-	Category  string        `json:"category"`
-	SIASN     *int          `json:"siasn_jenis_diklat_id"`
-	Classroom bool          `json:"classroom"`
-	Versions  []RuleVersion `json:"versions"`
+	Form     string `json:"form"`
+	Name     string `json:"name"`    // in Bahasa Indonesia
+	NameEN   string `json:"name_en"` // in English
+	Category string `json:"category"`
+	SIASN    *int   `json:"siasn_jenis_diklat_id"`
+	// Classroom is true for classroom training and formal education
+	// (KLS-*, PDD-*).
+	Classroom bool `json:"classroom"`
+	// ProviderApproves: a claim of this form written by a credential with
+	// the provider role is approved on arrival.
+	ProviderApproves bool          `json:"provider_approves"`
+	Versions         []RuleVersion `json:"versions"`
 }
 
 // At returns the version in force on day (a civil date), if any.
