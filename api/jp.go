@@ -65,6 +65,7 @@ func (s *Server) registerJP() {
 		return
 	}
 	g := e.Group("/api/v1", s.authenticate)
+	getHead(g, "/forms", s.forms)
 	getHead(g, "/people/:nip/jp", s.recordAccess(personTarget, s.personJP))
 	getHead(g, "/units/:unit/jp", s.recordAccess(unitTarget, s.unitJP))
 	getHead(g, "/approvals", s.recordAccess(approvalsTarget, s.approvals))

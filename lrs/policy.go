@@ -302,6 +302,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/units/:unit/competencies", PolicyUnitData, nil, unitWho},
 	{read, "/api/v1/approvals", PolicyApprovals, nil, "that supervisor themselves (`?supervisor=` their NIP), a `verifier`, an `admin`"},
 	{read, "/api/v1/siasn", PolicySIASNExport, nil, "`admin`, `verifier`"},
+	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
 	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
 	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`"},
 	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},

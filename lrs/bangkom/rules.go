@@ -208,3 +208,8 @@ func (rs *RuleSet) Target(typ string, year int) (Target, bool) {
 	}
 	return Target{}, false
 }
+
+// MaxPerClaim is the most programme JP (declared, or from minutes; before
+// any international uplift) one claim of a declared or duration version
+// counts: max_jp_per_claim, else DefaultMaxJPPerClaim.
+func (v *RuleVersion) MaxPerClaim() float64 { return v.maxPerClaim() }
