@@ -72,7 +72,11 @@ type YearReport struct {
 	Items      []Item      `json:"items"`
 	Rules      string      `json:"rules"`
 	AsOf       string      `json:"as_of,omitempty"`
-	Notes      []string    `json:"notes,omitempty"`
+	// Period is set on a report of the learning dated in a period
+	// (Query.From, Query.To): the totals, by_form and items above are the
+	// period's.
+	Period *Period  `json:"period,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 }
 
 // Facts are what the JP view holds about one person, all from the log.
@@ -114,6 +118,18 @@ func (f Facts) supervisorAt(seq uint64) NIP {
 // rules, counting only what the log held at sequence asOf (0: everything).
 // It is pure.
 func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
+	return ComputeQuery(f, rules, Query{Year: year, AsOf: asOf})
+}
+
+// ComputeQuery works out a person's JP for q: the year q.Year, or, when
+// q.From or q.To is set, the learning dated in that period (see
+// computePeriod), counting only what the log held at sequence q.AsOf (0:
+// everything). It is pure.
+func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
+	if !q.From.IsZero() || !q.To.IsZero() {
+		return computePeriod(f, rules, q)
+	}
+	year, asOf := q.Year, q.AsOf
 	loc := f.Person.Location()
 	rep := YearReport{NIP: f.Person.NIP, Year: year, Type: f.Person.Type, Rules: rules.Digest, ByForm: []FormTotal{}, Items: []Item{}}
 	target, hasTarget := rules.Target(f.Person.Type, year)
