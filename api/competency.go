@@ -27,7 +27,7 @@ func (s *Server) registerCompetency(g *echo.Group) {
 
 // asOfTime is the moment a report describes: as_of, else now.
 func (s *Server) asOfTime(c echo.Context) time.Time {
-	if t, err := time.Parse(time.RFC3339Nano, c.QueryParam("as_of")); err == nil {
+	if t, ok := c.Request().Context().Value(asOfKey{}).(time.Time); ok {
 		return t
 	}
 	return s.cfg.Now()
@@ -40,9 +40,7 @@ func (s *Server) personCompetencies(c echo.Context) error {
 	}
 	nip := facts.Person.NIP
 	rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
-	if asOf > 0 {
-		rep.AsOf = c.QueryParam("as_of")
-	}
+	rep.AsOf = asOfText(c.Request().Context())
 	if wantsCSV(c) {
 		rows := [][]string{{"code", "name", "type", "required_level", "assessed_level", "assessed_at", "stale", "gap", "evidence_jp", "evidence_activities"}}
 		for _, l := range rep.Competencies {
@@ -213,7 +211,7 @@ func siasnRows(rep bangkom.YearReport, rules *bangkom.RuleSet, institution func(
 		}
 		row := SIASNRow{NIP: rep.NIP, NamaKursus: it.ActivityName, InstitusiPenyelenggara: inst,
 			TanggalKursus: it.Day().Format("02-01-2006"), TanggalSelesaiKursus: it.EndDate().Format("02-01-2006"),
-			TahunKursus: rep.Year, JumlahJam: it.JPRecognized, StatementID: it.StatementID, Form: it.Form}
+			TahunKursus: it.Day().Year(), JumlahJam: it.JPRecognized, StatementID: it.StatementID, Form: it.Form}
 		if r := rules.Forms[it.Form]; r != nil {
 			row.JenisDiklatID = r.SIASN
 		}
@@ -234,14 +232,18 @@ func siasnCSV(rows []SIASNRow) [][]string {
 }
 
 func (s *Server) personSIASN(c echo.Context) error {
-	facts, year, asOf, err := s.personQuery(c)
+	facts, year, asOf, err := s.personQuery(c, "from", "to")
+	if err != nil {
+		return err
+	}
+	from, to, err := periodQuery(c)
 	if err != nil {
 		return err
 	}
 	nip := facts.Person.NIP
-	rows := siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules(), s.institution)
+	rows := siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to}), s.cfg.JP.Rules(), s.institution)
 	if wantsCSV(c) {
-		return writeCSV(c, "siasn-"+string(nip)+"-"+strconv.Itoa(year)+".csv", siasnCSV(rows))
+		return writeCSV(c, "siasn-"+string(nip)+"-"+reportLabel(year, from, to)+".csv", siasnCSV(rows))
 	}
 	return c.JSON(http.StatusOK, rows)
 }
@@ -252,7 +254,11 @@ func (s *Server) allSIASN(c echo.Context) error {
 	if err := lrs.CanExportSIASN(principal(c)); err != nil {
 		return err
 	}
-	year, asOf, err := s.jpQuery(c, "unit")
+	year, asOf, err := s.jpQuery(c, "unit", "from", "to")
+	if err != nil {
+		return err
+	}
+	from, to, err := periodQuery(c)
 	if err != nil {
 		return err
 	}
@@ -268,13 +274,13 @@ func (s *Server) allSIASN(c echo.Context) error {
 	}
 	rows := []SIASNRow{}
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
-		rows = append(rows, siasnRows(bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf), s.cfg.JP.Rules(), s.institution)...)
+		rows = append(rows, siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to}), s.cfg.JP.Rules(), s.institution)...)
 	})
 	if err != nil {
 		return err
 	}
 	if wantsCSV(c) {
-		return writeCSV(c, "siasn-"+strconv.Itoa(year)+".csv", siasnCSV(rows))
+		return writeCSV(c, "siasn-"+reportLabel(year, from, to)+".csv", siasnCSV(rows))
 	}
 	return c.JSON(http.StatusOK, rows)
 }

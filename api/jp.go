@@ -90,7 +90,9 @@ func (s *Server) profile(c echo.Context) error {
 }
 
 // jpQuery reads year (default: this year) and as_of (an RFC 3339 time;
-// default: now) and waits for the view to hold this node's writes.
+// default: now) and waits for the view to hold this node's writes. An
+// as_of before the log's first event is no error: the reports as of then
+// are empty (see beforeLog).
 func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint64, err error) {
 	q := c.QueryParams()
 	if err := checkParams(q, append([]string{"year", "as_of"}, allowed...)...); err != nil {
@@ -109,24 +111,118 @@ func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint
 	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
 	cancel()
 	if q.Has("as_of") {
-		t, err := time.Parse(time.RFC3339Nano, q.Get("as_of"))
+		t, err := parseAsOf(q.Get("as_of"))
 		if err != nil {
-			return 0, 0, lrs.Errorf(lrs.EINVALID, "as_of: %q is not an RFC 3339 time like 2026-06-30T23:59:59+07:00", q.Get("as_of"))
+			return 0, 0, err
 		}
 		if asOf, err = s.cfg.JP.SeqAt(ctx, t); err != nil {
 			return 0, 0, lrs.Internal("jp view", err)
 		}
+		ctx = context.WithValue(ctx, asOfKey{}, t)
 		if asOf == 0 {
-			return 0, 0, lrs.Errorf(lrs.ENOTFOUND, "the log holds nothing stored at or before %s", t.Format(time.RFC3339))
+			ctx = context.WithValue(ctx, beforeLogKey{}, t)
 		}
+		c.SetRequest(c.Request().WithContext(ctx))
 	}
 	return year, asOf, nil
 }
 
+// asOfKey holds the as_of time of a request in its context; beforeLogKey
+// holds it too when the log held nothing at that time (asOf 0 would mean
+// "everything"), for the reports to be empty.
+type (
+	asOfKey      struct{}
+	beforeLogKey struct{}
+)
+
+// beforeLog returns the request's as_of time when the log held nothing
+// then.
+func beforeLog(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(beforeLogKey{}).(time.Time)
+	return t, ok
+}
+
+// parseAsOf reads an as_of value, an RFC 3339 time. A + offset sent
+// unencoded in a query string arrives as a space (…T23:59:59 07:00): a
+// space followed by hh:mm at the end is read as +, as nothing else can be
+// meant there.
+func parseAsOf(raw string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, raw); err == nil {
+		return t, nil
+	}
+	if n := len(raw); n > 6 && raw[n-6] == ' ' && isHHMM(raw[n-5:]) {
+		if t, err := time.Parse(time.RFC3339Nano, raw[:n-6]+"+"+raw[n-5:]); err == nil {
+			return t, nil
+		}
+	}
+	hint := ""
+	if strings.Contains(raw, " ") {
+		hint = " (a + sent unencoded in a query string arrives as a space: write + as %2B)"
+	}
+	return time.Time{}, lrs.Errorf(lrs.EINVALID, "as_of: %q is not an RFC 3339 time like 2026-06-30T23:59:59+07:00%s", raw, hint)
+}
+
+func isHHMM(s string) bool {
+	return len(s) == 5 && s[2] == ':' && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[3]) && isDigit(s[4])
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+// maxPeriodYears bounds how many calendar years a from/to period spans:
+// each is worked out whole for every person read.
+const maxPeriodYears = 10
+
+// periodQuery reads from and to, dates (YYYY-MM-DD) of learning, both
+// inclusive: from alone runs to 31 December of its year, to alone from 1
+// January of its year. Zero times when neither is given; 400 naming the
+// parameter for a bad date, a period that ends before it begins, or one
+// given with year.
+func periodQuery(c echo.Context) (from, to time.Time, err error) {
+	q := c.QueryParams()
+	if !q.Has("from") && !q.Has("to") {
+		return time.Time{}, time.Time{}, nil
+	}
+	if q.Has("year") {
+		return time.Time{}, time.Time{}, lrs.Errorf(lrs.EINVALID, "year: give either year or from/to, not both (from/to name the learning dates of the report)")
+	}
+	date := func(name string) (time.Time, error) {
+		if !q.Has(name) {
+			return time.Time{}, nil
+		}
+		d, err := time.Parse(time.DateOnly, q.Get(name))
+		if err != nil || d.Year() < 1970 || d.Year() > 9999 {
+			return time.Time{}, lrs.Errorf(lrs.EINVALID, "%s: %q is not a date like 2026-06-30 (YYYY-MM-DD, a learning date)", name, q.Get(name))
+		}
+		return d, nil
+	}
+	if from, err = date("from"); err != nil {
+		return
+	}
+	if to, err = date("to"); err != nil {
+		return
+	}
+	from, to = bangkom.PeriodBounds(from, to)
+	switch {
+	case from.After(to):
+		return time.Time{}, time.Time{}, lrs.Errorf(lrs.EINVALID, "from: %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	case to.Year()-from.Year() >= maxPeriodYears:
+		return time.Time{}, time.Time{}, lrs.Errorf(lrs.EINVALID, "from, to: a period spans at most %d calendar years", maxPeriodYears)
+	}
+	return from, to, nil
+}
+
+// reportLabel names a report's file: the year, or the period from_to.
+func reportLabel(year int, from, to time.Time) string {
+	if from.IsZero() {
+		return strconv.Itoa(year)
+	}
+	return from.Format(time.DateOnly) + "_" + to.Format(time.DateOnly)
+}
+
 // personQuery serves the per-person routes: it checks the {nip} path
-// parameter (400 before anything else), reads year and as_of, and returns
-// the person's facts as of then.
-func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error) {
+// parameter (400 before anything else), reads year and as_of (and the
+// allowed parameters), and returns the person's facts as of then.
+func (s *Server) personQuery(c echo.Context, allowed ...string) (bangkom.Facts, int, uint64, error) {
 	raw, err := pathParam(c, "nip")
 	if err != nil {
 		return bangkom.Facts{}, 0, 0, err
@@ -137,7 +233,7 @@ func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error)
 	if err := s.allowPerson(c); err != nil {
 		return bangkom.Facts{}, 0, 0, err
 	}
-	year, asOf, err := s.jpQuery(c)
+	year, asOf, err := s.jpQuery(c, allowed...)
 	if err != nil {
 		return bangkom.Facts{}, 0, 0, err
 	}
@@ -147,6 +243,9 @@ func (s *Server) personQuery(c echo.Context) (bangkom.Facts, int, uint64, error)
 
 // personFacts reads the {nip} path parameter and the facts of that person
 // as of asOf: 400 for a malformed NIP, 404 for one not in the registry.
+// A person registered now but not as of as_of (or an as_of before the
+// log's first event) has no facts then: the facts hold only the NIP, and
+// asOfNote says why.
 func (s *Server) personFacts(c echo.Context, asOf uint64) (bangkom.Facts, error) {
 	raw, err := pathParam(c, "nip")
 	if err != nil {
@@ -156,19 +255,56 @@ func (s *Server) personFacts(c echo.Context, asOf uint64) (bangkom.Facts, error)
 	if err != nil {
 		return bangkom.Facts{}, err
 	}
-	facts, found, err := s.cfg.JP.Facts(c.Request().Context(), nip, asOf)
+	ctx := c.Request().Context()
+	_, before := beforeLog(ctx)
+	if !before {
+		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
+		if err != nil {
+			return facts, lrs.Internal("jp view", err)
+		}
+		if found || asOf == 0 {
+			if !found {
+				return facts, lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
+			}
+			return facts, nil
+		}
+	}
+	_, now, err := s.cfg.JP.Person(ctx, nip, 0)
 	if err != nil {
-		return facts, lrs.Internal("jp view", err)
+		return bangkom.Facts{}, lrs.Internal("jp view", err)
 	}
-	if !found {
-		return facts, lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
+	if !now {
+		return bangkom.Facts{}, lrs.Errorf(lrs.ENOTFOUND, "NIP %s is not in the person registry", nip)
 	}
-	return facts, nil
+	return bangkom.Facts{Person: bangkom.Person{NIP: nip}}, nil
+}
+
+// asOfNote says why a report as of as_of is empty: the log held nothing
+// then, or not the person; "" when it is not.
+func asOfNote(ctx context.Context, facts bangkom.Facts) string {
+	if t, ok := beforeLog(ctx); ok {
+		return "the log holds nothing stored at or before " + t.Format(time.RFC3339Nano) + ": the report as of then is empty"
+	}
+	if t, ok := ctx.Value(asOfKey{}).(time.Time); ok && facts.Person.Type == "" && len(facts.History) == 0 {
+		return "NIP " + string(facts.Person.NIP) + " was not in the person registry at " + t.Format(time.RFC3339Nano) + ": the report as of then is empty"
+	}
+	return ""
+}
+
+// asOfText is the as_of of the request as read, "" when it has none.
+func asOfText(ctx context.Context) string {
+	if t, ok := ctx.Value(asOfKey{}).(time.Time); ok {
+		return t.Format(time.RFC3339Nano)
+	}
+	return ""
 }
 
 // eachFacts calls fn with the facts (as of asOf) of every registered person
 // among nips.
 func (s *Server) eachFacts(ctx context.Context, nips []bangkom.NIP, asOf uint64, fn func(bangkom.Facts)) error {
+	if _, before := beforeLog(ctx); before {
+		return nil // no one was registered before the log's first event
+	}
 	for _, nip := range nips {
 		facts, found, err := s.cfg.JP.Facts(ctx, nip, asOf)
 		if err != nil {
@@ -223,29 +359,39 @@ func parseNIPParam(raw string) (bangkom.NIP, error) {
 }
 
 func (s *Server) personJP(c echo.Context) error {
-	facts, year, asOf, err := s.personQuery(c)
+	facts, year, asOf, err := s.personQuery(c, "from", "to")
+	if err != nil {
+		return err
+	}
+	from, to, err := periodQuery(c)
 	if err != nil {
 		return err
 	}
 	nip := facts.Person.NIP
-	rep := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
-	if asOf > 0 {
-		rep.AsOf = c.QueryParam("as_of")
+	rep := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to})
+	ctx := c.Request().Context()
+	rep.AsOf = asOfText(ctx)
+	if note := asOfNote(ctx, facts); note != "" {
+		rep.Notes = append(rep.Notes, note)
 	}
 	if wantsCSV(c) {
 		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs"}}
 		for _, it := range rep.Items {
 			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs)})
 		}
-		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", nip, year), rows)
+		return writeCSV(c, fmt.Sprintf("jp-%s-%s.csv", nip, reportLabel(year, from, to)), rows)
 	}
 	return c.JSON(http.StatusOK, rep)
 }
 
 // UnitReport is the body of GET /api/v1/units/{unit}/jp.
 type UnitReport struct {
-	Unit              string              `json:"unit"`
-	Year              int                 `json:"year"`
+	Unit string `json:"unit"`
+	Year int    `json:"year"`
+	// Period is set on a report of the learning dated from/to: the
+	// totals are the period's, met is against the year's target.
+	Period            *PeriodRange        `json:"period,omitempty"`
+	AsOf              string              `json:"as_of,omitempty"`
 	People            int                 `json:"people"`
 	Met               int                 `json:"met"`
 	RecognizedTotal   float64             `json:"recognized_total"`
@@ -269,6 +415,12 @@ type UnitMember struct {
 	ByForm         map[string]float64 `json:"by_form"`
 }
 
+// PeriodRange is the period of learning dates a report covers.
+type PeriodRange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
 // PersonTotal is one person's recognised JP in a unit report.
 type PersonTotal struct {
 	NIP        bangkom.NIP `json:"nip"`
@@ -280,7 +432,11 @@ func (s *Server) unitJP(c echo.Context) error {
 	if err := s.allowUnit(c); err != nil {
 		return err
 	}
-	year, asOf, err := s.jpQuery(c)
+	year, asOf, err := s.jpQuery(c, "from", "to")
+	if err != nil {
+		return err
+	}
+	from, to, err := periodQuery(c)
 	if err != nil {
 		return err
 	}
@@ -288,14 +444,17 @@ func (s *Server) unitJP(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep := UnitReport{Unit: unit, Year: year, ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}, Members: []UnitMember{}}
 	ctx := c.Request().Context()
+	rep := UnitReport{Unit: unit, Year: year, AsOf: asOfText(ctx), ByForm: []bangkom.FormTotal{}, PeopleBelowTarget: []PersonTotal{}, Members: []UnitMember{}}
+	if !from.IsZero() {
+		rep.Year, rep.Period = to.Year(), &PeriodRange{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
+	}
 	forms := map[string]*bangkom.FormTotal{}
 	supervisors := map[bangkom.NIP]string{} // NIP → name ("" when not registered)
 	var lookupErr error
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
 		nip := facts.Person.NIP
-		pr := bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf)
+		pr := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to})
 		rep.People++
 		rep.RecognizedTotal += pr.Recognized
 		if strings.EqualFold(facts.Person.Unit, unit) {
@@ -360,7 +519,7 @@ func (s *Server) unitJP(c echo.Context) error {
 			}
 			rows = append(rows, row)
 		}
-		return writeCSV(c, fmt.Sprintf("jp-%s-%d.csv", rep.Unit, year), rows)
+		return writeCSV(c, fmt.Sprintf("jp-%s-%s.csv", rep.Unit, reportLabel(year, from, to)), rows)
 	}
 	return c.JSON(http.StatusOK, rep)
 }
