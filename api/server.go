@@ -128,6 +128,12 @@ type Config struct {
 	// NIP): statement queries by such an agent are reads of that person.
 	// Empty means bangkom.DefaultHomePage.
 	HomePage string
+	// ReadOnly, if set, says why this node takes no writes (it serves
+	// views replayed as of a moment, with no log): every request that
+	// would write is refused with 405 naming it, /readyz says so, and
+	// X-Experience-API-Consistent-Through is the stored time of the
+	// views' last event.
+	ReadOnly string
 }
 
 // Server is the HTTP face of the LRS.
@@ -195,6 +201,9 @@ func New(cfg Config) *Server {
 	}
 	e.Pre(s.securityHeaders)
 	e.Pre(s.alternateSyntax)
+	if cfg.ReadOnly != "" {
+		e.Pre(s.refuseWrites) // after alternateSyntax: a POST ?method=GET reads
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.cfg.Logger.Error("panic", "component", "api", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
@@ -598,8 +607,24 @@ func (s *Server) about(c echo.Context) error {
 // takes writes, 503 with the reason while its log does not, so that a
 // load balancer sends writes elsewhere (the node exits if it does not
 // recover: see serve's --log-failure-exit).
+// refuseWrites answers every request but GET, HEAD and OPTIONS with 405
+// naming why the node is read-only (Config.ReadOnly).
+func (s *Server) refuseWrites(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		c.Response().Header().Set("Allow", "GET, HEAD")
+		return echo.NewHTTPError(http.StatusMethodNotAllowed, "this node is read-only ("+s.cfg.ReadOnly+"): it takes no writes; send "+c.Request().Method+" to a serving node")
+	}
+}
+
 func (s *Server) readyz(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if s.cfg.ReadOnly != "" {
+		return c.String(http.StatusOK, "ready, read-only: "+s.cfg.ReadOnly+"\n")
+	}
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(); err != nil {
 			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")

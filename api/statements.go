@@ -35,7 +35,7 @@ func (s *Server) consistentThrough(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Server) consistentTime() time.Time {
 	applied, stored := s.cfg.Statements.Applied()
-	if applied < s.cfg.Writer.LastSeq() {
+	if applied < s.cfg.Writer.LastSeq() || s.cfg.ReadOnly != "" {
 		return stored
 	}
 	t := s.cfg.Now().UTC().Truncate(time.Millisecond)

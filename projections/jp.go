@@ -82,6 +82,8 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		return nil, err
 	}
 	switch {
+	case have == nil && v.Checkpoint() == 0 && opts != nil && opts.ReadOnly:
+		// an empty view read only: nothing folded, nothing to check
 	case have == nil && v.Checkpoint() == 0:
 		if err := v.db.Set(keyRules, []byte(rules.Digest+" "+homePage), v.metaSync); err != nil {
 			v.Close()

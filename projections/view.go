@@ -85,6 +85,9 @@ func openView(name, dir string, opts *pebble.Options, format string) (*view, err
 	case err != nil:
 		db.Close()
 		return nil, err
+	case have == nil && opts != nil && opts.ReadOnly:
+		db.Close()
+		return nil, fmt.Errorf("%s view %s holds no view (no format key): build it with `jejak replay --out`", name, dir)
 	case have == nil:
 		if err := db.Set(keyFormat, []byte(format), v.metaSync); err != nil {
 			db.Close()

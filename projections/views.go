@@ -2,6 +2,7 @@ package projections
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -27,14 +28,21 @@ type JPOptions struct {
 // cacheBytes; the JP view only when jp is not nil. The caller closes them
 // after the projectors and readers stop.
 func Open(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
-	return open(dir, cacheBytes, jp, false)
+	return open(dir, cacheBytes, jp, live)
 }
 
 // OpenForRebuild opens fresh views for a rebuild from the log: without
 // Pebble's write-ahead log (a rebuild that stops is thrown away and begun
 // again, and the log can always replay). Call Flush before Close.
 func OpenForRebuild(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
-	return open(dir, cacheBytes, jp, true)
+	return open(dir, cacheBytes, jp, rebuilding)
+}
+
+// OpenReadOnly opens the views under dir for reading only, as `jejak
+// replay --out` left them: nothing is written to dir, and every view must
+// be there (an error names the one that is not).
+func OpenReadOnly(dir string, cacheBytes int64, jp *JPOptions) (*Views, error) {
+	return open(dir, cacheBytes, jp, readOnly)
 }
 
 // Flush writes every view's memory tables to disk.
@@ -48,18 +56,36 @@ func (v *Views) Flush() error {
 	return errors.Join(errs...)
 }
 
-func open(dir string, cacheBytes int64, jp *JPOptions, rebuild bool) (*Views, error) {
+// openMode is how views are opened.
+type openMode int
+
+const (
+	live       openMode = iota // read and written by a serving node
+	rebuilding                 // built afresh from the log, without WAL
+	readOnly                   // read only, written by nothing
+)
+
+func open(dir string, cacheBytes int64, jp *JPOptions, mode openMode) (*Views, error) {
 	options := func() *pebble.Options {
 		opts := PebbleOptions(cacheBytes)
-		if rebuild {
+		switch mode {
+		case rebuilding:
 			// Larger memory tables do not make a rebuild faster (64 MiB:
 			// the same time, 1.15 GB RSS instead of 0.96 for 1 M statements).
 			opts.DisableWAL = true
+		case readOnly:
+			opts.ReadOnly = true
 		}
 		return opts
 	}
 	openIn := func(name string, fn func(string) error) error {
 		sub := filepath.Join(dir, name)
+		if mode == readOnly {
+			if entries, err := os.ReadDir(sub); err != nil || len(entries) == 0 {
+				return fmt.Errorf("%s holds no %s view (build one with `jejak replay --out %s`)", dir, name, dir)
+			}
+			return fn(sub)
+		}
 		if err := os.MkdirAll(sub, 0o750); err != nil {
 			return err
 		}

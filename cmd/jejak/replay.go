@@ -142,14 +142,24 @@ func runReplay(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	views, reached, err := rebuild(ctx, cfg, lc, fresh, opt, stdout)
+	var digests []string
 	if err == nil {
-		err = errors.Join(views.Flush(), views.Close())
+		err = views.Flush()
+		if err == nil && out != "" {
+			digests, err = viewDigests(views, opt.views)
+		}
+		err = errors.Join(err, views.Close())
 	}
 	if err != nil {
 		return fmt.Errorf("replay: %w (the live views are untouched)", err)
 	}
 	if out != "" {
 		fmt.Fprintf(stdout, "replay: built %s up to event %d into %s in %s\n", view, reached, out, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "replay: digests of the views (SHA-256 over every key and value; a replay of the same log to the same event prints the same):\n")
+		for _, d := range digests {
+			fmt.Fprintf(stdout, "  %s\n", d)
+		}
+		fmt.Fprintf(stdout, "replay: serve them with `jejak serve --read-only --views %s --credentials key:secret`\n", out)
 		return nil
 	}
 	// Swap the rebuilt views in: every view, or the one asked for.
@@ -240,6 +250,23 @@ func runAuditViews(ctx context.Context, args []string, getenv func(string) strin
 		return errors.New("a view differs from its rebuild from the log")
 	}
 	return nil
+}
+
+// viewDigests returns "name digest" of each view built (all when names is
+// empty), in build order.
+func viewDigests(views *projections.Views, names []string) ([]string, error) {
+	var out []string
+	for _, p := range views.All() {
+		if len(names) > 0 && !slices.Contains(names, p.Name()) {
+			continue
+		}
+		d, err := digest(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%-10s %s", p.Name(), d))
+	}
+	return out, nil
 }
 
 func digest(p projections.Projection) (string, error) {

@@ -32,6 +32,7 @@ const usage = `jejak — an event-sourced xAPI learning record store.
 
 Usage:
   jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
+  jejak serve --read-only --views DIR   answer reads from views built by replay --out, with no log
   jejak replay  [flags]   rebuild the views from the log (server stopped), or build them as of a moment
   jejak log export        the log as NDJSON, one event a line
   jejak audit verify      check the hash chain of a log or an export; sign or check a head
@@ -126,6 +127,11 @@ func (f *envFlags) String(p *string, name, def, help string) {
 func (f *envFlags) Int(p *int, name string, def int, help string) {
 	f.env[name] = envName(name)
 	f.fs.IntVar(p, name, def, help+" ["+envName(name)+"]")
+}
+
+func (f *envFlags) Bool(p *bool, name string, def bool, help string) {
+	f.env[name] = envName(name)
+	f.fs.BoolVar(p, name, def, help+" ["+envName(name)+"]")
 }
 
 func (f *envFlags) Duration(p *time.Duration, name string, def time.Duration, help string) {

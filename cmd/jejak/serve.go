@@ -186,14 +186,26 @@ func viewsDir(cfg config) string { return filepath.Join(cfg.Data, "views") }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg config
+	var readOnly bool
+	var viewsFrom string
 	f := newFlags("serve", getenv, stderr)
 	cfg.bind(f, true)
+	f.Bool(&readOnly, "read-only", false, "take no writes and need no log: answer the xAPI and analyst reads from --views (built by `jejak replay --out DIR`), refuse every write with 405; credentials from --credentials only")
+	f.String(&viewsFrom, "views", "", "with --read-only: the directory of views to serve, as `jejak replay --out DIR` left it")
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	logger, err := newLogger(cfg.LogLevel, stderr)
 	if err != nil {
 		return err
+	}
+	switch {
+	case viewsFrom != "" && !readOnly:
+		return usageError{"--views serves replayed views read-only: give --read-only too"}
+	case readOnly && viewsFrom == "":
+		return usageError{"--read-only serves views built by `jejak replay --out DIR`: give --views DIR"}
+	case readOnly:
+		return serveReadOnly(ctx, cfg, viewsFrom, logger, stdout)
 	}
 	if cfg.MemoryMB > 0 && getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(cfg.MemoryMB) << 20)
