@@ -2,10 +2,17 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
+	"github.com/jejak-id/jejak/api"
+	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/lrs/lrstest"
 )
 
 // periodReport is the part of a JP report the period tests read.
@@ -149,5 +156,55 @@ func TestAnalystAPI_AsOfBeforeTheLogAndUnencodedPlus(t *testing.T) {
 	r := n.admin.do(t, req{method: "GET", path: person + "/jp?as_of=2026-06-30T23:59+07:00"})
 	if r.status != 400 || !strings.Contains(r.body, "as_of:") || !strings.Contains(r.body, "write + as %2B") {
 		t.Fatalf("a bad as_of with an unencoded + = %d %s", r.status, r.body)
+	}
+}
+
+// A read-only node (Config.ReadOnly) answers reads, the alternate syntax's
+// POST ?method=GET among them, and refuses every write with 405 naming why
+// before it reaches the writer; /readyz says read-only.
+func TestReadOnly_RefusesEveryWriteAndAnswersReads(t *testing.T) {
+	node := lrstest.StartNode(t, lrstest.Log(t, lrstest.NATS(t)))
+	ac, as := lrstest.Credential(t, "admin-1", lrs.RoleAdmin)
+	srv := api.New(api.Config{
+		Auth:       lrs.NewKeyring([]lrs.Credential{ac}),
+		Statements: node.View,
+		Documents:  node.Views.Documents,
+		JP:         node.Views.JP,
+		Writer:     node.Appender,
+		ReadOnly:   "views replayed up to log event 0",
+	})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	x, a := &env{ts.URL + "/xapi", ac.Key, as}, &env{ts.URL + "/api/v1", ac.Key, as}
+	agent := url.QueryEscape(`{"mbox":"mailto:a@example.com"}`)
+	for _, w := range []struct {
+		e *env
+		r req
+	}{
+		{x, req{method: "POST", path: "/statements", body: `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://example.com/x"}}`}},
+		{x, req{method: "PUT", path: "/statements?statementId=" + uuid.NewString(), body: `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://example.com/x"}}`}},
+		{x, req{method: "PUT", path: "/activities/state?activityId=http%3A%2F%2Fexample.com%2Fx&stateId=s&agent=" + agent, body: `{"p":1}`}},
+		{x, req{method: "DELETE", path: "/activities/state?activityId=http%3A%2F%2Fexample.com%2Fx&agent=" + agent}},
+		{a, req{method: "POST", path: "/people", body: `[]`}},
+		{a, req{method: "POST", path: "/catalogue", body: `[]`}},
+	} {
+		got := w.e.do(t, w.r)
+		if got.status != 405 || !strings.Contains(got.body, "read-only (views replayed up to log event 0)") || got.header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s %s = %d %s (Allow %q)", w.r.method, w.r.path, got.status, got.body, got.header.Get("Allow"))
+		}
+	}
+	form := url.Values{"Authorization": {"Basic " + basic(ac.Key, as)}, "X-Experience-API-Version": {"1.0.3"}}
+	expect(t, x.raw(t, "POST", "/statements?method=GET", form.Encode(), "Content-Type", "application/x-www-form-urlencoded"), 200)
+	form.Set("content", `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://example.com/x"}}`)
+	form.Set("Content-Type", "application/json")
+	if got := x.raw(t, "POST", "/statements?method=POST", form.Encode(), "Content-Type", "application/x-www-form-urlencoded"); got.status != 405 {
+		t.Errorf("POST ?method=POST = %d %s", got.status, got.body)
+	}
+	expect(t, x.do(t, req{method: "GET", path: "/statements"}), 200)
+	if got := (&env{url: ts.URL}).do(t, req{method: "GET", path: "/readyz", noAuth: true}); got.status != 200 || !strings.Contains(got.body, "read-only") {
+		t.Errorf("readyz = %d %s", got.status, got.body)
+	}
+	if seq := node.Appender.LastSeq(); seq != 0 {
+		t.Fatalf("a read-only node appended up to event %d", seq)
 	}
 }
