@@ -43,16 +43,18 @@ func (c clientConfig) get(ctx context.Context, path, accept string, w io.Writer)
 // csv|json] [--out FILE]`: recognised learning as SIASN riwayat rows, from
 // a running Jejak.
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const usageText = "usage: jejak export siasn --year 2026 [--unit UNIT] [--format csv|json] [--out FILE] [--url URL] [--auth key:secret]"
+	const usageText = "usage: jejak export siasn --year 2026 | --from 2026-01-01 --to 2026-06-30 [--unit UNIT] [--format csv|json] [--out FILE] [--url URL] [--auth key:secret]"
 	if len(args) == 0 || args[0] != "siasn" {
 		return usageError{usageText}
 	}
 	var cc clientConfig
 	var year int
-	var unit, format, out string
+	var unit, format, out, from, to string
 	f := newFlags("export siasn", getenv, stderr)
 	cc.bind(f)
 	f.Int(&year, "year", time.Now().Year(), "the year to export")
+	f.String(&from, "from", "", "export the learning dated from this date, YYYY-MM-DD (instead of --year; alone: to the end of its year)")
+	f.String(&to, "to", "", "export the learning dated up to this date, YYYY-MM-DD (instead of --year; alone: from 1 January of its year)")
 	f.String(&unit, "unit", "", "only this unit (default: everyone in the registry)")
 	f.String(&format, "format", "csv", "csv or json")
 	f.String(&out, "out", "", "write to this file instead of standard output")
@@ -64,6 +66,14 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
 	}
 	q := url.Values{"year": {strconv.Itoa(year)}}
+	if from != "" || to != "" {
+		q = url.Values{}
+		for name, v := range map[string]string{"from": from, "to": to} {
+			if v != "" {
+				q.Set(name, v)
+			}
+		}
+	}
 	if unit != "" {
 		q.Set("unit", unit)
 	}

@@ -272,6 +272,17 @@ func TestRun_CompetenciesAndSIASNExport(t *testing.T) {
 		lines[1] != "199001012015011001,5,Pelatihan Orientasi pada Hasil,Pusdiklat Contoh,10-03-2026,10-03-2026,2026,24,"+strings.Split(lines[1], ",")[8]+",KLS-MANAJ" {
 		t.Fatalf("siasn export:\n%s", out.String())
 	}
+	// a semester's export: the learning dated 1 January to 30 June; none dated after 10 March
+	for to, rows := range map[string]int{"2026-06-30": 2, "2026-03-09": 1} {
+		out.Reset()
+		if err := run(t.Context(), []string{"export", "siasn", "--to", to}, env, nil, &out, &out); err != nil || strings.Count(strings.TrimSpace(out.String()), "\n")+1 != rows {
+			t.Fatalf("siasn export --to %s: %v\n%s", to, err, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"export", "siasn", "--from", "2026-07-01", "--to", "2026-06-30"}, env, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "from: 2026-07-01 is after to 2026-06-30") {
+		t.Fatalf("a reversed period: %v", err)
+	}
 	out.Reset()
 	if err := run(t.Context(), []string{"export", "siasn", "--year", "2026", "--format", "json", "--unit", "BPSDM-2"}, env, nil, &out, &out); err != nil || strings.TrimSpace(out.String()) != "[]" {
 		t.Fatalf("siasn export of a unit without recognised learning: %v %q", err, out.String())
