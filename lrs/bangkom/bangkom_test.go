@@ -19,7 +19,12 @@ func TestParseNIP(t *testing.T) {
 		{"1990010120150110011", "18 digits"},
 		{"19900101201501100a", "not a digit"},
 		{"199002302015011001", "birth date"},
-		{"199001012015131001", "appointment"},
+		{"199001012015001001", "neither an appointment month"},
+		{"198902142023211008", ""}, // NI PPPK, code 21 (PPPK)
+		{"199009132025242014", ""}, // NI PPPK, code 24 (PPPK paruh waktu)
+		{"199001012015131001", ""}, // the lowest PPPK code
+		{"199001011990211001", "NI PPPK layout"},
+		{"199001012015993001", "sex"},
 		{"199001011989121001", "not after birth"},
 		{"199001012015013001", "sex"},
 	}
@@ -30,6 +35,40 @@ func TestParseNIP(t *testing.T) {
 				t.Fatalf("ParseNIP(%q) = %v, want error %q", tt.nip, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// The PPPK numbers are accepted by the registry as PPPK, and a
+// PNS must keep the month layout; errors name the layout.
+func TestPerson_NIPLayoutFollowsType(t *testing.T) {
+	tests := []struct {
+		nip, typ, wantErr string
+		layout            string
+	}{
+		{"198902142023211008", bangkom.PPPK, "", bangkom.LayoutPPPK},
+		{"199009132025242014", bangkom.PPPK, "", bangkom.LayoutPPPK},
+		{"199001012015011001", bangkom.PPPK, "", bangkom.LayoutPNS}, // a PPPK whose NI has the month layout
+		{"199001012015011001", bangkom.PNS, "", bangkom.LayoutPNS},
+		{"198902142023211008", bangkom.PNS, "not an appointment month 01-12, as the NIP PNS layout needs", ""},
+		{"199009132025242014", bangkom.PNS, "NI PPPK layout", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.nip+"/"+tt.typ, func(t *testing.T) {
+			p := bangkom.Person{NIP: bangkom.NIP(tt.nip), Name: "A", Unit: "U", Type: tt.typ, Timezone: "WIB"}
+			err := p.Check(2)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Check(%s as %s) = %v, want error %q", tt.nip, tt.typ, err, tt.wantErr)
+			}
+			if err == nil {
+				if got := bangkom.NIPLayout(p.NIP); got != tt.layout {
+					t.Errorf("NIPLayout(%s) = %s, want %s", tt.nip, got, tt.layout)
+				}
+			}
+		})
+	}
+	csv := "nip,name,unit,type,timezone\n198902142023211008,Ayu,U1,PPPK,WIB\n199009132025242014,Dewi,U1,pppk,WITA\n"
+	if people, err := bangkom.ReadPeopleCSV(strings.NewReader(csv)); err != nil || len(people) != 2 {
+		t.Fatalf("ReadPeopleCSV of the issue's PPPK numbers = %d people, %v", len(people), err)
 	}
 }
 

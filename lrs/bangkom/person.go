@@ -80,11 +80,14 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// Check validates p; line is reported in errors.
+// Check validates p; line is reported in errors. The NIP is checked
+// against the type: a PNS's NIP must have the PNS layout (digits 13-14 a
+// month), a PPPK's NI either layout (ParseNIPFor). A supervisor's number
+// may have either layout.
 func (p Person) Check(line int) error {
 	var errs []error
 	bad := func(field string, err error) { errs = append(errs, &FieldError{Line: line, Field: field, Err: err}) }
-	if _, err := ParseNIP(string(p.NIP)); err != nil {
+	if _, err := ParseNIPFor(string(p.NIP), p.Type); err != nil {
 		bad("nip", err)
 	}
 	if strings.TrimSpace(p.Name) == "" {
