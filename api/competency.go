@@ -197,8 +197,13 @@ type SIASNRow struct {
 }
 
 // siasnRows turns a person's recognised items of a year into SIASN rows.
-// Dates are written dd-mm-yyyy as SIASN's riwayat services take them.
-// institution names an item's institusiPenyelenggara (nil: its organizer).
+// Dates are written dd-mm-yyyy as SIASN's riwayat services take them:
+// tanggalKursus the first day (the start-date extension, else the
+// completion date minus days − 1), tanggalSelesaiKursus the completion date
+// (the statement's date in the person's zone). namaKursus is the item's
+// name, which is never an IRI (empty when the claim has none:
+// bangkom.MissingName). institution names an item's institusiPenyelenggara
+// (nil: its organizer).
 func siasnRows(rep bangkom.YearReport, rules *bangkom.RuleSet, institution func(bangkom.Item) string) []SIASNRow {
 	rows := []SIASNRow{}
 	for _, it := range rep.Items {
@@ -210,7 +215,7 @@ func siasnRows(rep bangkom.YearReport, rules *bangkom.RuleSet, institution func(
 			inst = institution(it)
 		}
 		row := SIASNRow{NIP: rep.NIP, NamaKursus: it.ActivityName, InstitusiPenyelenggara: inst,
-			TanggalKursus: it.Day().Format("02-01-2006"), TanggalSelesaiKursus: it.EndDate().Format("02-01-2006"),
+			TanggalKursus: it.StartDate().Format("02-01-2006"), TanggalSelesaiKursus: it.EndDate().Format("02-01-2006"),
 			TahunKursus: it.Day().Year(), JumlahJam: it.JPRecognized, StatementID: it.StatementID, Form: it.Form}
 		if r := rules.Forms[it.Form]; r != nil {
 			row.JenisDiklatID = r.SIASN

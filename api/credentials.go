@@ -242,8 +242,10 @@ func (s *Server) appendCredentialChange(c echo.Context, ch lrs.CredentialChange,
 }
 
 // institution names the institusiPenyelenggara of a SIASN row: the display
-// name of the credential that wrote the claim, when it has one; else the
-// claim's organizer (its context.platform, or the credential's key).
+// name of the credential that wrote the claim, when it has one (an
+// administrator set it, so it wins); else the claim's organizer, its
+// context.platform as the statement wrote it; else nothing. The
+// credential's key is never used: it names a login, not an institution.
 func (s *Server) institution(it bangkom.Item) string {
 	if s.cfg.Credentials != nil && it.By() != "" {
 		if cred, ok := s.cfg.Credentials.Lookup(it.By()); ok && cred.Name != "" {

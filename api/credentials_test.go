@@ -223,7 +223,8 @@ func TestCredentials_LastAdminStays(t *testing.T) {
 }
 
 // SIASN's institusiPenyelenggara is the display name of the credential
-// that wrote the claim, when it has one; else the claim's platform.
+// that wrote the claim, when it has one (over the platform); else the
+// claim's platform; else empty, never the credential's key.
 func TestCredentials_NameIsTheSIASNInstitution(t *testing.T) {
 	nats := lrstest.NATS(t)
 	root, rootSecret := lrstest.Credential(t, "root", lrs.RoleAdmin)
@@ -242,9 +243,12 @@ func TestCredentials_NameIsTheSIASNInstitution(t *testing.T) {
 		_ = json.Unmarshal([]byte(body), &created)
 		return created.Secret
 	}
-	named, unnamed := add("bpsdm", "BPSDM Provinsi Jawa Barat"), add("lms2", "")
-	for key, secret := range map[string]string{"bpsdm": named, "lms2": unnamed} {
+	named, unnamed, bare := add("bpsdm", "BPSDM Provinsi Jawa Barat"), add("lms2", ""), add("lms3", "")
+	for key, secret := range map[string]string{"bpsdm": named, "lms2": unnamed, "lms3": bare} {
 		st := claim("KLS-KURSUS", `,"`+bangkom.ExtJP+`":10`, "Kursus "+key, "2026-03-02T09:00:00+07:00")
+		if key == "lms3" {
+			st = strings.Replace(st, `"platform":"Pusdiklat",`, ``, 1)
+		}
 		if status, body := n.call(t, http.MethodPost, "/xapi/statements", key, secret, st); status != http.StatusOK {
 			t.Fatalf("statement by %s: %d %s", key, status, body)
 		}
@@ -261,7 +265,7 @@ func TestCredentials_NameIsTheSIASNInstitution(t *testing.T) {
 	for _, r := range rows {
 		got[r.NamaKursus] = r.InstitusiPenyelenggara
 	}
-	if got["Kursus bpsdm"] != "BPSDM Provinsi Jawa Barat" || got["Kursus lms2"] != "Pusdiklat" {
+	if got["Kursus bpsdm"] != "BPSDM Provinsi Jawa Barat" || got["Kursus lms2"] != "Pusdiklat" || got["Kursus lms3"] != "" || len(got) != 3 {
 		t.Fatalf("institusiPenyelenggara by course: %v\n%s", got, body)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // every claim; decisions are few and stay JSON, read with fastjson.
 //
 //	claim := 1 flags id seq nip when verb activity activity_name form
-//	         [jp_declared] [minutes] days competencies by organizer
+//	         [jp_declared] [minutes] days competencies by organizer start_date
 //
 // flags bit 0 international, 1 provider, 2 jp_declared present, 3 minutes
 // present, 4 id is a UUID in canonical form (then 16 bytes, else a
@@ -78,7 +78,8 @@ func encodeClaim(dst []byte, c bangkom.Claim) []byte {
 		dst = appendString(dst, s)
 	}
 	dst = appendString(dst, c.By)
-	return appendString(dst, c.Organizer)
+	dst = appendString(dst, c.Organizer)
+	return appendString(dst, c.StartDate)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -186,6 +187,7 @@ func decodeClaim(b []byte, in interned) (bangkom.Claim, error) {
 		r.fail()
 	}
 	c.By, c.Organizer = r.common(), r.common()
+	c.StartDate = r.string()
 	c.International, c.Provider = flags&claimInternational != 0, flags&claimProvider != 0
 	return c, r.err
 }

@@ -46,7 +46,11 @@ const (
 	// Version 3 keys unit memberships by the unit's case-folded name
 	// (FoldUnit), so a unit is found whatever its case, and keeps the name
 	// as registered in the value.
-	jpFormat = "3"
+	//
+	// Version 4 keeps a claim's start date (…/extensions/start-date) and no
+	// longer writes the credential key as the organizer or the activity IRI
+	// as the name.
+	jpFormat = "4"
 )
 
 var keyRules = []byte("mrules")

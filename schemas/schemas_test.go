@@ -538,6 +538,7 @@ func TestProfile(t *testing.T) {
 		base + "/extensions/jp":                   ContextExtension,
 		base + "/extensions/scope":                ContextExtension,
 		base + "/extensions/days":                 ContextExtension,
+		base + "/extensions/start-date":           ContextExtension,
 		base + "/extensions/competencies":         ContextExtension,
 		base + "/verbs/approved":                  "Verb",
 		base + "/verbs/rejected":                  "Verb",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/valyala/fastjson"
 )
@@ -54,8 +55,10 @@ func clampDays(days int) int {
 // CheckStatement checks the Bangkom vocabulary's numbers in a statement
 // before it is written: …/extensions/jp a finite number from 0 to the
 // form's max_jp_per_claim (MaxDeclaredJP when the form is not named or not
-// known), …/extensions/days a whole number from 1 to MaxDays, and the
-// level of an assessment (result.score.raw) from 1 to 5. The extensions are
+// known), …/extensions/days a whole number from 1 to MaxDays,
+// …/extensions/start-date a date YYYY-MM-DD near the timestamp
+// (checkStartDate), and the level of an assessment (result.score.raw) from
+// 1 to 5. The extensions are
 // checked on every statement that carries them, claim or not: whether a
 // statement is a claim can change later (its activity may enter the
 // catalogue), and the profile's schema of each extension holds wherever it
@@ -80,6 +83,11 @@ func CheckStatement(st *fastjson.Value, rules *RuleSet) error {
 				return fmt.Errorf("%s%s: %s is more than the %g JP one claim of %s may declare", at, ExtJP, v, hi, within)
 			}
 		}
+		if v := ext.Get(ExtStartDate); v != nil {
+			if err := checkStartDate(v, st.GetStringBytes("timestamp")); err != nil {
+				return fmt.Errorf("%s%s: %v", at, ExtStartDate, err)
+			}
+		}
 		if v := ext.Get(ExtDays); v != nil {
 			f, err := finite(v)
 			switch {
@@ -100,6 +108,35 @@ func CheckStatement(st *fastjson.Value, rules *RuleSet) error {
 				return fmt.Errorf("result.score.raw: %s is not a competency level from %d to %d", v, MinLevel, MaxLevel)
 			}
 		}
+	}
+	return nil
+}
+
+// checkStartDate checks a start date: a JSON string holding a calendar
+// date YYYY-MM-DD, and, when the statement has a timestamp, not after its
+// date nor more than MaxDays days before it. The person's zone is not
+// known here, so the timestamp's date is taken in its own offset with a
+// day's slack either way (Compute checks the exact day and notes a start
+// date it ignores).
+func checkStartDate(v *fastjson.Value, timestamp []byte) error {
+	if v.Type() != fastjson.TypeString {
+		return fmt.Errorf("must be a JSON string holding a date YYYY-MM-DD, not %s", v.Type())
+	}
+	s := string(v.GetStringBytes())
+	if !isDate(s) {
+		return fmt.Errorf("%q is not a calendar date YYYY-MM-DD", s)
+	}
+	ts, err := time.Parse(time.RFC3339Nano, string(timestamp))
+	if err != nil {
+		return nil
+	}
+	start, _ := time.Parse(time.DateOnly, s)
+	last := time.Date(ts.Year(), ts.Month(), ts.Day(), 0, 0, 0, 0, time.UTC)
+	switch {
+	case start.After(last.AddDate(0, 0, 1)):
+		return fmt.Errorf("%s is after the statement's timestamp %s; the start date is the first day and the timestamp the last", s, timestamp)
+	case start.Before(last.AddDate(0, 0, -MaxDays)):
+		return fmt.Errorf("%s is more than %d days before the statement's timestamp %s", s, MaxDays, timestamp)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/valyala/fastjson"
 )
@@ -16,6 +17,7 @@ const (
 	ExtJP            = IRIBase + "/extensions/jp"
 	ExtScope         = IRIBase + "/extensions/scope"
 	ExtDays          = IRIBase + "/extensions/days"
+	ExtStartDate     = IRIBase + "/extensions/start-date"
 	ExtCompetencies  = IRIBase + "/extensions/competencies"
 	VerbApproved     = IRIBase + "/verbs/approved"
 	VerbRejected     = IRIBase + "/verbs/rejected"
@@ -53,9 +55,13 @@ type Claim struct {
 	Days          int       `json:"days"`
 	International bool      `json:"international"`
 	Competencies  []string  `json:"competencies,omitempty"`
-	By            string    `json:"by"`       // credential key
-	Provider      bool      `json:"provider"` // the credential had the provider role
-	Organizer     string    `json:"organizer,omitempty"`
+	By            string    `json:"by"`                  // credential key
+	Provider      bool      `json:"provider"`            // the credential had the provider role
+	Organizer     string    `json:"organizer,omitempty"` // context.platform
+	// StartDate is the first day of the learning, YYYY-MM-DD, from
+	// …/extensions/start-date when it holds a calendar date; else empty
+	// and the first day is worked out from the date and Days.
+	StartDate string `json:"start_date,omitempty"`
 }
 
 // Decision is an approval or rejection of a claim by a statement.
@@ -153,23 +159,62 @@ func ClaimFrom(st *fastjson.Value, seq uint64, w Writer, homePage string, rules 
 	if len(c.Competencies) == 0 && inCatalogue {
 		c.Competencies = append(c.Competencies, entry.Competencies...)
 	}
+	if sd := string(ext.GetStringBytes(ExtStartDate)); isDate(sd) {
+		c.StartDate = sd
+	}
+	// The name is the statement's definition.name, else the catalogue's,
+	// each in Indonesian first. There is no fallback to the activity IRI:
+	// a claim without a name has none (MissingName), and its SIASN row an
+	// empty namaKursus, never an IRI.
 	c.ActivityName = firstLanguage(obj.Get("definition", "name"), "id-ID", "id", "en-US", "en")
 	if c.ActivityName == "" && inCatalogue {
-		for _, k := range []string{"id-ID", "id", "en-US", "en"} {
-			if n := entry.Name[k]; n != "" {
-				c.ActivityName = n
-				break
-			}
+		c.ActivityName = firstOf(entry.Name, "id-ID", "id", "en-US", "en")
+	}
+	if looksLikeIRI(c.ActivityName) {
+		c.ActivityName = ""
+	}
+	// The platform is kept as written; the SIASN export prefers the
+	// display name of the credential that wrote the claim (api).
+	c.Organizer = string(st.GetStringBytes("context", "platform"))
+	return c, true
+}
+
+// looksLikeIRI reports whether a name is an IRI rather than a title: one
+// word that begins with http:, https: or urn: (some LMSs write the
+// activity id as its name).
+func looksLikeIRI(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	return strings.IndexFunc(n, unicode.IsSpace) < 0 &&
+		(strings.HasPrefix(n, "http:") || strings.HasPrefix(n, "https:") || strings.HasPrefix(n, "urn:"))
+}
+
+// MissingName reports whether an item has no activity name: neither the
+// statement's definition.name nor the catalogue names the activity. Its
+// SIASN row has an empty namaKursus, so it is a claim problem to list.
+func MissingName(it Item) bool { return strings.TrimSpace(it.ActivityName) == "" }
+
+// isDate reports whether s is a calendar date written YYYY-MM-DD.
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil && len(s) == len(time.DateOnly)
+}
+
+// firstOf returns the first non-empty value of m under prefs, else the
+// value of the smallest other key (so the choice does not depend on map
+// order), else "".
+func firstOf(m map[string]string, prefs ...string) string {
+	for _, k := range prefs {
+		if n := m[k]; n != "" {
+			return n
 		}
 	}
-	if c.ActivityName == "" {
-		c.ActivityName = c.Activity
+	best := ""
+	for k, n := range m {
+		if n != "" && (best == "" || k < best) {
+			best = k
+		}
 	}
-	c.Organizer = string(st.GetStringBytes("context", "platform"))
-	if c.Organizer == "" {
-		c.Organizer = w.Key
-	}
-	return c, true
+	return m[best]
 }
 
 func firstLanguage(m *fastjson.Value, prefs ...string) string {

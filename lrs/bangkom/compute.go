@@ -31,24 +31,62 @@ type Item struct {
 	ActivityName string   `json:"activity_name,omitempty"`
 	Competencies []string `json:"competencies,omitempty"`
 	Organizer    string   `json:"organizer,omitempty"`
+	Start        string   `json:"start"` // the first day, YYYY-MM-DD (StartDate); Date is the last
 	Note         string   `json:"note,omitempty"`
 	day          time.Time
+	start        time.Time
 	seq          uint64
 	intl         bool
 	minutes      float64
 	pooled       bool
-	days         int
 	by           string // key of the credential that wrote the claim
 }
 
 // By is the key of the credential that wrote the claim.
 func (it Item) By() string { return it.by }
 
-// EndDate is the last day of the claim (its date for one-day claims).
-func (it Item) EndDate() time.Time { return it.day.AddDate(0, 0, max(it.days, 1)-1) }
+// StartDate is the first day of the learning: the claim's start date
+// (…/extensions/start-date), else its date minus (days − 1).
+func (it Item) StartDate() time.Time { return it.start }
 
-// Day is the claim's date.
+// EndDate is the last day of the learning: the claim's date, the day the
+// statement says it was completed.
+func (it Item) EndDate() time.Time { return it.day }
+
+// Day is the claim's date (the completion): the year, the rule version and
+// the cap periods follow it.
 func (it Item) Day() time.Time { return it.day }
+
+// startDay is the first day of a claim whose last day is day: its start
+// date when that is a calendar date at most day and at most MaxDays days
+// long, else day minus (days − 1). note says why a start date was ignored.
+func startDay(c Claim, day time.Time) (start time.Time, note string) {
+	start = day.AddDate(0, 0, -(clampDays(c.Days) - 1))
+	if c.StartDate == "" {
+		return start, ""
+	}
+	s, err := time.Parse(time.DateOnly, c.StartDate)
+	switch {
+	case err != nil:
+		return start, fmt.Sprintf("start date %q is not a date YYYY-MM-DD; ignored", c.StartDate)
+	case s.After(day):
+		return start, fmt.Sprintf("start date %s is after the last day %s; ignored", c.StartDate, isoDate(day))
+	case s.Before(day.AddDate(0, 0, -(MaxDays - 1))):
+		return start, fmt.Sprintf("start date %s is more than %d days before the last day %s; ignored", c.StartDate, MaxDays, isoDate(day))
+	}
+	return s, ""
+}
+
+// addNote adds a note to an item's note.
+func addNote(it *Item, note string) {
+	if note == "" {
+		return
+	}
+	if it.Note != "" {
+		it.Note += "; "
+	}
+	it.Note += note
+}
 
 // FormTotal sums one form's JP.
 type FormTotal struct {
@@ -147,11 +185,15 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 		}
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 		it := Item{StatementID: c.StatementID, Form: c.Form, Date: isoDate(day), Seqs: []uint64{c.Seq},
-			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, by: c.By, day: day, seq: c.Seq, intl: c.International, days: clampDays(c.Days)}
+			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, by: c.By, day: day, seq: c.Seq, intl: c.International}
+		var startNote string
+		it.start, startNote = startDay(c, day)
+		it.Start = isoDate(it.start)
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
 		if !ok {
 			it.State, it.Note = Pending, "no rule of this form is in force on this date"
+			addNote(&it, startNote)
 			rep.Items = append(rep.Items, it)
 			continue
 		}
@@ -166,6 +208,7 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 			it.pooled, it.minutes = true, clampJP(*c.Minutes, v.maxPerClaim()*rules.Targets.MinutesPerJP)
 		}
 		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
+		addNote(&it, startNote)
 		rep.Items = append(rep.Items, it)
 	}
 	rep.Items = byDate(rep.Items)
@@ -374,7 +417,7 @@ func applyCaps(items []Item, rules *RuleSet) {
 		}
 		it.JPRecognized = rec
 		if rec < it.JPClaimed {
-			it.Note = fmt.Sprintf("capped: %g of %g JP recognised", rec, it.JPClaimed)
+			addNote(it, fmt.Sprintf("capped: %g of %g JP recognised", rec, it.JPClaimed))
 		}
 	}
 }
