@@ -154,6 +154,29 @@ func TestAccessLog(t *testing.T) {
 			t.Fatalf("a formula cell reached the CSV: %s", got.body)
 		}
 	})
+	t.Run("the XLSX keeps formula text inert", func(t *testing.T) {
+		got := a.auditor.doWith(t, req{method: "GET", path: "/access?unit=" + url.QueryEscape("=HYPERLINK(\"http://x\")")}, "Accept", xlsxType)
+		expect(t, got, 200)
+		if cd := got.header.Get("Content-Disposition"); cd != `attachment; filename="access.xlsx"` {
+			t.Fatalf("Content-Disposition %q", cd)
+		}
+		rows, text := sheetRows(t, got.body)
+		if len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(accessHeaderForTest, ",") {
+			t.Fatalf("rows %q", rows)
+		}
+		found := false
+		for r, row := range rows[1:] {
+			for c, cell := range row {
+				if strings.HasPrefix(cell, "=") || strings.Contains(cell, "HYPERLINK") && !text[r+1][c] {
+					t.Fatalf("cell %q (text %v) could run as a formula", cell, text[r+1][c])
+				}
+				found = found || cell == `'=HYPERLINK("http://x")`
+			}
+		}
+		if !found {
+			t.Fatalf("no entry names the unit: %q", rows)
+		}
+	})
 	t.Run("only auditors and admins read the access log", func(t *testing.T) {
 		expect(t, a.lms.do(t, req{method: "GET", path: "/access?nip=" + accSiti}), 403, "policy: access-log")
 		expect(t, a.admin.do(t, req{method: "GET", path: "/access?nip=" + accSiti}), 200, `"entries":[`)
@@ -193,3 +216,5 @@ func TestAccessLog_RecordsAPersonSignedIn(t *testing.T) {
 		t.Fatalf("entries: %+v", got)
 	}
 }
+
+var accessHeaderForTest = []string{"time", "who", "kind", "name", "acts_for", "scope", "nip", "unit", "method", "route", "query", "status", "seq"}

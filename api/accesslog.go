@@ -133,7 +133,7 @@ func (s *Server) getAccess(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
-	if err := checkParams(q, "nip", "unit", "supervisor", "who", "since", "until", "limit", "direct"); err != nil {
+	if err := checkTableParams(q, "nip", "unit", "supervisor", "who", "since", "until", "limit", "direct"); err != nil {
 		return err
 	}
 	var aq lrs.AccessQuery

@@ -95,7 +95,7 @@ func (s *Server) profile(c echo.Context) error {
 // are empty (see beforeLog).
 func (s *Server) jpQuery(c echo.Context, allowed ...string) (year int, asOf uint64, err error) {
 	q := c.QueryParams()
-	if err := checkParams(q, append([]string{"year", "as_of"}, allowed...)...); err != nil {
+	if err := checkTableParams(q, append([]string{"year", "as_of"}, allowed...)...); err != nil {
 		return 0, 0, err
 	}
 	year = s.cfg.Now().Year()
@@ -538,7 +538,7 @@ type PendingClaim struct {
 
 func (s *Server) approvals(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkParams(q, "supervisor", "year"); err != nil {
+	if err := checkTableParams(q, "supervisor", "year"); err != nil {
 		return err
 	}
 	if !q.Has("supervisor") {
@@ -729,10 +729,6 @@ func bodyType(c echo.Context, accepted ...string) (string, error) {
 		ct = "none"
 	}
 	return "", lrs.Errorf(lrs.EMEDIATYPE, "Content-Type %q is not accepted here; send %s", ct, strings.Join(accepted, " or "))
-}
-
-func wantsCSV(c echo.Context) bool {
-	return strings.Contains(c.Request().Header.Get("Accept"), "text/csv")
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -310,8 +310,9 @@ func csvHas(rows [][]string, cell string) bool {
 	return false
 }
 
-// Every CSV is written by the one writer that neutralises cells: nothing
-// else in the HTTP layer or the command imports encoding/csv to write.
+// Every CSV and XLSX is written by the one writer that neutralises cells:
+// nothing else in the HTTP layer or the command imports encoding/csv or
+// excelize to write.
 func TestCSV_OneWriter(t *testing.T) {
 	for _, dir := range []string{".", filepath.Join("..", "cmd", "jejak")} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -331,8 +332,8 @@ func TestCSV_OneWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, imp := range file.Imports {
-				if imp.Path.Value == `"encoding/csv"` {
-					t.Errorf("%s imports encoding/csv: write CSV through api's writeCSV", f)
+				if imp.Path.Value == `"encoding/csv"` || imp.Path.Value == `"github.com/xuri/excelize/v2"` {
+					t.Errorf("%s imports %s: write CSV and XLSX through api's writeCSV", f, imp.Path.Value)
 				}
 			}
 		}
