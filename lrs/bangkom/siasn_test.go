@@ -53,7 +53,7 @@ func TestSIASN_DatesEndOnTheCompletion(t *testing.T) {
 	days := `,"` + bangkom.ExtDays + `":4`
 	start := func(d string) string { return `,"` + bangkom.ExtStartDate + `":"` + d + `"` }
 	for _, tt := range []struct {
-		name, timestamp, ext      string
+		name, timestamp, ext     string
 		wantStart, wantEnd, note string
 		year                     int
 	}{
