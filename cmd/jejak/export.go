@@ -40,10 +40,10 @@ func (c clientConfig) get(ctx context.Context, path, accept string, w io.Writer)
 }
 
 // runExport serves `jejak export siasn --year 2026 [--unit U] [--format
-// csv|json] [--out FILE]`: recognised learning as SIASN riwayat rows, from
-// a running Jejak.
+// csv|json|xlsx] [--out FILE]`: recognised learning as SIASN riwayat rows,
+// from a running Jejak.
 func runExport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const usageText = "usage: jejak export siasn --year 2026 | --from 2026-01-01 --to 2026-06-30 [--unit UNIT] [--format csv|json] [--out FILE] [--url URL] [--auth key:secret]"
+	const usageText = "usage: jejak export siasn --year 2026 | --from 2026-01-01 --to 2026-06-30 [--unit UNIT] [--format csv|json|xlsx] [--out FILE] [--url URL] [--auth key:secret]"
 	if len(args) == 0 || args[0] != "siasn" {
 		return usageError{usageText}
 	}
@@ -56,14 +56,15 @@ func runExport(ctx context.Context, args []string, getenv func(string) string, s
 	f.String(&from, "from", "", "export the learning dated from this date, YYYY-MM-DD (instead of --year; alone: to the end of its year)")
 	f.String(&to, "to", "", "export the learning dated up to this date, YYYY-MM-DD (instead of --year; alone: from 1 January of its year)")
 	f.String(&unit, "unit", "", "only this unit (default: everyone in the registry)")
-	f.String(&format, "format", "csv", "csv or json")
+	f.String(&format, "format", "csv", "csv, json or xlsx")
 	f.String(&out, "out", "", "write to this file instead of standard output")
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
-	accept := map[string]string{"csv": "text/csv", "json": "application/json"}[format]
+	accept := map[string]string{"csv": "text/csv", "json": "application/json",
+		"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[format]
 	if accept == "" {
-		return usageError{fmt.Sprintf("--format %q: want csv or json", format)}
+		return usageError{fmt.Sprintf("--format %q: want csv, json or xlsx", format)}
 	}
 	q := url.Values{"year": {strconv.Itoa(year)}}
 	if from != "" || to != "" {

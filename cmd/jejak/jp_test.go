@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 const registryCSV = `nip,name,unit,position,type,timezone,supervisor_nip
@@ -282,6 +284,19 @@ func TestRun_CompetenciesAndSIASNExport(t *testing.T) {
 	out.Reset()
 	if err := run(t.Context(), []string{"export", "siasn", "--from", "2026-07-01", "--to", "2026-06-30"}, env, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "from: 2026-07-01 is after to 2026-06-30") {
 		t.Fatalf("a reversed period: %v", err)
+	}
+	xlsx := filepath.Join(dir, "siasn.xlsx")
+	if err := run(t.Context(), []string{"export", "siasn", "--year", "2026", "--format", "xlsx", "--out", xlsx}, env, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatalf("the XLSX export: %v", err)
+	}
+	defer book.Close()
+	sheetRows, err := book.GetRows(book.GetSheetName(0), excelize.Options{RawCellValue: true})
+	if err != nil || len(sheetRows) != 2 || sheetRows[1][0] != "199001012015011001" || sheetRows[1][7] != "24" || sheetRows[1][2] != "Pelatihan Orientasi pada Hasil" {
+		t.Fatalf("the XLSX export: %v %q", err, sheetRows)
 	}
 	out.Reset()
 	if err := run(t.Context(), []string{"export", "siasn", "--year", "2026", "--format", "json", "--unit", "BPSDM-2"}, env, nil, &out, &out); err != nil || strings.TrimSpace(out.String()) != "[]" {
