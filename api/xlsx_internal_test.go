@@ -162,3 +162,26 @@ func TestXLSXNumber(t *testing.T) {
 		t.Errorf("12.5 read as %v", n)
 	}
 }
+
+// Whatever text a cell holds, it reads back from the workbook as xlsxText
+// writes it (or exactly, for a number as Jejak writes it), never as a
+// formula.
+func FuzzXLSX_RoundTrip(f *testing.F) {
+	for _, s := range []string{"", "198902142023211008", "=1+1", "a\x00b", "_x0041_", " \t\r\n ", "12.5", "-2", "\xff", "日本😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := xlsxBytes("f", [][]string{{"h"}, {s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cell, _ := readXLSX(t, b)
+		want := xlsxText(s)
+		if _, ok := xlsxNumber(s); ok {
+			want = s
+		}
+		if got, typ, formula := cell(1, 2); got != want || formula != "" {
+			t.Fatalf("wrote %q, read %q (type %v, formula %q), want %q", s, got, typ, formula, want)
+		}
+	})
+}
