@@ -65,7 +65,7 @@ func decodePeopleCursor(s string) (bangkom.NIP, error) {
 // next page is the more link (also a Link header, rel="next").
 func (s *Server) listPeople(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkParams(q, "unit", "q", "limit", "cursor"); err != nil {
+	if err := checkTableParams(q, "unit", "q", "limit", "cursor"); err != nil {
 		return err
 	}
 	p := principal(c)
@@ -231,7 +231,7 @@ type CatalogueItem struct {
 // catalogue the JP view counts with, in activity order.
 func (s *Server) listCatalogue(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkParams(q, "form"); err != nil {
+	if err := checkTableParams(q, "form"); err != nil {
 		return err
 	}
 	if err := lrs.CanReadCatalogue(principal(c)); err != nil {
