@@ -85,7 +85,7 @@ var formsZone = time.FixedZone("WIB", 7*3600)
 
 func (s *Server) forms(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkParams(q, "at"); err != nil {
+	if err := checkTableParams(q, "at"); err != nil {
 		return err
 	}
 	now := s.cfg.Now().In(formsZone)

@@ -186,7 +186,7 @@ func TestReports_EveryCSVRouteWritesXLSX(t *testing.T) {
 	expect(t, n.xProvider.do(t, req{method: "POST", path: "/statements", body: claim("KLS-KURSUS", `,"`+bangkom.ExtJP+`":8`, "Kursus", "2026-02-12T15:00:00+07:00")}), 200)
 	expect(t, n.xLMS.do(t, req{method: "POST", path: "/statements", body: claim("NK-MANDIRI", ``, "Belajar", "2026-02-13T15:00:00+07:00")}), 200)
 	csvs := checkReports(t, n.admin, "U1")
-	for _, path := range []string{"/people", "/units?year=2026", "/catalogue"} {
+	for _, path := range []string{"/people", "/units?year=2026", "/catalogue", "/forms"} {
 		got := n.admin.doWith(t, req{method: "GET", path: path}, "Accept", "text/csv")
 		rows, err := csv.NewReader(strings.NewReader(got.body)).ReadAll()
 		if got.status != 200 || err != nil || len(rows) < 2 {
