@@ -29,8 +29,10 @@ type scenario struct {
 	Expect      map[string]expect        `json:"expect"` // by NIP
 	AsOf        string                   `json:"as_of"`  // ref of the last event counted
 	Catalogue   []bangkom.CatalogueEntry `json:"catalogue"`
+	// Now is the moment of the reports: staleness is judged at it, and a
+	// claim dated after its day does not count yet ("" for JP: no check)
+	Now string `json:"now"`
 	// competency expectations (competencies scenarios)
-	Now          string                `json:"now"` // the moment staleness is judged at
 	Competencies map[string]compExpect `json:"competencies"`
 	// RulesOverride sets top-level fields of shipped rule files, by form
 	// (e.g. {"NK-ELEARN": {"provider_approves": true}}): the scenario runs
@@ -77,6 +79,8 @@ type scenarioEvent struct {
 	Days      int      `json:"days"`
 	Scope     string   `json:"scope"`
 	HomePage  string   `json:"home_page"`
+	// Registration is context.registration
+	Registration string `json:"registration"`
 	// or a decision on a claim
 	Decide   string `json:"decide"` // approved or rejected
 	Claim    string `json:"claim"`  // ref of the claim
@@ -106,6 +110,8 @@ type expectItem struct {
 	JPRecognized *float64 `json:"jp_recognized"`
 	ApprovedBy   string   `json:"approved_by"`
 	Rule         string   `json:"rule"`
+	DuplicateOf  string   `json:"duplicate_of"` // ref of the claim that counts
+	Note         string   `json:"note"`         // a part of the item's note
 }
 
 func refID(ref string) uuid.UUID {
@@ -178,6 +184,9 @@ func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
 			ext[bangkom.ExtCompetencies] = ev.Competencies
 		}
 		st["context"] = map[string]any{"extensions": ext}
+		if ev.Registration != "" {
+			st["context"].(map[string]any)["registration"] = ev.Registration
+		}
 		if ev.Duration != "" {
 			st["result"] = map[string]any{"duration": ev.Duration}
 		}
@@ -298,12 +307,18 @@ func TestJP_Scenarios(t *testing.T) {
 					t.Fatalf("as_of names unknown ref %q", sc.AsOf)
 				}
 			}
+			var now time.Time
+			if sc.Now != "" {
+				if now, err = time.Parse(time.RFC3339, sc.Now); err != nil {
+					t.Fatalf("scenario now %q: %v", sc.Now, err)
+				}
+			}
 			for nip, want := range sc.Expect {
 				facts, found, err := ix.Facts(context.Background(), bangkom.NIP(nip), asOf)
 				if err != nil || !found {
 					t.Fatalf("%s: facts: found %v, %v", nip, found, err)
 				}
-				got := bangkom.Compute(facts, rules, sc.Year, asOf)
+				got := bangkom.ComputeQuery(facts, rules, bangkom.Query{Year: sc.Year, AsOf: asOf, Now: now})
 				checkReport(t, nip, got, want)
 			}
 			for nip, want := range sc.Competencies {
@@ -311,9 +326,8 @@ func TestJP_Scenarios(t *testing.T) {
 				if err != nil || !found {
 					t.Fatalf("%s: facts: found %v, %v", nip, found, err)
 				}
-				now, err := time.Parse(time.RFC3339, sc.Now)
-				if err != nil {
-					t.Fatalf("scenario now %q: %v", sc.Now, err)
+				if now.IsZero() {
+					t.Fatal("a competencies scenario needs now")
 				}
 				checkCompetencies(t, nip, bangkom.ComputeCompetencies(facts, rules, fw, now, asOf), want)
 			}
@@ -363,6 +377,15 @@ func checkReport(t *testing.T, nip string, got bangkom.YearReport, want expect) 
 		}
 		if w.Rule != "" && !strings.HasPrefix(g.Rule, w.Rule) {
 			t.Errorf("%s item %d (%s) rule %q, want %q…", nip, i, w.Ref, g.Rule, w.Rule)
+		}
+		if w.DuplicateOf != "" && g.DuplicateOf != refID(w.DuplicateOf).String() {
+			t.Errorf("%s item %d (%s) duplicate_of %q, want %s", nip, i, w.Ref, g.DuplicateOf, w.DuplicateOf)
+		}
+		if w.DuplicateOf == "" && w.State != "" && g.DuplicateOf != "" {
+			t.Errorf("%s item %d (%s) duplicate_of %q, want none", nip, i, w.Ref, g.DuplicateOf)
+		}
+		if w.Note != "" && !strings.Contains(g.Note, w.Note) {
+			t.Errorf("%s item %d (%s) note %q, want it to contain %q", nip, i, w.Ref, g.Note, w.Note)
 		}
 	}
 }

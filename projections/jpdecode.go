@@ -19,10 +19,11 @@ import (
 //
 //	claim := 1 flags id seq nip when verb activity activity_name form
 //	         [jp_declared] [minutes] days competencies by organizer start_date
+//	         [registration]
 //
 // flags bit 0 international, 1 provider, 2 jp_declared present, 3 minutes
 // present, 4 id is a UUID in canonical form (then 16 bytes, else a
-// string); strings are a uvarint length and the bytes; seq, the number of
+// string), 5 registration present (view format 5); strings are a uvarint length and the bytes; seq, the number of
 // competencies a uvarint; days a varint; when is the UTC time as varint
 // seconds and uvarint nanoseconds; floats 8 bytes (IEEE 754, big-endian).
 const claimEncoding = 1
@@ -33,6 +34,7 @@ const (
 	claimDeclaredJP
 	claimMinutes
 	claimUUID
+	claimRegistration
 )
 
 func encodeClaim(dst []byte, c bangkom.Claim) []byte {
@@ -48,6 +50,9 @@ func encodeClaim(dst []byte, c bangkom.Claim) []byte {
 	}
 	if c.Minutes != nil {
 		flags |= claimMinutes
+	}
+	if c.Registration != "" {
+		flags |= claimRegistration
 	}
 	id, err := uuid.Parse(c.StatementID)
 	if err == nil && id.String() == c.StatementID {
@@ -79,7 +84,11 @@ func encodeClaim(dst []byte, c bangkom.Claim) []byte {
 	}
 	dst = appendString(dst, c.By)
 	dst = appendString(dst, c.Organizer)
-	return appendString(dst, c.StartDate)
+	dst = appendString(dst, c.StartDate)
+	if c.Registration != "" {
+		dst = appendString(dst, c.Registration)
+	}
+	return dst
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -188,6 +197,11 @@ func decodeClaim(b []byte, in interned) (bangkom.Claim, error) {
 	}
 	c.By, c.Organizer = r.common(), r.common()
 	c.StartDate = r.string()
+	if flags&claimRegistration != 0 {
+		if c.Registration = r.string(); c.Registration == "" {
+			r.fail() // present means not empty
+		}
+	}
 	c.International, c.Provider = flags&claimInternational != 0, flags&claimProvider != 0
 	return c, r.err
 }

@@ -19,6 +19,7 @@ func TestClaimEncoding(t *testing.T) {
 			Verb:      "http://adlnet.gov/expapi/verbs/attended", Activity: "https://coaching.bangkom.go.id/sesi/1",
 			ActivityName: "Sesi coaching", Form: "NK-COACHING", DeclaredJP: &jp, Minutes: &minutes, Days: 3,
 			International: true, Competencies: []string{"M.07", "T.01"}, By: "lms", Provider: true, Organizer: "BPSDM", StartDate: "2026-04-24",
+			Registration: "9c4a1b4e-6f3b-4a34-9f7e-2d1c0b5a8e11",
 		},
 		{StatementID: "D57094F6-07E1-4CDC-B12B-4D9079B63E55", NIP: "199001012015011001", Timestamp: time.Date(1969, 12, 31, 23, 0, 0, 5, time.UTC)},
 		{},

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// JP view key encoding, version 3 (besides the m keys of every view):
+// JP view key encoding, version 5 (besides the m keys of every view):
 //
 //	m "rules"                 → digest of the rule set the view was folded with
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
@@ -50,7 +50,10 @@ const (
 	// Version 4 keeps a claim's start date (…/extensions/start-date) and no
 	// longer writes the credential key as the organizer or the activity IRI
 	// as the name.
-	jpFormat = "4"
+	//
+	// Version 5 keeps each claim's context.registration (part of a claim's
+	// identity, ADR 18).
+	jpFormat = "5"
 )
 
 var keyRules = []byte("mrules")

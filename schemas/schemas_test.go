@@ -316,6 +316,22 @@ func TestValidateAll_BrokenRules(t *testing.T) {
 			[]string{"jp-rules/KLS-SEMINAR2.json", "/form", "must be in a file named KLS-SEMINAR.json"}},
 		{"SIASN id out of range", "", func(r map[string]any) { r["siasn_jenis_diklat_id"] = 99 },
 			[]string{"/siasn_jenis_diklat_id", "maximum"}},
+		{"an uplift without its rounding", "", func(r map[string]any) {
+			v := version(r, 0)
+			v["unit"], v["jp"], v["jp_international"], v["international_uplift"] = "declared", nil, nil, 1.2
+		}, []string{"/versions/0", "missing property 'uplift_rounding'"}},
+		{"a rounding without an uplift", "", func(r map[string]any) { version(r, 0)["uplift_rounding"] = "down" },
+			[]string{"/versions/0", "not"}},
+		{"an unknown rounding", "", func(r map[string]any) {
+			v := version(r, 0)
+			v["unit"], v["jp"], v["jp_international"], v["international_uplift"], v["uplift_rounding"] = "declared", nil, nil, 1.2, "nearest"
+		}, []string{"/versions/0/uplift_rounding", "value must be 'down'"}},
+		{"a claim identity without the person", "", func(r map[string]any) {
+			r["claim_identity"] = map[string]any{"keys": []any{"activity", "date"}}
+		}, []string{"/claim_identity/keys/0", "value must be 'person'"}},
+		{"a claim identity with an unknown key", "", func(r map[string]any) {
+			r["claim_identity"] = map[string]any{"keys": []any{"person", "course"}}
+		}, []string{"/claim_identity/keys/1", "value must be one of"}},
 	}
 	base := decode(t, read(t, "jp-rules/KLS-SEMINAR.json")).(map[string]any)
 	for _, tc := range tests {
@@ -355,6 +371,11 @@ func TestValidateAll_BrokenTargets(t *testing.T) {
 		}, []string{"/targets/2/valid_from", "overlaps /targets/0"}},
 		{"no minutes per JP", func(d map[string]any) { delete(d, "minutes_per_jp") },
 			[]string{"missing property 'minutes_per_jp'"}},
+		{"no claim identity", func(d map[string]any) { delete(d, "claim_identity") },
+			[]string{"missing property 'claim_identity'"}},
+		{"a claim identity with a repeated key", func(d map[string]any) {
+			d["claim_identity"] = map[string]any{"keys": []any{"person", "activity", "activity"}}
+		}, []string{"/claim_identity/keys", "items at 1 and 2 are equal"}},
 	}
 	base := decode(t, read(t, "jp-rules/targets.json")).(map[string]any)
 	for _, tc := range tests {

@@ -62,6 +62,9 @@ type Claim struct {
 	// …/extensions/start-date when it holds a calendar date; else empty
 	// and the first day is worked out from the date and Days.
 	StartDate string `json:"start_date,omitempty"`
+	// Registration is context.registration: the attempt or enrolment the
+	// statement belongs to, part of the claim's identity (ClaimIdentity).
+	Registration string `json:"registration,omitempty"`
 }
 
 // Decision is an approval or rejection of a claim by a statement.
@@ -173,6 +176,7 @@ func ClaimFrom(st *fastjson.Value, seq uint64, w Writer, homePage string, rules 
 	if looksLikeIRI(c.ActivityName) {
 		c.ActivityName = ""
 	}
+	c.Registration = string(st.GetStringBytes("context", "registration"))
 	// The platform is kept as written; the SIASN export prefers the
 	// display name of the credential that wrote the claim (api).
 	c.Organizer = string(st.GetStringBytes("context", "platform"))

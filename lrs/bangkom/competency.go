@@ -233,7 +233,7 @@ func ComputeCompetencies(f Facts, rules *RuleSet, fw Frameworks, now time.Time, 
 		tags[c.StatementID] = c.Competencies
 	}
 	for year := range years {
-		for _, it := range Compute(f, rules, year, asOf).Items {
+		for _, it := range ComputeQuery(f, rules, Query{Year: year, AsOf: asOf, Now: now}).Items {
 			if it.State != Approved {
 				continue
 			}

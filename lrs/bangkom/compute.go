@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +16,9 @@ const (
 	Approved = "approved"
 	Rejected = "rejected"
 	Voided   = "voided"
+	// Duplicate is a statement of a learning that another statement counts
+	// for (the same claim identity, see ClaimIdentity): it counts nothing.
+	Duplicate = "duplicate"
 )
 
 // Item is one claim as the JP report shows it, traceable to its statements.
@@ -33,14 +38,24 @@ type Item struct {
 	Organizer    string   `json:"organizer,omitempty"`
 	Start        string   `json:"start"` // the first day, YYYY-MM-DD (StartDate); Date is the last
 	Note         string   `json:"note,omitempty"`
-	day          time.Time
-	start        time.Time
-	seq          uint64
-	intl         bool
-	minutes      float64
-	pooled       bool
-	by           string // key of the credential that wrote the claim
+	// DuplicateOf is, for a duplicate, the statement id of the claim that
+	// counts for the same learning.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	day         time.Time
+	start       time.Time
+	seq         uint64
+	intl        bool
+	minutes     float64
+	pooled      bool
+	by          string // key of the credential that wrote the claim
+	awaits      bool   // no valid decision yet (and not approved on arrival)
 }
+
+// AwaitsDecision reports whether the claim waits for a supervisor's or a
+// verifier's decision: pending by its decisions, whatever its date (a claim
+// dated after the report is pending until its date, and may be decided
+// before). Duplicates, voided and decided claims await nothing.
+func (it Item) AwaitsDecision() bool { return it.awaits }
 
 // By is the key of the credential that wrote the claim.
 func (it Item) By() string { return it.by }
@@ -152,9 +167,8 @@ func (f Facts) supervisorAt(seq uint64) NIP {
 	return sup
 }
 
-// Compute works out a person's JP for a year from their facts and the
-// rules, counting only what the log held at sequence asOf (0: everything).
-// It is pure.
+// Compute works out a person's JP for a year as of log sequence asOf,
+// with no check of future dates: ComputeQuery with Query{year, asOf, zero}.
 func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 	return ComputeQuery(f, rules, Query{Year: year, AsOf: asOf})
 }
@@ -162,7 +176,9 @@ func Compute(f Facts, rules *RuleSet, year int, asOf uint64) YearReport {
 // ComputeQuery works out a person's JP for q: the year q.Year, or, when
 // q.From or q.To is set, the learning dated in that period (see
 // computePeriod), counting only what the log held at sequence q.AsOf (0:
-// everything). It is pure.
+// everything). Statements of one learning (the same claim identity) make
+// one claim: the counted one (see counts), the others are duplicates. A
+// claim dated after q.Now's day is pending until that day. It is pure.
 func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 	if !q.From.IsZero() || !q.To.IsZero() {
 		return computePeriod(f, rules, q)
@@ -175,15 +191,23 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 		rep.Target = target.JP
 	}
 	visible := func(seq uint64) bool { return asOf == 0 || seq <= asOf }
-	for _, c := range f.Claims {
+	voided := func(id string) bool {
+		seq, ok := f.Voided[id]
+		return ok && visible(seq)
+	}
+	groups := groupClaims(f.Claims, rules, loc, func(c *Claim) bool { return visible(c.Seq) && !voided(c.StatementID) })
+	var today time.Time
+	if !q.Now.IsZero() {
+		today = localDay(q.Now, loc)
+	}
+	for i, c := range f.Claims {
 		if !visible(c.Seq) {
 			continue
 		}
-		local := c.Timestamp.In(loc)
-		if local.Year() != year {
+		day := localDay(c.Timestamp, loc)
+		if day.Year() != year {
 			continue
 		}
-		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 		it := Item{StatementID: c.StatementID, Form: c.Form, Date: isoDate(day), Seqs: []uint64{c.Seq},
 			Activity: c.Activity, ActivityName: c.ActivityName, Competencies: c.Competencies, Organizer: c.Organizer, by: c.By, day: day, seq: c.Seq, intl: c.International}
 		var startNote string
@@ -191,23 +215,49 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 		it.Start = isoDate(it.start)
 		rule := rules.Forms[c.Form]
 		v, ok := rule.At(day)
+		if ok {
+			it.Rule = c.Form + "@" + v.Version
+		}
+		if k, dup := groups.countedOf[i]; dup {
+			counted := f.Claims[k]
+			it.State, it.DuplicateOf = Duplicate, counted.StatementID
+			it.Note = fmt.Sprintf("duplicate of %s: one learning (%s) counts once", counted.StatementID, strings.Join(rules.Identity(c.Form).Keys, " + "))
+			rep.Items = append(rep.Items, it)
+			continue
+		}
 		if !ok {
-			it.State, it.Note = Pending, "no rule of this form is in force on this date"
+			it.State, it.Note, it.awaits = Pending, "no rule of this form is in force on this date", true
 			addNote(&it, startNote)
 			rep.Items = append(rep.Items, it)
 			continue
 		}
-		it.Rule = c.Form + "@" + v.Version
 		var bounded bool
-		it.JPClaimed, bounded = claimedJP(c, v, rules.Targets.MinutesPerJP)
+		var uplift string
+		it.JPClaimed, bounded, uplift = claimedJP(c, v, rules.Targets.MinutesPerJP)
 		if bounded {
-			it.Note = fmt.Sprintf("bounded: this rule counts at most %g JP per claim", v.maxPerClaim())
+			addNote(&it, fmt.Sprintf("bounded: this rule counts at most %g JP per claim", v.maxPerClaim()))
+		}
+		if uplift != "" {
+			addNote(&it, uplift)
 		}
 		if v.Pool != nil && *v.Pool == "day" && c.Minutes != nil {
 			// A claim's minutes count up to the rule's bound, so a day's sum stays finite.
 			it.pooled, it.minutes = true, clampJP(*c.Minutes, v.maxPerClaim()*rules.Targets.MinutesPerJP)
 		}
-		it.State, it.ApprovedBy = state(c, f, rule, visible, &it)
+		var members []Claim
+		for _, m := range groups.members[i] {
+			members = append(members, f.Claims[m])
+		}
+		it.State, it.ApprovedBy = state(c, members, f, rule, visible, &it)
+		it.awaits = it.State == Pending
+		if !today.IsZero() && day.After(today) && (it.State == Pending || it.State == Approved) {
+			note := "dated " + it.Date + ": counts from that date"
+			if it.State == Approved {
+				note += " (approved by " + it.ApprovedBy + ")"
+			}
+			it.State, it.ApprovedBy = Pending, ""
+			addNote(&it, note)
+		}
 		addNote(&it, startNote)
 		rep.Items = append(rep.Items, it)
 	}
@@ -252,11 +302,12 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 	return rep
 }
 
-// claimedJP is what one claim is worth under v, before caps, and whether
-// the rule's bound on one claim cut it. Declared JP and JP from minutes
-// count up to v's max_jp_per_claim (NaN and negatives as 0) before an
-// uplift, and days up to MaxDays, so the result is always finite.
-func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
+// claimedJP is what one claim is worth under v, whether the rule's bound
+// on one claim cut it, and how an international uplift was worked out
+// ("" when none applied). Declared JP and JP from minutes count up to v's
+// max_jp_per_claim (NaN and negatives as 0) before an uplift, and days up
+// to MaxDays, so the result is always finite.
+func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool, string) {
 	hi := v.maxPerClaim()
 	bounded := false
 	bound := func(jp float64) float64 {
@@ -265,18 +316,21 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 		return b
 	}
 	// The programme's JP from minutes is whole JP first (G2); an uplift
-	// applies to those JP and is rounded down again.
+	// applies to those JP and is rounded as the rule says (down).
 	fromMinutes := func() float64 {
 		if c.Minutes == nil {
 			return 0
 		}
 		return bound(math.Floor(*c.Minutes/minutesPerJP + 1e-9))
 	}
+	note := ""
 	uplift := func(jp float64) float64 {
-		if c.International && v.InternationalUplift != nil {
-			jp *= *v.InternationalUplift
+		if !c.International || v.InternationalUplift == nil {
+			return math.Floor(jp + 1e-9)
 		}
-		return math.Floor(jp + 1e-9)
+		var up float64
+		up, note = upliftJP(jp, *v.InternationalUplift, v.UpliftRounding)
+		return up
 	}
 	perUnit := func() float64 {
 		jp := 0.0
@@ -288,7 +342,7 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 				return *v.JPInternational
 			}
 			if v.InternationalUplift != nil {
-				return math.Floor(jp**v.InternationalUplift + 1e-9)
+				return uplift(jp)
 			}
 		}
 		return jp
@@ -297,18 +351,138 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 	switch v.Unit {
 	case UnitDeclared:
 		if c.DeclaredJP != nil && !math.IsNaN(*c.DeclaredJP) {
-			return uplift(bound(*c.DeclaredJP)), bounded
+			return uplift(bound(*c.DeclaredJP)), bounded, note
 		}
-		return uplift(fromMinutes()), bounded
+		return uplift(fromMinutes()), bounded, note
 	case UnitDuration:
-		return uplift(fromMinutes()), bounded
+		return uplift(fromMinutes()), bounded, note
 	case UnitPerDay:
-		return perUnit() * days, false
+		return perUnit() * days, false, note
 	case UnitPerSession, UnitPerAssignment, UnitPerSemester, UnitPerContrib:
-		return perUnit(), false
+		return perUnit(), false, note
 	default:
-		return 0, false
+		return 0, false, ""
 	}
+}
+
+// upliftJP applies an international uplift factor to jp and makes the
+// result whole JP as rounding says: "down" (the only rounding the rules
+// use, and the default) drops the fraction. It returns the JP and the
+// working for the item's note, e.g. "international uplift: 7 JP × 1.2 =
+// 8.4, rounded down to 8 JP".
+func upliftJP(jp, factor float64, rounding string) (float64, string) {
+	exact := jp * factor
+	up := math.Floor(exact + 1e-9) // 15 × 1.2 is 18, not 17.999…
+	shown := math.Round(exact*1e6) / 1e6
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+	if up == shown {
+		return up, fmt.Sprintf("international uplift: %s JP × %s = %s JP", num(jp), num(factor), num(up))
+	}
+	if rounding == "" {
+		rounding = "down"
+	}
+	return up, fmt.Sprintf("international uplift: %s JP × %s = %s, rounded %s to %s JP", num(jp), num(factor), num(shown), rounding, num(up))
+}
+
+// verbRank orders the statements of one learning: a completion (completed
+// or passed) over an attendance.
+var verbRank = map[string]int{
+	"http://adlnet.gov/expapi/verbs/completed": 2,
+	"http://adlnet.gov/expapi/verbs/passed":    2,
+	"http://adlnet.gov/expapi/verbs/attended":  1,
+}
+
+// counts reports whether a should count for a learning rather than b, two
+// statements of it: a completion (completed or passed) over an attendance;
+// among equals the first in the log, so a repeat or a later statement of
+// the same rank never displaces the one that counts (nor its decisions).
+func counts(a, b *Claim) bool {
+	if ra, rb := verbRank[a.Verb], verbRank[b.Verb]; ra != rb {
+		return ra > rb
+	}
+	return a.Seq < b.Seq
+}
+
+// claimGroups holds a person's claims grouped by claim identity, by index
+// in Facts.Claims.
+type claimGroups struct {
+	countedOf map[int]int   // a duplicate → the claim that counts for its learning
+	members   map[int][]int // a counted claim → every live claim of its learning (itself included), in log order
+}
+
+// groupClaims groups the live claims (visible, not voided) by claim
+// identity (the rule set's default, or their form's override) and picks
+// the one that counts in each group. Groups span years: a learning whose
+// attendance is dated in December and completion in January is one claim.
+func groupClaims(claims []Claim, rules *RuleSet, loc *time.Location, live func(*Claim) bool) claimGroups {
+	type group struct {
+		best    int
+		members []int
+	}
+	byKey := map[string]*group{}
+	var order []*group
+	for i := range claims {
+		c := &claims[i]
+		if !live(c) {
+			continue
+		}
+		key := identityKey(c, rules.Identity(c.Form), loc)
+		g := byKey[key]
+		if g == nil {
+			g = &group{best: i}
+			byKey[key] = g
+			order = append(order, g)
+		} else if counts(c, &claims[g.best]) {
+			g.best = i
+		}
+		g.members = append(g.members, i)
+	}
+	gs := claimGroups{countedOf: map[int]int{}, members: map[int][]int{}}
+	for _, g := range order {
+		gs.members[g.best] = g.members
+		for _, m := range g.members {
+			if m != g.best {
+				gs.countedOf[m] = g.best
+			}
+		}
+	}
+	return gs
+}
+
+// identityKey is c's claim identity under id as one comparable string; it
+// names the keys, so identities of different kinds never meet.
+func identityKey(c *Claim, id ClaimIdentity, loc *time.Location) string {
+	var b strings.Builder
+	for _, k := range id.Keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		switch k {
+		case KeyPerson:
+			b.WriteString(string(c.NIP))
+		case KeyActivity:
+			b.WriteString(c.Activity)
+		case KeyRegistration:
+			b.WriteString(c.Registration)
+		case KeyDate:
+			b.WriteString(isoDate(localDay(c.Timestamp, loc)))
+		case KeyRegistrationOrDate:
+			if c.Registration != "" {
+				b.WriteString("r:" + c.Registration)
+			} else {
+				b.WriteString("d:" + isoDate(localDay(c.Timestamp, loc)))
+			}
+		case KeyStatement:
+			b.WriteString(c.StatementID)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// localDay is t's civil date in loc, as midnight UTC.
+func localDay(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // state decides a claim's recognition: voided when it was voided; approved
@@ -319,7 +493,15 @@ func claimedJP(c Claim, v *RuleVersion, minutesPerJP float64) (float64, bool) {
 // anyone else, by the claimant (whatever the credential), or voided ones,
 // are passed over: the API refuses them at write time (lrs.CanDecide), and
 // those in an older log stay ignored.
-func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
+//
+// The decisions are those on c and, when c counts for a learning of several
+// statements (members), those on the others made after c was in the log:
+// a decision on any statement of a learning decides it once the statement
+// that counts could be seen. One made before stays with the statement it
+// names, so a later completion waits for its own decision and never
+// inherits an approval given to another statement's JP. Approval on
+// arrival is c's own.
+func state(c Claim, members []Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
 	if seq, ok := f.Voided[c.StatementID]; ok && visible(seq) {
 		it.Seqs = append(it.Seqs, seq)
 		return Voided, ""
@@ -328,7 +510,22 @@ func state(c Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (s
 	if rule.ProviderApproves && c.Provider {
 		st, by = Approved, "provider:"+c.By
 	}
-	for _, d := range f.Decisions[c.StatementID] {
+	decisions := f.Decisions[c.StatementID]
+	if len(members) > 1 {
+		decisions = slices.Clone(decisions)
+		for _, m := range members {
+			if m.StatementID == c.StatementID {
+				continue
+			}
+			for _, d := range f.Decisions[m.StatementID] {
+				if d.Seq > c.Seq {
+					decisions = append(decisions, d)
+				}
+			}
+		}
+		slices.SortStableFunc(decisions, func(a, b Decision) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	for _, d := range decisions {
 		if !visible(d.Seq) {
 			continue
 		}

@@ -13,7 +13,9 @@ type Query struct {
 	Year int
 	// AsOf counts only what the log held at this sequence (0: everything).
 	AsOf uint64
-	// Now is the moment the report is made.
+	// Now is the moment the report is made: a claim dated (in its person's
+	// zone) after Now's day there is pending until that day. Zero: no such
+	// check.
 	Now time.Time
 	// From and To bound a period of learning dates, both inclusive: civil
 	// dates (only their year, month and day count), compared with each

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -71,6 +72,10 @@ type RuleVersion struct {
 	MaxJPPerClaim *float64 `json:"max_jp_per_claim"`
 	// Pool "day" adds up a day's minutes before rounding down.
 	Pool *string `json:"pool"`
+	// UpliftRounding is how uplifted JP are made whole: "down" (the only
+	// rounding in force: 7 JP × 1.2 = 8.4 → 8 JP). Set with every
+	// international_uplift.
+	UpliftRounding string `json:"uplift_rounding,omitempty"`
 }
 
 // Rule is a form of learning and the versions of its JP rule.
@@ -85,8 +90,11 @@ type Rule struct {
 	Classroom bool `json:"classroom"`
 	// ProviderApproves: a claim of this form written by a credential with
 	// the provider role is approved on arrival.
-	ProviderApproves bool          `json:"provider_approves"`
-	Versions         []RuleVersion `json:"versions"`
+	ProviderApproves bool `json:"provider_approves"`
+	// ClaimIdentity, when set, overrides the default identity of a claim
+	// of this form (Targets.ClaimIdentity).
+	ClaimIdentity *ClaimIdentity `json:"claim_identity,omitempty"`
+	Versions      []RuleVersion  `json:"versions"`
 }
 
 // At returns the version in force on day (a civil date), if any.
@@ -110,10 +118,46 @@ type Target struct {
 	Source    string   `json:"source"`
 }
 
-// Targets are the annual targets and the length of a JP.
+// Targets are the annual targets, the length of a JP and the default
+// identity of a claim.
 type Targets struct {
-	MinutesPerJP float64  `json:"minutes_per_jp"`
-	Targets      []Target `json:"targets"`
+	MinutesPerJP  float64        `json:"minutes_per_jp"`
+	ClaimIdentity *ClaimIdentity `json:"claim_identity,omitempty"`
+	Targets       []Target       `json:"targets"`
+}
+
+// Keys of a claim identity: what makes two learning statements one
+// learning (one claim). See ClaimIdentity.
+const (
+	KeyPerson             = "person"               // the claimant's NIP
+	KeyActivity           = "activity"             // object.id
+	KeyRegistration       = "registration"         // context.registration ("" when absent)
+	KeyDate               = "date"                 // the learning date in the person's zone
+	KeyRegistrationOrDate = "registration_or_date" // the registration when present, else the date
+	KeyStatement          = "statement"            // the statement id: each statement its own claim
+)
+
+// ClaimIdentity names what makes statements one claim: statements whose
+// keys are all equal are one learning, of which one statement counts (see
+// ComputeQuery). The default is person, activity, registration_or_date.
+type ClaimIdentity struct {
+	Keys   []string `json:"keys"`
+	Source string   `json:"source,omitempty"` // why this identity
+}
+
+// DefaultClaimIdentity is the identity used when targets.json names none.
+var DefaultClaimIdentity = ClaimIdentity{Keys: []string{KeyPerson, KeyActivity, KeyRegistrationOrDate}}
+
+// Identity returns the claim identity of form: its rule's override, else
+// the rule set's default.
+func (rs *RuleSet) Identity(form string) ClaimIdentity {
+	if r := rs.Forms[form]; r != nil && r.ClaimIdentity != nil {
+		return *r.ClaimIdentity
+	}
+	if rs.Targets.ClaimIdentity != nil {
+		return *rs.Targets.ClaimIdentity
+	}
+	return DefaultClaimIdentity
 }
 
 // CatalogueEntry maps an activity to its form, declared JP and competencies.
@@ -191,11 +235,48 @@ func LoadRules(fsys fs.FS) (*RuleSet, error) {
 	if len(rs.Forms) == 0 {
 		return nil, fmt.Errorf("load rules: no rule files under jp-rules/")
 	}
+	if err := rs.checkIdentities(); err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
 	if rs.Targets.MinutesPerJP <= 0 {
 		rs.Targets.MinutesPerJP = 45
 	}
 	rs.Digest = hex.EncodeToString(h.Sum(nil))[:16]
 	return rs, nil
+}
+
+// checkIdentities refuses a claim identity with a key the engine does not
+// know, or without the person (a claim is always one person's).
+func (rs *RuleSet) checkIdentities() error {
+	check := func(where string, id *ClaimIdentity) error {
+		if id == nil {
+			return nil
+		}
+		person := false
+		for _, k := range id.Keys {
+			switch k {
+			case KeyPerson:
+				person = true
+			case KeyActivity, KeyRegistration, KeyDate, KeyRegistrationOrDate, KeyStatement:
+			default:
+				return fmt.Errorf("%s: claim_identity key %q is not one of person, activity, registration, date, registration_or_date, statement", where, k)
+			}
+		}
+		if !person {
+			return fmt.Errorf("%s: claim_identity must include the key person", where)
+		}
+		return nil
+	}
+	if err := check("targets.json", rs.Targets.ClaimIdentity); err != nil {
+		return err
+	}
+	forms := slices.Sorted(maps.Keys(rs.Forms))
+	for _, f := range forms {
+		if err := check(f, rs.Forms[f].ClaimIdentity); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Target returns the annual target for an employee type in a year.
