@@ -246,7 +246,7 @@ func (s *Server) personSIASN(c echo.Context) error {
 		return err
 	}
 	nip := facts.Person.NIP
-	rows := siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to}), s.cfg.JP.Rules(), s.institution)
+	rows := siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), s.reportQuery(c, year, asOf, from, to)), s.cfg.JP.Rules(), s.institution)
 	if wantsCSV(c) {
 		return writeCSV(c, "siasn-"+string(nip)+"-"+reportLabel(year, from, to)+".csv", siasnCSV(rows))
 	}
@@ -278,8 +278,9 @@ func (s *Server) allSIASN(c echo.Context) error {
 		return lrs.Internal("jp view", err)
 	}
 	rows := []SIASNRow{}
+	q := s.reportQuery(c, year, asOf, from, to)
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
-		rows = append(rows, siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to}), s.cfg.JP.Rules(), s.institution)...)
+		rows = append(rows, siasnRows(bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), q), s.cfg.JP.Rules(), s.institution)...)
 	})
 	if err != nil {
 		return err

@@ -219,6 +219,13 @@ func reportLabel(year int, from, to time.Time) string {
 	return from.Format(time.DateOnly) + "_" + to.Format(time.DateOnly)
 }
 
+// reportQuery is the query of a JP report: year (or the period from, to),
+// asOf, and the report's moment (as_of, else now), after whose day a
+// claim's date does not count yet.
+func (s *Server) reportQuery(c echo.Context, year int, asOf uint64, from, to time.Time) bangkom.Query {
+	return bangkom.Query{Year: year, AsOf: asOf, From: from, To: to, Now: s.asOfTime(c)}
+}
+
 // personQuery serves the per-person routes: it checks the {nip} path
 // parameter (400 before anything else), reads year and as_of (and the
 // allowed parameters), and returns the person's facts as of then.
@@ -368,7 +375,7 @@ func (s *Server) personJP(c echo.Context) error {
 		return err
 	}
 	nip := facts.Person.NIP
-	rep := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to})
+	rep := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), s.reportQuery(c, year, asOf, from, to))
 	ctx := c.Request().Context()
 	rep.AsOf = asOfText(ctx)
 	if note := asOfNote(ctx, facts); note != "" {
@@ -449,12 +456,13 @@ func (s *Server) unitJP(c echo.Context) error {
 	if !from.IsZero() {
 		rep.Year, rep.Period = to.Year(), &PeriodRange{From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
 	}
+	q := s.reportQuery(c, year, asOf, from, to)
 	forms := map[string]*bangkom.FormTotal{}
 	supervisors := map[bangkom.NIP]string{} // NIP → name ("" when not registered)
 	var lookupErr error
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
 		nip := facts.Person.NIP
-		pr := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), bangkom.Query{Year: year, AsOf: asOf, From: from, To: to})
+		pr := bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), q)
 		rep.People++
 		rep.RecognizedTotal += pr.Recognized
 		if strings.EqualFold(facts.Person.Unit, unit) {
@@ -561,9 +569,12 @@ func (s *Server) approvals(c echo.Context) error {
 		return lrs.Internal("jp view", err)
 	}
 	pending := []PendingClaim{}
+	rq := s.reportQuery(c, year, asOf, time.Time{}, time.Time{})
 	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
-		for _, it := range bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf).Items {
-			if it.State == bangkom.Pending {
+		for _, it := range bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), rq).Items {
+			// what a decision can change: pending claims, those dated
+			// later included; never duplicates
+			if it.AwaitsDecision() {
 				pending = append(pending, PendingClaim{NIP: facts.Person.NIP, Name: facts.Person.Name, StatementID: it.StatementID, Form: it.Form, Date: it.Date, JPClaimed: it.JPClaimed, Activity: it.Activity, ActivityName: it.ActivityName})
 			}
 		}

@@ -223,7 +223,8 @@ func ComputeCompetencies(f Facts, rules *RuleSet, fw Frameworks, now time.Time, 
 		l.Stale = a.AssessedAt.AddDate(StaleAfter, 0, 0).Before(now)
 		l.Seqs = []uint64{a.Seq}
 	}
-	// Evidence: recognised JP and approved activities tagged with the competency.
+	// Evidence: recognised JP and approved activities tagged with the
+	// competency, dated up to now (ComputeQuery).
 	years := map[int]bool{}
 	for _, c := range f.Claims {
 		years[c.Timestamp.In(f.Person.Location()).Year()] = true
