@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -160,7 +161,7 @@ type UnitCount struct {
 // listUnits serves GET /api/v1/units?year=&as_of=: every unit someone is
 // registered in now that the principal may read (lrs.CanReadUnit), with
 // its people and how many met the year's target, as the unit's JP report
-// counts them. It works out every listed person's JP (bangkom.Compute),
+// counts them. It works out every listed person's JP (bangkom.ComputeQuery),
 // so it costs what the unit reports of every unit cost together.
 func (s *Server) listUnits(c echo.Context) error {
 	p := principal(c)
@@ -171,6 +172,7 @@ func (s *Server) listUnits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	q := s.reportQuery(c, year, asOf, time.Time{}, time.Time{})
 	ctx := c.Request().Context()
 	units, err := s.cfg.JP.Units(ctx)
 	if err != nil {
@@ -196,7 +198,7 @@ func (s *Server) listUnits(c echo.Context) error {
 		uc := UnitCount{Unit: u.Unit}
 		err := s.eachFacts(ctx, u.People, asOf, func(facts bangkom.Facts) {
 			uc.People++
-			if bangkom.Compute(facts, s.cfg.JP.Rules(), year, asOf).Met {
+			if bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), q).Met {
 				uc.Met++
 			}
 		})

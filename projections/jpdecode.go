@@ -23,9 +23,10 @@ import (
 //
 // flags bit 0 international, 1 provider, 2 jp_declared present, 3 minutes
 // present, 4 id is a UUID in canonical form (then 16 bytes, else a
-// string), 5 registration present (view format 5); strings are a uvarint length and the bytes; seq, the number of
-// competencies a uvarint; days a varint; when is the UTC time as varint
-// seconds and uvarint nanoseconds; floats 8 bytes (IEEE 754, big-endian).
+// string), 5 registration present (view format 5); strings are a uvarint
+// length and the bytes; seq, the number of competencies a uvarint; days a
+// varint; when is the UTC time as varint seconds and uvarint nanoseconds;
+// floats 8 bytes (IEEE 754, big-endian).
 const claimEncoding = 1
 
 const (
