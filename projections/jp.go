@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type JPIndex struct {
 	// catalogueAdded holds the catalogue entries added through the API (K
 	// keys), in memory for the fold; reloaded after a failed Apply.
 	catalogueAdded map[string]bangkom.CatalogueEntry
+	catMu          sync.RWMutex // guards catalogueAdded for CatalogueEntry (the fold only reads it unlocked)
 	// pending holds the claim ids that decisions name before the claim is
 	// folded (A keys), so that folding a claim needs no read to learn there
 	// are none; reloaded after a failed Apply.
@@ -104,7 +106,6 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 // catalogue entries added through the API, the claims awaited by
 // decisions and the voids.
 func (ix *JPIndex) loadCaches() error {
-	clear(ix.catalogueAdded)
 	clear(ix.pending)
 	clear(ix.newVoids)
 	voided := map[uuid.UUID]uint64{}
@@ -117,16 +118,20 @@ func (ix *JPIndex) loadCaches() error {
 	ix.voidMu.Lock()
 	ix.voided = voided
 	ix.voidMu.Unlock()
+	added := map[string]bangkom.CatalogueEntry{}
 	if err := ix.scanFamily(famCatalogue, func(_, v []byte) error {
 		var e bangkom.CatalogueEntry
 		if err := json.Unmarshal(v, &e); err != nil {
 			return err
 		}
-		ix.catalogueAdded[e.Activity] = e
+		added[e.Activity] = e
 		return nil
 	}); err != nil {
 		return err
 	}
+	ix.catMu.Lock()
+	ix.catalogueAdded = added
+	ix.catMu.Unlock()
 	return ix.scanFamily(famPending, func(k, _ []byte) error {
 		ix.pending[uuid.UUID(k[1:17])] = struct{}{}
 		return nil
@@ -212,11 +217,25 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		ix.newVoids[facts.VoidTarget] = seq
 		return b.Set(uuidKey(famVoided, facts.VoidTarget), binary.BigEndian.AppendUint64(nil, seq), nil)
 	}
-	if c, ok := bangkom.ClaimFrom(st, seq, w, ix.homePage, ix.rules, func(activity string) (bangkom.CatalogueEntry, bool) {
+	c, problem, ok := bangkom.DiagnoseClaim(st, seq, w, ix.homePage, ix.rules, func(activity string) (bangkom.CatalogueEntry, bool) {
 		return ix.catalogue(b, activity)
-	}); ok {
+	})
+	if problem != nil {
+		return ix.fileProblem(b, *problem, pos)
+	}
+	if ok {
 		if err := b.Set(claimKey(string(c.NIP), pos), encodeClaim(nil, c), nil); err != nil {
 			return err
+		}
+		// A claim of a NIP the registry does not hold (yet) is kept and
+		// counts once the person is registered; until then it is listed
+		// as a problem, which a read passes over once the person is.
+		if _, found, err := ix.latestPerson(b, c.NIP, 0); err != nil {
+			return err
+		} else if !found {
+			if err := ix.fileProblem(b, unregistered(c, st), pos); err != nil {
+				return err
+			}
 		}
 		return ix.fileClaim(b, c, pos)
 	}
@@ -288,6 +307,30 @@ func (ix *JPIndex) fileClaim(b *pebble.Batch, c bangkom.Claim, pos position) err
 	return nil
 }
 
+// unregistered is the problem of claim c, from statement st, whose NIP
+// the registry does not hold when it is folded.
+func unregistered(c bangkom.Claim, st *fastjson.Value) bangkom.Problem {
+	stored, _ := time.Parse(time.RFC3339Nano, string(st.GetStringBytes("stored")))
+	return bangkom.Problem{StatementID: c.StatementID, Seq: c.Seq, NIP: string(c.NIP), Credential: c.By, Stored: stored.UTC(),
+		Timestamp: c.Timestamp, Activity: c.Activity, Form: c.Form, Code: bangkom.ProblemNIPUnregistered, Rule: bangkom.RuleRegistry,
+		Reason: fmt.Sprintf("NIP %s is not in the person registry; the claim counts once the person is registered", c.NIP)}
+}
+
+// fileProblem keeps a claim problem under its position, the actor's
+// account name and the credential that wrote it.
+func (ix *JPIndex) fileProblem(b *pebble.Batch, p bangkom.Problem, pos position) error {
+	js, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	for _, k := range [][]byte{problemKey(pos), problemNameKey(p.NIP, pos), problemCredentialKey(p.Credential, pos)} {
+		if err := b.Set(k, js, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // catalogue finds an activity in the catalogue: entries added through the
 // API win over the static catalogue files.
 func (ix *JPIndex) catalogue(_ *pebble.Batch, activity string) (bangkom.CatalogueEntry, bool) {
@@ -350,7 +393,9 @@ func (ix *JPIndex) applyCatalogue(b *pebble.Batch, env lrs.Envelope) error {
 		if err := b.Set(append([]byte{famCatalogue}, entry.Activity...), js, nil); err != nil {
 			return err
 		}
+		ix.catMu.Lock()
 		ix.catalogueAdded[entry.Activity] = entry
+		ix.catMu.Unlock()
 	}
 	return nil
 }
@@ -508,6 +553,9 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 		f.PriorLearning = append(f.PriorLearning, p)
 		return p.StatementID, nil
 	}); err != nil {
+		return f, false, err
+	}
+	if f.Problems, err = ix.personProblems(nip, asOf); err != nil {
 		return f, false, err
 	}
 	if p.Position != "" {
@@ -738,4 +786,113 @@ func (ix *JPIndex) Claimant(_ context.Context, id uuid.UUID) (bangkom.NIP, bool,
 		return "", false, err
 	}
 	return bangkom.NIP(at[:len(at)-12]), true, nil
+}
+
+// personProblems returns the claim problems of a registered person's
+// statements up to asOf, in log order: those filed under their NIP, less
+// nip_unregistered (the person is registered now, so those claims count).
+func (ix *JPIndex) personProblems(nip bangkom.NIP, asOf uint64) ([]bangkom.Problem, error) {
+	prefix := problemNamePrefix(string(nip))
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []bangkom.Problem
+	for ok := it.First(); ok; ok = it.Next() {
+		if asOf > 0 && decodePosition(it.Key()[len(prefix):]).seq > asOf {
+			break
+		}
+		var p bangkom.Problem
+		if err := json.Unmarshal(it.Value(), &p); err != nil {
+			return nil, err
+		}
+		if p.Code != bangkom.ProblemNIPUnregistered && p.NIP == string(nip) {
+			out = append(out, p)
+		}
+	}
+	return out, it.Error()
+}
+
+// ProblemFilter selects claim problems: those after the cursor After
+// (from a previous listing; "" for the first), of the account name NIP and
+// of the credential Credential ("" for any).
+type ProblemFilter struct {
+	After      string
+	NIP        string
+	Credential string
+	// FromSeq skips problems of log sequences before it (since=).
+	FromSeq uint64
+}
+
+// ErrBadCursor is returned for a cursor that no listing made.
+var ErrBadCursor = errors.New("not a cursor of this listing")
+
+// Problems calls fn with the claim problems f selects, in log order, and
+// the cursor that continues after each, until fn returns false. A
+// nip_unregistered problem is passed over once the registry holds the
+// NIP: the claim counts.
+func (ix *JPIndex) Problems(_ context.Context, f ProblemFilter, fn func(p bangkom.Problem, cursor string) bool) error {
+	var prefix []byte
+	switch {
+	case f.NIP != "":
+		prefix = problemNamePrefix(f.NIP)
+	case f.Credential != "":
+		prefix = problemCredentialPrefix(f.Credential)
+	default:
+		prefix = []byte{famProblem}
+	}
+	lower := prefix
+	if f.FromSeq > 0 {
+		lower = position{f.FromSeq, 0}.append(bytes.Clone(prefix))
+	}
+	if f.After != "" {
+		b, err := hex.DecodeString(f.After)
+		if err != nil || len(b) != 12 {
+			return ErrBadCursor
+		}
+		if from := decodePosition(b).next().append(bytes.Clone(prefix)); bytes.Compare(from, lower) > 0 {
+			lower = from
+		}
+	}
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	registered := map[string]bool{}
+	for ok := it.First(); ok; ok = it.Next() {
+		var p bangkom.Problem
+		if err := json.Unmarshal(it.Value(), &p); err != nil {
+			return err
+		}
+		if (f.NIP != "" && p.NIP != f.NIP) || (f.Credential != "" && p.Credential != f.Credential) {
+			continue
+		}
+		if p.Code == bangkom.ProblemNIPUnregistered {
+			reg, seen := registered[p.NIP]
+			if !seen {
+				_, found, err := ix.latestPerson(ix.db, bangkom.NIP(p.NIP), 0)
+				if err != nil {
+					return err
+				}
+				reg, registered[p.NIP] = found, found
+			}
+			if reg {
+				continue
+			}
+		}
+		if !fn(p, hex.EncodeToString(it.Key()[len(prefix):])) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// CatalogueEntry finds an activity in the catalogue as the fold sees it:
+// entries added through the API win over the static catalogue files.
+func (ix *JPIndex) CatalogueEntry(activity string) (bangkom.CatalogueEntry, bool) {
+	ix.catMu.RLock()
+	defer ix.catMu.RUnlock()
+	return ix.catalogue(nil, activity)
 }

@@ -17,9 +17,11 @@ import (
 )
 
 // A log written before Jejak bounded the Bangkom numbers may hold claims
-// with any number at all. Folded into the view, each is counted up to its
-// rule's bound, and every report stays finite and encodes as JSON.
-func TestJP_HostileNumbersInAnOldLogAreBounded(t *testing.T) {
+// with any number at all. Folded into the view, a declared JP or days
+// outside the profile's bounds makes no claim and is listed as not
+// counted; minutes are counted up to the rule's bound; every report stays
+// finite and encodes as JSON.
+func TestJP_HostileNumbersInAnOldLogAreBoundedOrNotCounted(t *testing.T) {
 	rules := loadRules(t)
 	fw, err := bangkom.LoadFrameworks(schemas.Files())
 	if err != nil {
@@ -83,19 +85,34 @@ func TestJP_HostileNumbersInAnOldLogAreBounded(t *testing.T) {
 		ref  string
 		want float64
 	}{
-		{"inf", 500},      // 1e400 → +Inf, bounded by KLS-TEKNIS max_jp_per_claim
-		{"big-intl", 600}, // 1e308 bounded to 500, then ×1.2
-		{"neg", 0},        // negative JP count nothing
-		{"days", 6 * 366}, // 6 JP a day abroad, at most 366 days
-		{"minutes", 100},  // pending, bounded by NK-MANDIRI max_jp_per_claim
-		{"nan", 0},        // -1e400 → -Inf counts nothing
+		{"minutes", 100}, // pending, bounded by NK-MANDIRI max_jp_per_claim
 	} {
 		if got := item(c.ref).JPClaimed; got != c.want {
 			t.Errorf("%s: jp_claimed %v, want %v (%+v)", c.ref, got, c.want, item(c.ref))
 		}
 	}
-	if n := item("big-intl").Note; !strings.Contains(n, "bounded") {
+	if n := item("minutes").Note; !strings.Contains(n, "bounded") {
 		t.Errorf("the bounded item says %q, want a note that it was bounded", n)
+	}
+	// Declared JP and days outside the profile's bounds make no claim: each
+	// is listed as not counted, with why (docs/adr/0019-claim-problems.md).
+	notCounted := map[string]string{}
+	for _, p := range rep.NotCounted {
+		notCounted[p.StatementID] = p.Code
+	}
+	for ref, code := range map[string]string{
+		"inf":      bangkom.ProblemJPOutOfRange, // 1e400 → +Inf
+		"big-intl": bangkom.ProblemJPOutOfRange, // 1e308, above KLS-TEKNIS max_jp_per_claim
+		"neg":      bangkom.ProblemJPOutOfRange,
+		"days":     bangkom.ProblemDaysOutOfRange,
+		"nan":      bangkom.ProblemJPOutOfRange, // -1e400 → -Inf
+	} {
+		if _, counted := byID[refID(ref).String()]; counted {
+			t.Errorf("%s is an item of the report, want it not counted", ref)
+		}
+		if got := notCounted[refID(ref).String()]; got != code {
+			t.Errorf("%s: not counted with code %q, want %q", ref, got, code)
+		}
 	}
 	if got := item("micro").JPRecognized; got != 3 { // pooled and bounded, then NK-ELEARN's 3 JP a day
 		t.Errorf("micro: recognised %v, want 3", got)

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// JP view key encoding, version 5 (besides the m keys of every view):
+// JP view key encoding, version 6 (besides the m keys of every view):
 //
 //	m "rules"                 → digest of the rule set the view was folded with
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
@@ -24,6 +24,9 @@ import (
 //	M nip(18) seq(8) idx(4)   → assessment JSON      a competency assessment (bangkom.Assessment)
 //	R nip(18) seq(8) idx(4)   → prior learning JSON  a module recognised as mastered
 //	O position 0x00 seq(8)    → standards JSON       a position standard as of that event
+//	Q seq(8) idx(4)           → problem JSON         a statement meant as a claim that is not (bangkom.Problem)
+//	N len(1) name seq idx     → problem JSON         the same, by the actor's account name (at most 64 bytes of it)
+//	W credential 0x00 seq idx → problem JSON         the same, by the credential that wrote it
 const (
 	famPerson    = 'P'
 	famUnit      = 'U'
@@ -38,6 +41,9 @@ const (
 	famAssess    = 'M'
 	famRPL       = 'R'
 	famPosition2 = 'O'
+	famProblem   = 'Q'
+	famProblemN  = 'N'
+	famProblemW  = 'W'
 
 	// Version 2 files decisions under the claimant beside the claims, so a
 	// lookup reads a person's claims and decisions in two range scans
@@ -53,7 +59,10 @@ const (
 	//
 	// Version 5 keeps each claim's context.registration (part of a claim's
 	// identity, ADR 18).
-	jpFormat = "5"
+	//
+	// Version 6 keeps claim problems (Q, N, W) and no longer reads a
+	// statement whose Bangkom numbers break the profile as a claim.
+	jpFormat = "6"
 )
 
 var keyRules = []byte("mrules")
@@ -113,4 +122,30 @@ func decisionKey(nip []byte, claim, p position) []byte {
 // pendingKey holds a decision on a claim the view does not know yet.
 func pendingKey(claim uuid.UUID, p position) []byte {
 	return p.append(uuidKey(famPending, claim))
+}
+
+// maxProblemName bounds the account name in an N key.
+const maxProblemName = 64
+
+func problemKey(p position) []byte { return p.append([]byte{famProblem}) }
+
+// problemNameKey files a problem under the actor's account name (its first
+// maxProblemName bytes, length-prefixed so one name is one prefix).
+func problemNameKey(name string, p position) []byte {
+	return p.append(problemNamePrefix(name))
+}
+
+func problemNamePrefix(name string) []byte {
+	if len(name) > maxProblemName {
+		name = name[:maxProblemName]
+	}
+	return append([]byte{famProblemN, byte(len(name))}, name...)
+}
+
+func problemCredentialKey(key string, p position) []byte {
+	return p.append(problemCredentialPrefix(key))
+}
+
+func problemCredentialPrefix(key string) []byte {
+	return append(append([]byte{famProblemW}, key...), 0)
 }

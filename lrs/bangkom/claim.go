@@ -106,8 +106,16 @@ func ActorNIP(actor *fastjson.Value, homePage string) (NIP, bool) {
 
 // ClaimFrom reads a stored statement as a learning claim: verb completed,
 // passed or attended; an ASN account actor; a form from the form extension,
-// else from the catalogue, known to the rules.
+// else from the catalogue, known to the rules; the Bangkom numbers within
+// the profile's bounds. DiagnoseClaim also says why a statement meant as a
+// claim is not one.
 func ClaimFrom(st *fastjson.Value, seq uint64, w Writer, homePage string, rules *RuleSet, catalogue func(activity string) (CatalogueEntry, bool)) (Claim, bool) {
+	c, _, ok := DiagnoseClaim(st, seq, w, homePage, rules, catalogue)
+	return c, ok
+}
+
+// claimFrom reads the claim of a statement DiagnoseClaim found sound.
+func claimFrom(st *fastjson.Value, seq uint64, w Writer, homePage string, rules *RuleSet, catalogue func(activity string) (CatalogueEntry, bool)) (Claim, bool) {
 	if !learningVerbs[string(st.GetStringBytes("verb", "id"))] {
 		return Claim{}, false
 	}

@@ -130,6 +130,9 @@ type YearReport struct {
 	// period's.
 	Period *Period  `json:"period,omitempty"`
 	Notes  []string `json:"notes,omitempty"`
+	// NotCounted are the person's statements of the year meant as claims
+	// that do not count, each with why (claim problems).
+	NotCounted []Problem `json:"not_counted,omitempty"`
 }
 
 // Facts are what the JP view holds about one person, all from the log.
@@ -144,6 +147,9 @@ type Facts struct {
 	// History is every registry entry of the person in log order; a
 	// decision is judged against the supervisor registered when it was made.
 	History []Registered
+	// Problems are the person's statements meant as claims that are not
+	// (DiagnoseClaim), in log order.
+	Problems []Problem
 }
 
 // Registered is a registry entry and the log sequence that recorded it.
@@ -296,6 +302,7 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 		return 0
 	})
 	rep.Met = rep.Target > 0 && rep.Recognized >= rep.Target
+	rep.NotCounted = notCounted(f, year, asOf)
 	if hasTarget && target.MaxJP != nil && rep.Recognized > *target.MaxJP {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("recognised JP exceed the %s maximum of %g JP a year (%s)", f.Person.Type, *target.MaxJP, target.Source))
 	}

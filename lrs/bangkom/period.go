@@ -118,6 +118,11 @@ func computePeriod(f Facts, rules *RuleSet, q Query) YearReport {
 			}
 			rep.Notes = append(rep.Notes, n)
 		}
+		for _, p := range yr.NotCounted {
+			if p.Date >= isoDate(from) && p.Date <= isoDate(to) {
+				rep.NotCounted = append(rep.NotCounted, p)
+			}
+		}
 		if y == to.Year() {
 			rep.Target, rep.Met = py.Target, py.Met
 		}
