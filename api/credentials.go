@@ -47,6 +47,7 @@ type CredentialInfo struct {
 	Store     string    `json:"store"`
 	Units     []string  `json:"units,omitempty"`
 	Person    string    `json:"person,omitempty"`
+	Strict    bool      `json:"strict,omitempty"`
 	Source    string    `json:"source"` // "log", or "flag" for --credentials
 	Active    bool      `json:"active"`
 	Created   time.Time `json:"created,omitzero"`
@@ -61,7 +62,7 @@ type CredentialInfo struct {
 func credentialInfo(c lrs.Credential, fixed bool) CredentialInfo {
 	p := c.Principal()
 	info := CredentialInfo{Key: c.Key, Name: c.Name, Roles: c.Roles, Scopes: p.Scopes, Store: p.Store, Units: c.Units,
-		Person: c.Person, Source: "log", Active: c.Revoked.IsZero(), Created: c.Created, CreatedBy: c.CreatedBy,
+		Person: c.Person, Strict: c.Strict, Source: "log", Active: c.Revoked.IsZero(), Created: c.Created, CreatedBy: c.CreatedBy,
 		Rotated: c.Rotated, RotatedBy: c.RotatedBy, Revoked: c.Revoked, RevokedBy: c.RevokedBy, Seq: c.Seq}
 	if fixed {
 		info.Source = "flag"
@@ -85,11 +86,14 @@ func (s *Server) listCredentials(c echo.Context) error {
 }
 
 // CredentialRequest is the body of POST /api/v1/credentials: a new
-// credential, or with Rotate the key of one to give a new secret (fields
-// given replace the stored ones; those left out stay).
+// credential, or with Rotate the key of one to give a new secret, or with
+// Update the key of one to change without a new secret (with Rotate and
+// Update, fields given replace the stored ones; those left out stay).
 type CredentialRequest struct {
 	Key    string    `json:"key"`
 	Rotate bool      `json:"rotate,omitempty"`
+	Update bool      `json:"update,omitempty"`
+	Strict *bool     `json:"strict,omitempty"`
 	Name   *string   `json:"name,omitempty"`
 	Roles  *[]string `json:"roles,omitempty"`
 	Scopes *[]string `json:"scopes,omitempty"`
@@ -99,15 +103,16 @@ type CredentialRequest struct {
 }
 
 // CredentialCreated is the answer to POST /api/v1/credentials: the only
-// time the secret is shown.
+// time the secret is shown (none for an update).
 type CredentialCreated struct {
 	Credential CredentialInfo `json:"credential"`
-	Secret     string         `json:"secret"`
+	Secret     string         `json:"secret,omitempty"`
 	Seq        uint64         `json:"seq"`
 }
 
-// postCredential adds a credential or rotates one's secret: the secret is
-// made here, only its bcrypt hash goes on the log, and it is answered once.
+// postCredential adds a credential, rotates one's secret or updates its
+// fields: a secret is made here, only its bcrypt hash goes on the log, and
+// it is answered once.
 func (s *Server) postCredential(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin); err != nil {
 		return err
@@ -117,7 +122,10 @@ func (s *Server) postCredential(c echo.Context) error {
 		if errors.As(err, new(*lrs.Error)) {
 			return err
 		}
-		return lrs.Errorf(lrs.EINVALID, "body: want {\"key\", \"name\", \"roles\", \"scopes\", \"store\", \"units\", \"person\"} or {\"key\", \"rotate\": true}: %v", err)
+		return lrs.Errorf(lrs.EINVALID, "body: want {\"key\", \"name\", \"roles\", \"scopes\", \"store\", \"units\", \"person\", \"strict\"}, or {\"key\", \"rotate\": true} or {\"key\", \"update\": true} with the fields to change: %v", err)
+	}
+	if req.Rotate && req.Update {
+		return lrs.Errorf(lrs.EINVALID, "rotate and update do not go together: a rotation changes the fields given too")
 	}
 	if s.cfg.Credentials.Fixed(req.Key) {
 		return lrs.Errorf(lrs.ECONFLICT, "credential %q comes from --credentials and is changed only there (policy: credentials)", req.Key)
@@ -128,7 +136,9 @@ func (s *Server) postCredential(c echo.Context) error {
 	switch {
 	case req.Rotate && !active:
 		return lrs.Errorf(lrs.ENOTFOUND, "no credential %q to rotate", req.Key)
-	case req.Rotate:
+	case req.Update && !active:
+		return lrs.Errorf(lrs.ENOTFOUND, "no credential %q to update", req.Key)
+	case req.Rotate || req.Update:
 		cred = cur
 	case active:
 		return lrs.Errorf(lrs.ECONFLICT, "credential %q exists; rotate its secret with {\"key\": %q, \"rotate\": true} or revoke it first", req.Key, req.Key)
@@ -153,6 +163,9 @@ func (s *Server) postCredential(c echo.Context) error {
 	if req.Person != nil {
 		cred.Person = *req.Person
 	}
+	if req.Strict != nil {
+		cred.Strict = *req.Strict
+	}
 	if cred.Person != "" {
 		if _, err := bangkom.ParseNIP(cred.Person); err != nil {
 			return lrs.Errorf(lrs.EINVALID, "person: %v", err)
@@ -161,12 +174,15 @@ func (s *Server) postCredential(c echo.Context) error {
 	if err := lrs.CheckCredential(cred); err != nil {
 		return err
 	}
-	secret := rand.Text()
-	hashed, err := lrs.NewCredential(cred.Key, secret, nil)
-	if err != nil {
-		return err
+	secret := ""
+	if !req.Update {
+		secret = rand.Text()
+		hashed, err := lrs.NewCredential(cred.Key, secret, nil)
+		if err != nil {
+			return err
+		}
+		cred.SecretHash = hashed.SecretHash
 	}
-	cred.SecretHash = hashed.SecretHash
 	by := credential(c)
 	ch := lrs.CredentialChange{Op: lrs.CredentialPut, By: by.Key, Credential: &cred}
 	seq, err := s.appendCredentialChange(c, ch, cred.Store)
@@ -175,7 +191,7 @@ func (s *Server) postCredential(c echo.Context) error {
 	}
 	stored, _ := s.cfg.Credentials.Lookup(cred.Key)
 	status := http.StatusCreated
-	if req.Rotate {
+	if req.Rotate || req.Update {
 		status = http.StatusOK
 	}
 	return c.JSON(status, CredentialCreated{Credential: credentialInfo(stored, false), Secret: secret, Seq: seq})

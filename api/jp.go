@@ -48,6 +48,11 @@ type JPView interface {
 	// Claimant is the NIP of the person whose learning claim the statement
 	// id is, false if the view holds no such claim.
 	Claimant(ctx context.Context, id uuid.UUID) (bangkom.NIP, bool, error)
+	// Problems calls fn with the claim problems f selects, in log order,
+	// with the cursor after each, until fn returns false.
+	Problems(ctx context.Context, f bangkom.ProblemFilter, fn func(p bangkom.Problem, cursor string) bool) error
+	// CatalogueEntry finds an activity in the catalogue the view folds with.
+	CatalogueEntry(activity string) (bangkom.CatalogueEntry, bool)
 }
 
 // Event types the analyst API appends.
@@ -70,6 +75,7 @@ func (s *Server) registerJP() {
 	getHead(g, "/units/:unit/jp", s.recordAccess(unitTarget, s.unitJP))
 	getHead(g, "/approvals", s.recordAccess(approvalsTarget, s.approvals))
 	s.registerLists(g)
+	getHead(g, "/claims/problems", s.recordAccess(problemsTarget, s.claimProblems))
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
 	s.registerCompetency(g)

@@ -240,18 +240,27 @@ func TestJPReports_HostileNumbers(t *testing.T) {
 		}
 	}
 	csvs := checkReports(t, n.admin, "U1")
-	// The 1e308 international claim counts the form's 500 JP, uplifted.
-	found := false
+	// The old claims whose declared JP or days break the profile's bounds
+	// do not count (docs/adr/0019-claim-problems.md): none is in the SIASN
+	// export, and the person's report lists each as not counted.
 	for _, row := range csvs["/people/"+sitiNIP+"/siasn?year=2026"] {
-		if len(row) > 7 && row[2] == "old 1e308 international" {
-			found = true
-			if row[7] != "600" {
-				t.Errorf("the old 1e308 claim counts %s JP in the SIASN export, want 600", row[7])
-			}
+		if len(row) > 2 && strings.HasPrefix(row[2], "old ") && row[2] != "old huge duration" {
+			t.Errorf("the SIASN export counts %q: %v", row[2], row)
 		}
 	}
-	if !found {
-		t.Errorf("the old 1e308 claim is not in the SIASN export: %v", csvs["/people/"+sitiNIP+"/siasn?year=2026"])
+	rep := n.admin.do(t, req{method: "GET", path: "/people/" + sitiNIP + "/jp?year=2026"})
+	var report struct {
+		NotCounted []bangkom.Problem `json:"not_counted"`
+	}
+	if err := json.Unmarshal([]byte(rep.body), &report); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]int{}
+	for _, p := range report.NotCounted {
+		codes[p.Code]++
+	}
+	if codes[bangkom.ProblemJPOutOfRange] != 3 || codes[bangkom.ProblemDaysOutOfRange] != 1 {
+		t.Errorf("not counted %v, want 3 jp_out_of_range and 1 days_out_of_range: %s", codes, rep.body)
 	}
 }
 

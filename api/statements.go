@@ -124,6 +124,10 @@ func (s *Server) write(c echo.Context, statementID string) ([]lrs.Statement, err
 		appended = false
 		return nil, err
 	}
+	if err := s.checkStrict(cred, stmts); err != nil {
+		appended = false
+		return nil, err
+	}
 	if err := s.checkDecisions(c, stmts); err != nil {
 		appended = false
 		return nil, err

@@ -46,6 +46,10 @@ type Credential struct {
 	Roles      []string `json:"roles,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	Store      string   `json:"store,omitempty"`
+	// Strict refuses, with 400 naming the Bangkom profile rule, a statement
+	// meant as a learning claim that would not count (a claim problem:
+	// docs/adr/0019-claim-problems.md), instead of storing it.
+	Strict bool `json:"strict,omitempty"`
 
 	Created   time.Time `json:"created,omitzero"`
 	CreatedBy string    `json:"created_by,omitempty"`

@@ -17,7 +17,7 @@ import (
 // is one event on the log (docs/adr/0014-credentials-as-events.md).
 //
 //   - "jejak.credentials" v1, subject jejak.<store>.credentials. Payload:
-//     {"op":"put","by":"<who>","credential":{"key","secret_hash","name","roles","scopes","store","units","person"}}
+//     {"op":"put","by":"<who>","credential":{"key","secret_hash","name","roles","scopes","store","units","person","strict"}}
 //     adds the credential, or replaces it (a rotation when the hash
 //     changes); {"op":"revoke","by":"<who>","key":"<key>"} takes it out of
 //     use. The secret is never in the event, only its bcrypt hash.
@@ -69,7 +69,7 @@ const (
 // record returns c as the log carries it: without what folding sets.
 func (c Credential) record() Credential {
 	return Credential{Key: c.Key, SecretHash: c.SecretHash, Name: c.Name, Roles: c.Roles, Scopes: c.Scopes,
-		Store: c.Store, Units: c.Units, Person: c.Person}
+		Store: c.Store, Units: c.Units, Person: c.Person, Strict: c.Strict}
 }
 
 // CheckCredential checks the fields of a credential to be put, naming the

@@ -19,15 +19,16 @@ import (
 
 // Policy rule names of the ASN API and Bangkom decisions.
 const (
-	PolicyPersonData  = "person-data"  // GET /api/v1/people/{nip}/…
-	PolicyUnitData    = "unit-data"    // GET /api/v1/units/{unit}/…
-	PolicyApprovals   = "approvals"    // GET /api/v1/approvals?supervisor=
-	PolicyPeopleList  = "people-list"  // GET /api/v1/people
-	PolicyUnitList    = "unit-list"    // GET /api/v1/units
-	PolicyCatalogue   = "catalogue"    // GET, POST /api/v1/catalogue
-	PolicySIASNExport = "siasn-export" // GET /api/v1/siasn
-	PolicyDecide      = "decide"       // statements with …/verbs/approved, …/verbs/rejected
-	PolicyAssess      = "assess"       // statements with …/verbs/assessed, …/verbs/recognized-prior-learning
+	PolicyPersonData  = "person-data"    // GET /api/v1/people/{nip}/…
+	PolicyUnitData    = "unit-data"      // GET /api/v1/units/{unit}/…
+	PolicyApprovals   = "approvals"      // GET /api/v1/approvals?supervisor=
+	PolicyPeopleList  = "people-list"    // GET /api/v1/people
+	PolicyUnitList    = "unit-list"      // GET /api/v1/units
+	PolicyCatalogue   = "catalogue"      // GET, POST /api/v1/catalogue
+	PolicySIASNExport = "siasn-export"   // GET /api/v1/siasn
+	PolicyDecide      = "decide"         // statements with …/verbs/approved, …/verbs/rejected
+	PolicyAssess      = "assess"         // statements with …/verbs/assessed, …/verbs/recognized-prior-learning
+	PolicyProblems    = "claim-problems" // GET /api/v1/claims/problems
 )
 
 // PersonScope is what the policy needs to know of a registered person
@@ -164,6 +165,38 @@ func CanExportSIASN(p Principal) error {
 	return Errorf(EFORBIDDEN, "only an admin or a verifier may export SIASN rows (policy: %s)", PolicySIASNExport)
 }
 
+// CanListProblems decides a listing of claim problems written by the
+// credential credential ("" for any): an admin, a verifier, an analyst or a
+// principal acting as a person lists those it may see (MaySeeProblem); any
+// other credential lists only the problems of the statements it wrote
+// (credential = its own key).
+func CanListProblems(p Principal, credential string) error {
+	if p.HasRole(RoleAdmin) || p.HasRole(RoleVerifier) || p.HasRole(RoleAnalyst) || p.Person != "" {
+		return nil
+	}
+	if p.Kind == PrincipalCredential && credential == p.Key {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "credential %q may list only the claim problems of the statements it wrote: add credential=%s (policy: %s)", p.Key, p.Key, PolicyProblems)
+}
+
+// MaySeeProblem decides whether p sees one claim problem in a listing: an
+// admin or a verifier sees every one; a credential those of the statements
+// it wrote (writer, a credential key); anyone those of a registered person
+// whose records they may read (CanReadPerson; person is nil when the
+// account name is not a registered NIP).
+func MaySeeProblem(p Principal, writer string, person *PersonScope) bool {
+	switch {
+	case p.HasRole(RoleAdmin) || p.HasRole(RoleVerifier):
+		return true
+	case p.Kind == PrincipalCredential && writer != "" && writer == p.Key:
+		return true
+	case person != nil:
+		return CanReadPerson(p, *person, true) == nil
+	}
+	return false
+}
+
 // DecisionFacts is what the policy needs to know of a decision statement
 // (approved or rejected, a StatementRef to a claim).
 type DecisionFacts struct {
@@ -290,7 +323,7 @@ var Policy = []PolicyRow{
 	{[]string{http.MethodPost}, "/auth/logout", RuleSignIn, nil, "anyone: removes the session cookie"},
 	{read, "/auth/me", RuleSignIn, nil, "any authenticated principal: who it is"},
 	{read, "/api/v1/credentials", "credentials", nil, "the `admin` role: lists credentials, never a hash"},
-	{[]string{http.MethodPost}, "/api/v1/credentials", "credentials", nil, "the `admin` role: creates or rotates a credential (the secret shown once)"},
+	{[]string{http.MethodPost}, "/api/v1/credentials", "credentials", nil, "the `admin` role: creates or rotates a credential (the secret shown once), or updates its fields (`update`: the secret kept)"},
 	{[]string{http.MethodDelete}, "/api/v1/credentials/:key", "credentials", nil, "the `admin` role: revokes (never the last admin)"},
 	{read, "/api/v1/people", PolicyPeopleList, nil, "an `admin`: everyone; an `analyst`: the people whose unit, parent unit or instansi their units hold (others are left out)"},
 	{read, "/api/v1/units", PolicyUnitList, nil, "an `admin`: every unit; an `analyst`: the units they may read by rule `unit-data` (others are left out)"},
@@ -303,6 +336,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/approvals", PolicyApprovals, nil, "that supervisor themselves (`?supervisor=` their NIP), a `verifier`, an `admin`"},
 	{read, "/api/v1/siasn", PolicySIASNExport, nil, "`admin`, `verifier`"},
 	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
+	{read, "/api/v1/claims/problems", PolicyProblems, nil, "`admin`, `verifier`: every problem; an `analyst`, a person or a supervisor: the problems of the registered people whose records they may read (rule `person-data`); any credential: the problems of the statements it wrote (`?credential=` its key)"},
 	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
 	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`"},
 	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},

@@ -814,25 +814,11 @@ func (ix *JPIndex) personProblems(nip bangkom.NIP, asOf uint64) ([]bangkom.Probl
 	return out, it.Error()
 }
 
-// ProblemFilter selects claim problems: those after the cursor After
-// (from a previous listing; "" for the first), of the account name NIP and
-// of the credential Credential ("" for any).
-type ProblemFilter struct {
-	After      string
-	NIP        string
-	Credential string
-	// FromSeq skips problems of log sequences before it (since=).
-	FromSeq uint64
-}
-
-// ErrBadCursor is returned for a cursor that no listing made.
-var ErrBadCursor = errors.New("not a cursor of this listing")
-
 // Problems calls fn with the claim problems f selects, in log order, and
 // the cursor that continues after each, until fn returns false. A
 // nip_unregistered problem is passed over once the registry holds the
 // NIP: the claim counts.
-func (ix *JPIndex) Problems(_ context.Context, f ProblemFilter, fn func(p bangkom.Problem, cursor string) bool) error {
+func (ix *JPIndex) Problems(_ context.Context, f bangkom.ProblemFilter, fn func(p bangkom.Problem, cursor string) bool) error {
 	var prefix []byte
 	switch {
 	case f.NIP != "":
@@ -849,7 +835,7 @@ func (ix *JPIndex) Problems(_ context.Context, f ProblemFilter, fn func(p bangko
 	if f.After != "" {
 		b, err := hex.DecodeString(f.After)
 		if err != nil || len(b) != 12 {
-			return ErrBadCursor
+			return bangkom.ErrBadCursor
 		}
 		if from := decodePosition(b).next().append(bytes.Clone(prefix)); bytes.Compare(from, lower) > 0 {
 			lower = from

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
-	"github.com/jejak-id/jejak/projections"
 )
 
 // problemsLog is the claims that counted nothing, as an old log
@@ -92,7 +91,7 @@ func TestJP_ClaimsThatDoNotCountAreListedWithWhy(t *testing.T) {
 		t.Errorf("as of slash, want 3 not counted")
 	}
 
-	list := func(f projections.ProblemFilter) (codes []string, cursors []string) {
+	list := func(f bangkom.ProblemFilter) (codes []string, cursors []string) {
 		t.Helper()
 		err := ix.Problems(ctx, f, func(p bangkom.Problem, cursor string) bool {
 			codes, cursors = append(codes, p.Code), append(cursors, cursor)
@@ -103,23 +102,23 @@ func TestJP_ClaimsThatDoNotCountAreListedWithWhy(t *testing.T) {
 		}
 		return
 	}
-	all, cursors := list(projections.ProblemFilter{})
+	all, cursors := list(bangkom.ProblemFilter{})
 	if got := strings.Join(all, " "); got != "form_unknown form_unknown homepage_wrong nip_invalid jp_not_a_number form_unknown nip_unregistered" {
 		t.Fatalf("every problem: %s", got)
 	}
-	if next, _ := list(projections.ProblemFilter{After: cursors[4]}); strings.Join(next, " ") != "form_unknown nip_unregistered" {
+	if next, _ := list(bangkom.ProblemFilter{After: cursors[4]}); strings.Join(next, " ") != "form_unknown nip_unregistered" {
 		t.Errorf("after the fifth: %v", next)
 	}
-	if bad, _ := list(projections.ProblemFilter{NIP: "199002302015011001"}); strings.Join(bad, " ") != "nip_invalid" {
+	if bad, _ := list(bangkom.ProblemFilter{NIP: "199002302015011001"}); strings.Join(bad, " ") != "nip_invalid" {
 		t.Errorf("by the invalid NIP: %v", bad)
 	}
-	if other, _ := list(projections.ProblemFilter{Credential: "other"}); strings.Join(other, " ") != "nip_unregistered" {
+	if other, _ := list(bangkom.ProblemFilter{Credential: "other"}); strings.Join(other, " ") != "nip_unregistered" {
 		t.Errorf("by credential other: %v", other)
 	}
-	if since, _ := list(projections.ProblemFilter{FromSeq: refs["jp8"]}); strings.Join(since, " ") != "jp_not_a_number form_unknown nip_unregistered" {
+	if since, _ := list(bangkom.ProblemFilter{FromSeq: refs["jp8"]}); strings.Join(since, " ") != "jp_not_a_number form_unknown nip_unregistered" {
 		t.Errorf("from jp8 on: %v", since)
 	}
-	if err := ix.Problems(ctx, projections.ProblemFilter{After: "zz"}, func(bangkom.Problem, string) bool { return true }); err == nil {
+	if err := ix.Problems(ctx, bangkom.ProblemFilter{After: "zz"}, func(bangkom.Problem, string) bool { return true }); err == nil {
 		t.Error("a bad cursor is accepted")
 	}
 
@@ -137,7 +136,7 @@ func TestJP_ClaimsThatDoNotCountAreListedWithWhy(t *testing.T) {
 	if err := ix.Apply([]lrs.LogEvent{{Seq: last.Seq + 1, Data: data}}); err != nil {
 		t.Fatal(err)
 	}
-	if other, _ := list(projections.ProblemFilter{Credential: "other"}); len(other) != 0 {
+	if other, _ := list(bangkom.ProblemFilter{Credential: "other"}); len(other) != 0 {
 		t.Errorf("once registered, still listed: %v", other)
 	}
 	facts, found, err = ix.Facts(ctx, later, 0)

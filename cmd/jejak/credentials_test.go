@@ -202,3 +202,30 @@ func TestCredentials_UpgradeFromCredentialsFile(t *testing.T) {
 		t.Fatal("the imported credential does not work after a restart")
 	}
 }
+
+// `jejak credentials update KEY --strict` makes a credential strict
+// without a new secret, and --strict=false makes it ordinary again.
+func TestCredentialsCommand_UpdateMakesACredentialStrict(t *testing.T) {
+	data := t.TempDir()
+	_, _, stop := serveAt(t, data)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := credentialsCmd(t, "", "add", "lms", "--roles", "provider", "--data", data)
+	if err != nil {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	for _, c := range []struct{ flag, want string }{{"--strict", `"strict": true`}, {"--strict=false", `"key": "lms"`}} {
+		out, err = credentialsCmd(t, "", "update", "lms", c.flag, "--data", data)
+		if err != nil || !strings.Contains(out, "secret is unchanged") || printedSecret.MatchString(out) {
+			t.Fatalf("update %s: %v\n%s", c.flag, err, out)
+		}
+		out, err = credentialsCmd(t, "", "list", "--format", "json", "--data", data)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Fatalf("list after update %s: %v\n%s", c.flag, err, out)
+		}
+	}
+	if strings.Contains(out, `"strict": true`) {
+		t.Fatalf("--strict=false left it strict:\n%s", out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,14 +27,17 @@ import (
 )
 
 const credentialsUsage = `usage:
-  jejak credentials add KEY [--name INSTITUTION] [--roles r,r] [--scopes s,s] [--store S] [--units u,u] [--person NIP]
+  jejak credentials add KEY [--name INSTITUTION] [--roles r,r] [--scopes s,s] [--store S] [--units u,u] [--person NIP] [--strict]
+  jejak credentials update KEY [the fields of add to change, e.g. --strict=false]
   jejak credentials rotate KEY
   jejak credentials revoke KEY
   jejak credentials list [--format table|json]
 against a running Jejak: [--url URL] --auth ADMIN_KEY [--secret-file FILE|-] (the admin's
 secret from the file, or from standard input; --auth KEY:SECRET and JEJAK_AUTH also work);
 or on the data directory of a stopped one: --data DIR.
-A new secret is made by Jejak and printed once; only its bcrypt hash is kept, on the log.
+A new secret is made by Jejak and printed once; only its bcrypt hash is kept, on the log
+(update keeps the secret). --strict: statements meant as learning claims that would not
+count are refused with 400 instead of stored (see "Claim problems" in the README).
 Roles: admin, analyst, verifier, assessor, provider, auditor.
 Scopes: statements/write, statements/read, statements/read/mine, state, define, profile, all/read, all
 (default: statements/write, statements/read/mine, state, profile).`
@@ -45,7 +49,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 	}
 	op := args[0]
 	switch op {
-	case "add", "rotate", "revoke", "list":
+	case "add", "update", "rotate", "revoke", "list":
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, credentialsUsage)
 		return nil
@@ -56,6 +60,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 	var secretFile, data, format, stream string
 	var req api.CredentialRequest
 	var name, roles, scopes, store, units, person string
+	var strict optBool
 	f := newFlags("credentials "+op, getenv, stderr)
 	f.String(&cc.URL, "url", "http://127.0.0.1:8080", "base URL of the running Jejak")
 	f.String(&cc.Auth, "auth", "", "key of an admin credential (its secret from --secret-file or standard input), or key:secret")
@@ -64,7 +69,8 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 	// a JEJAK_DATA meant for serve must not turn a call into an offline change.
 	f.fs.StringVar(&data, "data", "", "data directory of a stopped Jejak: change its log directly instead of calling a running one")
 	f.String(&stream, "stream", natslog.DefaultStream, "with --data: name of the JetStream stream that holds the log")
-	if op == "add" {
+	if op == "add" || op == "update" {
+		f.fs.Var(&strict, "strict", "refuse statements meant as learning claims that would not count (400), instead of storing them")
 		f.fs.StringVar(&name, "name", "", "display name: the institution (SIASN's institusiPenyelenggara)")
 		f.fs.StringVar(&roles, "roles", "", "comma-separated roles")
 		f.fs.StringVar(&scopes, "scopes", "", "comma-separated xAPI scopes (default: statements/write,statements/read/mine,state,profile)")
@@ -121,7 +127,8 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 		return &s
 	}
 	req.Name, req.Roles, req.Scopes, req.Store, req.Units, req.Person = opt(name), list(roles), list(scopes), opt(store), list(units), opt(person)
-	req.Rotate = op == "rotate"
+	req.Strict = strict.v
+	req.Rotate, req.Update = op == "rotate", op == "update"
 
 	var m credentialsManager
 	if data != "" {
@@ -149,7 +156,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 			return enc.Encode(creds)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "KEY\tNAME\tROLES\tSCOPES\tSTORE\tPERSON\tSTATE\tCREATED")
+		fmt.Fprintln(tw, "KEY\tNAME\tROLES\tSCOPES\tSTORE\tPERSON\tSTRICT\tSTATE\tCREATED")
 		for _, c := range creds {
 			state := "active"
 			if !c.Active {
@@ -162,7 +169,7 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 			if !c.Created.IsZero() {
 				created = c.Created.Format(time.RFC3339) + " by " + c.CreatedBy
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Key, c.Name, strings.Join(c.Roles, ","), strings.Join(c.Scopes, ","), c.Store, c.Person, state, created)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%v\t%s\t%s\n", c.Key, c.Name, strings.Join(c.Roles, ","), strings.Join(c.Scopes, ","), c.Store, c.Person, c.Strict, state, created)
 		}
 		return tw.Flush()
 	case "revoke":
@@ -176,6 +183,10 @@ func runCredentials(ctx context.Context, args []string, getenv func(string) stri
 		res, err := m.put(ctx, req)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", op, req.Key, err)
+		}
+		if req.Update {
+			fmt.Fprintf(stdout, "updated credential %s (log sequence %d); its secret is unchanged\n", res.Credential.Key, res.Seq)
+			return nil
 		}
 		verb := "created"
 		if req.Rotate {
@@ -358,3 +369,25 @@ func openOfflineCredentials(ctx context.Context, data, stream string, stderr io.
 	srv := api.New(api.Config{Auth: lrs.NewKeyring([]lrs.Credential{cli}), Credentials: k, Writer: appender, Logger: logger})
 	return remoteCredentials{cc: clientConfig{URL: "http://jejak.invalid", Auth: "cli:" + secret}, h: srv}, closeAll, nil
 }
+
+// optBool is a boolean flag that knows whether it was given: --strict,
+// --strict=false, or absent (nil: unchanged).
+type optBool struct{ v *bool }
+
+func (o *optBool) String() string {
+	if o == nil || o.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*o.v)
+}
+
+func (o *optBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false, not %q", s)
+	}
+	o.v = &b
+	return nil
+}
+
+func (o *optBool) IsBoolFlag() bool { return true }

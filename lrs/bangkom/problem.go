@@ -1,6 +1,7 @@
 package bangkom
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -80,7 +81,9 @@ func DiagnoseClaim(st *fastjson.Value, seq uint64, w Writer, homePage string, ru
 	}
 	ext := st.Get("context", "extensions")
 	bangkomExt := false
-	if o, err := ext.Object(); err == nil {
+	if ext == nil {
+		// no context extensions
+	} else if o, err := ext.Object(); err == nil {
 		o.Visit(func(k []byte, _ *fastjson.Value) {
 			bangkomExt = bangkomExt || strings.HasPrefix(string(k), IRIBase+"/extensions/")
 		})
@@ -258,3 +261,17 @@ func notCounted(f Facts, year int, asOf uint64) []Problem {
 	}
 	return out
 }
+
+// ProblemFilter selects claim problems for a listing: those after the
+// cursor After (from a previous listing; "" for the first), from log
+// sequence FromSeq on, of the account name NIP and of the credential
+// Credential ("" for any).
+type ProblemFilter struct {
+	After      string
+	FromSeq    uint64
+	NIP        string
+	Credential string
+}
+
+// ErrBadCursor is the error for a cursor that no listing made.
+var ErrBadCursor = errors.New("not a cursor of this listing")
