@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,9 @@ type ProblemList struct {
 // stored time, exclusive), credential= (the writer's key), nip= (the
 // actor's account name as sent), limit= (default 500, at most 5000),
 // format= (json, csv, xlsx); the next page is the more link (also a Link
-// header, rel="next", with cursor=).
+// header, rel="next", with cursor=). With nip= of a registered person, the
+// first page also holds the problems judged when read (duplicates, claims
+// dated after today).
 func (s *Server) claimProblems(c echo.Context) error {
 	q := c.QueryParams()
 	if err := checkTableParams(q, "since", "credential", "nip", "limit", "cursor"); err != nil {
@@ -121,6 +125,11 @@ func (s *Server) claimProblems(c echo.Context) error {
 	case lookupErr != nil:
 		return lrs.Internal("jp view", lookupErr)
 	}
+	if f.After == "" {
+		if err := s.addJudgedProblems(c, f, &out, people); err != nil {
+			return err
+		}
+	}
 	if full {
 		next := url.Values{}
 		for _, k := range []string{"since", "credential", "nip", "limit", formatParam} {
@@ -145,6 +154,47 @@ func (s *Server) claimProblems(c echo.Context) error {
 		return writeCSV(c, "claim-problems.csv", rows)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// addJudgedProblems adds to the first page of a listing by nip= (a
+// registered person's NIP) the problems judged when read
+// (bangkom.JudgedProblems: duplicates, claims dated after today) that f
+// selects and the principal may see, in log order among the others. They
+// are one person's, so few: they come whole, beside the page's limit.
+func (s *Server) addJudgedProblems(c echo.Context, f bangkom.ProblemFilter, out *ProblemList, people map[string]*lrs.PersonScope) error {
+	nip, err := bangkom.ParseNIP(f.NIP)
+	if err != nil {
+		return nil
+	}
+	ctx := c.Request().Context()
+	facts, found, err := s.cfg.JP.Facts(ctx, nip, 0)
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	if !found {
+		return nil
+	}
+	scope, seen := people[f.NIP]
+	if !seen {
+		t, _, err := s.personScope(ctx, nip)
+		if err != nil {
+			return lrs.Internal("jp view", err)
+		}
+		scope = &t
+	}
+	p := principal(c)
+	added := false
+	for _, prob := range bangkom.JudgedProblems(facts, s.cfg.JP.Rules(), s.cfg.Now(), 0) {
+		if prob.Seq < f.FromSeq || (f.Credential != "" && prob.Credential != f.Credential) || !lrs.MaySeeProblem(p, prob.Credential, scope) {
+			continue
+		}
+		out.Problems = append(out.Problems, prob)
+		added = true
+	}
+	if added {
+		slices.SortStableFunc(out.Problems, func(a, b bangkom.Problem) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	return nil
 }
 
 // problemsTarget: a person when nip= is a NIP, else an export.

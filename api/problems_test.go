@@ -217,4 +217,28 @@ func TestClaimProblems_ListedWithWhyAndRefusedInStrictMode(t *testing.T) {
 	mustStatus(200, st, body)
 	st, body = asAdmin("GET", "/api/v1/claims/problems?credential=lms", "")
 	mustStatus(200, st, body, bangkom.ProblemNIPUnregistered)
+
+	// Judged when read, with nip=: attended and passed of a course whose
+	// completion counts are duplicates of it; a course dated next month
+	// counts from its date.
+	course := func(verb, ts string) string {
+		return strings.NewReplacer("verbs/completed", "verbs/"+verb, "course/1", "course/dup", "2026-03-02T09:00:00+07:00", ts).
+			Replace(problemClaim(home, sitiNIP, formExt("KLS-TEKNIS")+`,"`+bangkom.ExtJP+`":16`))
+	}
+	for _, verb := range []string{"attended", "completed", "passed"} {
+		st, body = as("other", "POST", "/xapi/statements", course(verb, "2026-04-06T09:00:00+07:00"))
+		mustStatus(200, st, body)
+	}
+	st, body = as("other", "POST", "/xapi/statements", strings.Replace(course("completed", time.Now().AddDate(0, 1, 0).Format(time.RFC3339)), "course/dup", "course/later", 1))
+	mustStatus(200, st, body)
+	st, body = asAdmin("GET", "/api/v1/claims/problems?nip="+sitiNIP, "")
+	mustStatus(200, st, body, `"duplicate_of":"`, bangkom.ProblemFutureDate, "counts from that date")
+	if c := strings.Count(body, `"code":"duplicate"`); c != 2 {
+		t.Fatalf("%d duplicates listed, want attended and passed: %s", c, body)
+	}
+	st, body = as("lms", "GET", "/api/v1/claims/problems?credential=lms&nip="+sitiNIP, "")
+	mustStatus(200, st, body)
+	if strings.Contains(body, `"code":"duplicate"`) {
+		t.Fatalf("lms sees other's duplicates: %s", body)
+	}
 }

@@ -1,8 +1,10 @@
 package bangkom
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -39,9 +41,9 @@ var ProblemCodes = []string{ProblemActorNotASN, ProblemHomePageWrong, ProblemNIP
 type Problem struct {
 	StatementID string    `json:"statement_id"`
 	Seq         uint64    `json:"seq"`
-	NIP         string    `json:"nip"`        // the actor's account name as sent (may not be a NIP)
-	Credential  string    `json:"credential"` // key of the credential that wrote it
-	Stored      time.Time `json:"stored"`
+	NIP         string    `json:"nip"`             // the actor's account name as sent (may not be a NIP)
+	Credential  string    `json:"credential"`      // key of the credential that wrote it
+	Stored      time.Time `json:"stored,omitzero"` // zero for problems judged when read
 	Timestamp   time.Time `json:"timestamp,omitzero"`
 	// Date is the learning date in the person's zone (on a person's report).
 	Date     string `json:"date,omitempty"`
@@ -63,6 +65,8 @@ const (
 	RuleForm       = "context.extensions[" + ExtForm + "]: a form code of schemas/jp-rules, or an activity in the catalogue"
 	RuleJP         = "context.extensions[" + ExtJP + "]: a finite JSON number from 0 to the form's max_jp_per_claim"
 	RuleDays       = "context.extensions[" + ExtDays + "]: a whole JSON number from 1 to 366"
+	RuleIdentity   = "claim identity (schemas/jp-rules claim_identity): one learning makes one claim; the completion counts"
+	RuleFutureDate = "timestamp: the learning's date; a claim counts from that date in the person's zone"
 )
 
 // DiagnoseClaim reads a stored statement as a learning claim (ok), or
@@ -275,3 +279,45 @@ type ProblemFilter struct {
 
 // ErrBadCursor is the error for a cursor that no listing made.
 var ErrBadCursor = errors.New("not a cursor of this listing")
+
+// JudgedProblems are a registered person's claim problems that are judged
+// when read, not when folded: statements that duplicate a counted claim
+// (one learning, one claim), and claims dated after now's day in the
+// person's zone (they count from their date), of every year the person has
+// claims in, as of asOf. It is pure; the result is in log order.
+func JudgedProblems(f Facts, rules *RuleSet, now time.Time, asOf uint64) []Problem {
+	loc := f.Person.Location()
+	years := map[int]bool{}
+	claims := map[string]Claim{}
+	for _, c := range f.Claims {
+		if asOf == 0 || c.Seq <= asOf {
+			years[localDay(c.Timestamp, loc).Year()] = true
+			claims[c.StatementID] = c
+		}
+	}
+	var today time.Time
+	if !now.IsZero() {
+		today = localDay(now, loc)
+	}
+	var out []Problem
+	for _, y := range slices.Sorted(maps.Keys(years)) {
+		for _, it := range ComputeQuery(f, rules, Query{Year: y, AsOf: asOf, Now: now}).Items {
+			c := claims[it.StatementID]
+			p := Problem{StatementID: it.StatementID, Seq: c.Seq, NIP: string(f.Person.NIP), Credential: it.By(),
+				Timestamp: c.Timestamp, Date: it.Date, Activity: it.Activity, Form: it.Form}
+			switch {
+			case it.State == Duplicate:
+				p.Code, p.Rule, p.DuplicateOf = ProblemDuplicate, RuleIdentity, it.DuplicateOf
+				p.Reason = fmt.Sprintf("a statement of the same learning as %s, which counts instead (%s)", it.DuplicateOf, strings.Join(rules.Identity(it.Form).Keys, " + "))
+			case !today.IsZero() && it.Day().After(today) && it.State == Pending:
+				p.Code, p.Rule = ProblemFutureDate, RuleFutureDate
+				p.Reason = fmt.Sprintf("dated %s, after today (%s) in the person's zone: it counts from that date", it.Date, isoDate(today))
+			default:
+				continue
+			}
+			out = append(out, p)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"time"
+
 	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/lrs/bangkom"
@@ -92,3 +94,31 @@ func TestDiagnoseClaim_SoundClaimsAndOtherStatementsAreNoProblem(t *testing.T) {
 }
 
 func noCatalogue(string) (bangkom.CatalogueEntry, bool) { return bangkom.CatalogueEntry{}, false }
+
+// Problems judged when read: attended and passed of a course whose
+// completion counts are listed as duplicates of it, and a course dated
+// after today as counting from its date; the counted claim is no problem.
+func TestJudgedProblems_DuplicatesAndFutureDates(t *testing.T) {
+	rules := embeddedRules(t)
+	const course = "https://lms.example.go.id/course/k1"
+	f := dewiFacts(
+		learnt("a", 1, attended, course, "2026-03-02T09:00:00+07:00", 16),
+		learnt("c", 2, completed, course, "2026-03-02T15:00:00+07:00", 16),
+		learnt("p", 3, passed, course, "2026-03-02T16:00:00+07:00", 16),
+		learnt("f", 4, completed, "https://lms.example.go.id/course/akhir-tahun", "2026-12-28T09:00:00+07:00", 16),
+	)
+	got := bangkom.JudgedProblems(f, rules, time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), 0)
+	var s []string
+	for _, p := range got {
+		s = append(s, p.StatementID+":"+p.Code+"→"+p.DuplicateOf)
+		if p.Reason == "" || p.Rule == "" || p.NIP != string(dewi) {
+			t.Errorf("problem without its reason, rule or NIP: %+v", p)
+		}
+	}
+	if want := "a:duplicate→c p:duplicate→c f:future_date→"; strings.Join(s, " ") != want {
+		t.Fatalf("judged problems %q, want %q", strings.Join(s, " "), want)
+	}
+	if got := bangkom.JudgedProblems(f, rules, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), 0); len(got) != 2 {
+		t.Fatalf("after its date the course is no problem: %+v", got)
+	}
+}
