@@ -237,6 +237,14 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 				return err
 			}
 		}
+		if ev := bangkom.EvidenceFrom(st); !ev.Empty() {
+			if id, err := uuid.Parse(c.StatementID); err == nil {
+				js, _ := json.Marshal(ev)
+				if err := b.Set(uuidKey(famEvidence, id), js, nil); err != nil {
+					return err
+				}
+			}
+		}
 		return ix.fileClaim(b, c, pos)
 	}
 	if a, ok := bangkom.AssessmentFrom(st, seq, w, ix.homePage); ok {
@@ -776,6 +784,18 @@ func (ix *JPIndex) SeqAt(_ context.Context, t time.Time) (uint64, error) {
 
 // HomePage is the account homePage of ASN accounts (NIPs) in statements.
 func (ix *JPIndex) HomePage() string { return ix.homePage }
+
+// Evidence returns what the view keeps of the evidence of the learning
+// claim with statement id: its result.response and attachments (empty when
+// it had none, or is no claim).
+func (ix *JPIndex) Evidence(_ context.Context, id uuid.UUID) (bangkom.Evidence, error) {
+	ev := bangkom.Evidence{StatementID: id.String()}
+	js, err := ix.get(uuidKey(famEvidence, id))
+	if err != nil || js == nil {
+		return ev, err
+	}
+	return ev, json.Unmarshal(js, &ev)
+}
 
 // Claimant returns the NIP of the person whose learning claim is the
 // statement id, as folded so far; false when the view holds no such claim

@@ -41,6 +41,7 @@ type scenario struct {
 }
 
 type compExpect struct {
+	State  string     `json:"state"` // the report's: no_standard, assessed, incomplete
 	JPM    *float64   `json:"jpm"`
 	Lines  []compLine `json:"lines"`
 	Exempt []string   `json:"exempt"`
@@ -48,6 +49,7 @@ type compExpect struct {
 
 type compLine struct {
 	Code               string   `json:"code"`
+	State              string   `json:"state"` // not_assessed: also no gap
 	RequiredLevel      *int     `json:"required_level"`
 	AssessedLevel      *float64 `json:"assessed_level"`
 	AssessedAt         string   `json:"assessed_at"`
@@ -85,6 +87,7 @@ type scenarioEvent struct {
 	Decide   string `json:"decide"` // approved or rejected
 	Claim    string `json:"claim"`  // ref of the claim
 	Approver string `json:"approver"`
+	Reason   string `json:"reason"` // the decision's result.response
 	// or a void of a statement
 	Void string `json:"void"` // ref of the voided statement
 	// who wrote it
@@ -109,6 +112,8 @@ type expectItem struct {
 	JPClaimed    *float64 `json:"jp_claimed"`
 	JPRecognized *float64 `json:"jp_recognized"`
 	ApprovedBy   string   `json:"approved_by"`
+	RejectedBy   string   `json:"rejected_by"` // set: approved_by must be empty
+	Reason       string   `json:"reason"`
 	Rule         string   `json:"rule"`
 	DuplicateOf  string   `json:"duplicate_of"` // ref of the claim that counts
 	Note         string   `json:"note"`         // a part of the item's note
@@ -155,6 +160,9 @@ func statementOf(ev scenarioEvent, stored time.Time) map[string]any {
 		st["actor"] = account("", ev.Approver)
 		st["verb"] = map[string]any{"id": bangkom.IRIBase + "/verbs/" + ev.Decide}
 		st["object"] = map[string]any{"objectType": "StatementRef", "id": refID(ev.Claim).String()}
+		if ev.Reason != "" {
+			st["result"] = map[string]any{"response": ev.Reason}
+		}
 	default:
 		verb := ev.Verb
 		if verb == "" {
@@ -375,6 +383,15 @@ func checkReport(t *testing.T, nip string, got bangkom.YearReport, want expect) 
 		if w.ApprovedBy != "" && g.ApprovedBy != w.ApprovedBy {
 			t.Errorf("%s item %d (%s) approved_by %q, want %q", nip, i, w.Ref, g.ApprovedBy, w.ApprovedBy)
 		}
+		if w.RejectedBy != "" && (g.RejectedBy != w.RejectedBy || g.ApprovedBy != "") {
+			t.Errorf("%s item %d (%s) rejected_by %q approved_by %q, want rejected by %q and no approver", nip, i, w.Ref, g.RejectedBy, g.ApprovedBy, w.RejectedBy)
+		}
+		if w.State == bangkom.Approved && w.ApprovedBy != "" && (g.RejectedBy != "" || g.Reason != "") {
+			t.Errorf("%s item %d (%s) is approved and shows rejected_by %q reason %q", nip, i, w.Ref, g.RejectedBy, g.Reason)
+		}
+		if w.Reason != "" && g.Reason != w.Reason {
+			t.Errorf("%s item %d (%s) reason %q, want %q", nip, i, w.Ref, g.Reason, w.Reason)
+		}
 		if w.Rule != "" && !strings.HasPrefix(g.Rule, w.Rule) {
 			t.Errorf("%s item %d (%s) rule %q, want %q…", nip, i, w.Ref, g.Rule, w.Rule)
 		}
@@ -393,8 +410,14 @@ func checkReport(t *testing.T, nip string, got bangkom.YearReport, want expect) 
 func checkCompetencies(t *testing.T, nip string, got bangkom.CompetencyReport, want compExpect) {
 	t.Helper()
 	dump := func() string { b, _ := json.MarshalIndent(got, "", "  "); return string(b) }
+	if want.State != "" && got.State != want.State {
+		t.Errorf("%s state = %q, want %q\n%s", nip, got.State, want.State, dump())
+	}
 	if want.JPM != nil && (got.JPM == nil || *got.JPM != *want.JPM) {
 		t.Errorf("%s jpm = %v, want %g\n%s", nip, got.JPM, *want.JPM, dump())
+	}
+	if want.Lines != nil && len(want.Lines) == 0 && len(got.Competencies) > 0 {
+		t.Errorf("%s has %d competency lines, want none\n%s", nip, len(got.Competencies), dump())
 	}
 	lines := map[string]bangkom.CompetencyLine{}
 	for _, l := range got.Competencies {
@@ -405,6 +428,12 @@ func checkCompetencies(t *testing.T, nip string, got bangkom.CompetencyReport, w
 		if !ok {
 			t.Errorf("%s has no line for %s\n%s", nip, w.Code, dump())
 			continue
+		}
+		if w.State != "" && g.State != w.State {
+			t.Errorf("%s %s state %q, want %q\n%s", nip, w.Code, g.State, w.State, dump())
+		}
+		if w.State == bangkom.NotAssessed && g.Gap != nil {
+			t.Errorf("%s %s is not assessed and has a gap of %g: a level nobody measured is not a gap", nip, w.Code, *g.Gap)
 		}
 		if w.RequiredLevel != nil && (g.RequiredLevel == nil || *g.RequiredLevel != *w.RequiredLevel) {
 			t.Errorf("%s %s required %v, want %d", nip, w.Code, g.RequiredLevel, *w.RequiredLevel)

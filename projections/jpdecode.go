@@ -220,5 +220,6 @@ func decodeDecision(p *fastjson.Parser, b []byte) (bangkom.Decision, error) {
 		Approver:    bangkom.NIP(v.GetStringBytes("approver")),
 		By:          string(v.GetStringBytes("by")),
 		Verifier:    v.GetBool("verifier"),
+		Reason:      string(v.GetStringBytes("reason")),
 	}, nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// JP view key encoding, version 6 (besides the m keys of every view):
+// JP view key encoding, version 7 (besides the m keys of every view):
 //
 //	m "rules"                 → digest of the rule set the view was folded with
 //	P nip(18) seq(8)          → person JSON          registry entry as of that event
@@ -27,6 +27,7 @@ import (
 //	Q seq(8) idx(4)           → problem JSON         a statement meant as a claim that is not (bangkom.Problem)
 //	N len(1) name seq idx     → problem JSON         the same, by the actor's account name (at most 64 bytes of it)
 //	W credential 0x00 seq idx → problem JSON         the same, by the credential that wrote it
+//	E claim id(16)            → evidence JSON        a claim's result.response and attachments (bangkom.Evidence), when it has any
 const (
 	famPerson    = 'P'
 	famUnit      = 'U'
@@ -44,6 +45,7 @@ const (
 	famProblem   = 'Q'
 	famProblemN  = 'N'
 	famProblemW  = 'W'
+	famEvidence  = 'E'
 
 	// Version 2 files decisions under the claimant beside the claims, so a
 	// lookup reads a person's claims and decisions in two range scans
@@ -62,7 +64,10 @@ const (
 	//
 	// Version 6 keeps claim problems (Q, N, W) and no longer reads a
 	// statement whose Bangkom numbers break the profile as a claim.
-	jpFormat = "6"
+	//
+	// Version 7 keeps each claim's evidence (E keys) and each decision's
+	// reason, for the approval queue.
+	jpFormat = "7"
 )
 
 var keyRules = []byte("mrules")

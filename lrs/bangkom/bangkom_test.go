@@ -1,11 +1,14 @@
 package bangkom_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/schemas"
 )
 
 func TestParseNIP(t *testing.T) {
@@ -216,5 +219,57 @@ func TestReadPeopleCSV_ExcelSemicolonsTabsAndCommas(t *testing.T) {
 	_, _, err := bangkom.ReadPeopleCSVSep(strings.NewReader("nip|name|unit|type|timezone\n"))
 	if err == nil || !strings.Contains(err.Error(), `lacks column "nip" (read with the separator ","`) {
 		t.Fatalf("unknown separator: %v", err)
+	}
+}
+
+// The queue holds pending claims of every year, oldest first, each with
+// the JP its form's caps would recognise if it were approved now.
+func TestQueue_EveryYearOldestFirstWithJPIfApproved(t *testing.T) {
+	rules, err := bangkom.LoadRules(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const siti, budi = "199001012015011001", "197805152003121002"
+	minutes := func(m float64) *float64 { return &m }
+	at := func(s string) time.Time { ts, _ := time.Parse(time.RFC3339, s); return ts.UTC() }
+	claim := func(id string, seq uint64, ts string) bangkom.Claim {
+		return bangkom.Claim{StatementID: id, Seq: seq, NIP: siti, Timestamp: at(ts), Verb: "http://adlnet.gov/expapi/verbs/completed",
+			Activity: "https://e.go.id/" + id, Form: "NK-MANDIRI", Minutes: minutes(180), Days: 1, By: "lms"}
+	}
+	f := bangkom.Facts{
+		Person: bangkom.Person{NIP: siti, Name: "Siti", Unit: "U", Type: "PNS", Timezone: "WIB", SupervisorNIP: budi},
+		Claims: []bangkom.Claim{
+			claim("approved", 1, "2026-01-05T09:00:00+07:00"),
+			claim("same-day", 2, "2026-01-05T15:00:00+07:00"),
+			claim("december", 3, "2025-12-31T23:30:00+07:00"), // 16:30 UTC, in 2025 in Jakarta
+			claim("rejected", 4, "2026-01-06T09:00:00+07:00"),
+			claim("later", 5, "2026-01-07T09:00:00+07:00"),
+		},
+		Decisions: map[string][]bangkom.Decision{
+			"approved": {{StatementID: "d1", Seq: 6, Claim: "approved", Approve: true, Approver: budi, By: "app"}},
+			"rejected": {{StatementID: "d2", Seq: 7, Claim: "rejected", Approver: budi, By: "app", Reason: "Tidak ada bukti"}},
+		},
+		Voided: map[string]uint64{},
+	}
+	var got []string
+	for _, q := range bangkom.Queue(f, rules, 0) {
+		got = append(got, fmt.Sprintf("%s/%d claimed=%g if-approved=%g", q.StatementID, q.Year, q.JPClaimed, q.JPIfApproved))
+	}
+	want := []string{
+		"december/2025 claimed=4 if-approved=2",
+		"same-day/2026 claimed=4 if-approved=0",
+		"later/2026 claimed=4 if-approved=2",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("queue:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if q := bangkom.Queue(f, rules, 4); len(q) != 4 {
+		t.Fatalf("as of sequence 4 the queue holds %d claims, want 4 (no decision yet)", len(q))
+	}
+	rep := bangkom.Compute(f, rules, 2026, 0)
+	for _, it := range rep.Items {
+		if it.StatementID == "rejected" && (it.RejectedBy != budi || it.Reason != "Tidak ada bukti" || it.ApprovedBy != "") {
+			t.Fatalf("rejected item %+v", it)
+		}
 	}
 }

@@ -76,6 +76,9 @@ type Decision struct {
 	Approver    NIP    `json:"approver,omitempty"` // the actor's NIP, if an ASN account
 	By          string `json:"by"`
 	Verifier    bool   `json:"verifier"` // the credential had the verifier role
+	// Reason is the decision's result.response: why a claim was rejected
+	// (or a note on an approval), at most MaxReason bytes.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Writer is who wrote a statement: its credential key and roles (from the
@@ -265,6 +268,7 @@ func DecisionFrom(st *fastjson.Value, seq uint64, w Writer, homePage string) (De
 	if nip, ok := ActorNIP(st.Get("actor"), homePage); ok {
 		d.Approver = nip
 	}
+	d.Reason = bounded(string(st.GetStringBytes("result", "response")), MaxReason)
 	return d, true
 }
 

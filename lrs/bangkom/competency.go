@@ -139,15 +139,45 @@ func LoadFrameworks(fsys fs.FS) (Frameworks, error) {
 	return out, nil
 }
 
+// States of a competency line (CompetencyLine.State), and of a person
+// whose position has no standard (CompetencyReport.State).
+const (
+	// MeetsStandard: assessed within StaleAfter years at or above the
+	// required level.
+	MeetsStandard = "meets_standard"
+	// BelowStandard: assessed within StaleAfter years below the required
+	// level; the only state with a gap.
+	BelowStandard = "below_standard"
+	// NotAssessed: required by the standard, never assessed (no gap: a
+	// level nobody measured is not known to be short).
+	NotAssessed = "not_assessed"
+	// Stale: required, and the latest assessment is older than StaleAfter
+	// years (its level and what it fell short by are still shown).
+	Stale = "stale"
+	// NoStandard: no level is required — a competency the person was
+	// assessed in or learned towards outside their standard, or (for a
+	// whole report) a person whose position has no standard.
+	NoStandard = "no_standard"
+
+	// StandardAssessed and StandardIncomplete are the states of a report
+	// with a standard: every required competency has a current level, or not.
+	StandardAssessed   = "assessed"
+	StandardIncomplete = "incomplete"
+)
+
 // CompetencyLine is one competency of a person's report.
 type CompetencyLine struct {
-	Code               string   `json:"code"`
-	Name               string   `json:"name"`
-	Type               string   `json:"type"`
-	RequiredLevel      *int     `json:"required_level"`
-	AssessedLevel      *float64 `json:"assessed_level"`
-	AssessedAt         *string  `json:"assessed_at"`
-	Stale              bool     `json:"stale"`
+	Code          string   `json:"code"`
+	Name          string   `json:"name"`
+	Type          string   `json:"type"`
+	State         string   `json:"state"` // MeetsStandard, BelowStandard, NotAssessed, Stale or NoStandard
+	RequiredLevel *int     `json:"required_level"`
+	AssessedLevel *float64 `json:"assessed_level"`
+	AssessedAt    *string  `json:"assessed_at"`
+	Stale         bool     `json:"stale"`
+	// Gap is what the assessed level falls short of the required one by
+	// (0 when it meets it), for below_standard, meets_standard and stale
+	// lines; null when not assessed or nothing is required.
 	Gap                *float64 `json:"gap"`
 	EvidenceJP         float64  `json:"evidence_jp"`
 	EvidenceActivities int      `json:"evidence_activities"`
@@ -168,9 +198,17 @@ type ExemptModule struct {
 
 // CompetencyReport is the body of GET /api/v1/people/{nip}/competencies.
 type CompetencyReport struct {
-	NIP           NIP              `json:"nip"`
-	Position      string           `json:"position"`
-	JPM           *float64         `json:"jpm"` // percent; null without a position standard
+	NIP      NIP    `json:"nip"`
+	Position string `json:"position"`
+	// State is NoStandard when the person's position has no standard (or
+	// they have no position), else StandardAssessed when every required
+	// competency has a current level, else StandardIncomplete.
+	State string `json:"state"`
+	// JPM (job–person match) is Σ assessed ÷ Σ required levels, in
+	// percent, over the competencies of the standard (one never assessed
+	// counts 0: State says whether every one has a current level); null
+	// without a standard.
+	JPM           *float64         `json:"jpm"`
 	Competencies  []CompetencyLine `json:"competencies"`
 	ExemptModules []ExemptModule   `json:"exempt_modules"`
 	AsOf          string           `json:"as_of,omitempty"`
@@ -266,18 +304,37 @@ func ComputeCompetencies(f Facts, rules *RuleSet, fw Frameworks, now time.Time, 
 		}
 	}
 	var sumAssessed, sumRequired float64
+	complete := true
 	for _, l := range lines {
-		if l.RequiredLevel == nil {
+		switch {
+		case l.RequiredLevel == nil:
+			l.State = NoStandard
+			continue
+		case l.AssessedLevel == nil:
+			l.State, complete = NotAssessed, false
+			sumRequired += float64(*l.RequiredLevel)
 			continue
 		}
-		have := 0.0
-		if l.AssessedLevel != nil {
-			have = *l.AssessedLevel
-		}
-		gap := math.Max(0, float64(*l.RequiredLevel)-have)
+		gap := math.Max(0, float64(*l.RequiredLevel)-*l.AssessedLevel)
 		l.Gap = &gap
 		sumRequired += float64(*l.RequiredLevel)
-		sumAssessed += have
+		sumAssessed += *l.AssessedLevel
+		switch {
+		case l.Stale:
+			l.State, complete = Stale, false
+		case gap > 0:
+			l.State = BelowStandard
+		default:
+			l.State = MeetsStandard
+		}
+	}
+	switch {
+	case len(f.Standards) == 0:
+		rep.State = NoStandard
+	case complete:
+		rep.State = StandardAssessed
+	default:
+		rep.State = StandardIncomplete
 	}
 	if sumRequired > 0 {
 		jpm := math.Round(sumAssessed/sumRequired*10000) / 100

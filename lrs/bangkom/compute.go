@@ -23,13 +23,17 @@ const (
 
 // Item is one claim as the JP report shows it, traceable to its statements.
 type Item struct {
-	StatementID  string   `json:"statement_id"`
-	Form         string   `json:"form"`
-	Date         string   `json:"date"`
-	JPClaimed    float64  `json:"jp_claimed"`
-	JPRecognized float64  `json:"jp_recognized"`
-	State        string   `json:"state"`
-	ApprovedBy   string   `json:"approved_by"`
+	StatementID  string  `json:"statement_id"`
+	Form         string  `json:"form"`
+	Date         string  `json:"date"`
+	JPClaimed    float64 `json:"jp_claimed"`
+	JPRecognized float64 `json:"jp_recognized"`
+	State        string  `json:"state"`
+	ApprovedBy   string  `json:"approved_by"` // who approved it: only for an approved claim
+	// RejectedBy is who rejected a rejected claim, and Reason the
+	// rejecting statement's result.response.
+	RejectedBy   string   `json:"rejected_by,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
 	Rule         string   `json:"rule"`
 	Seqs         []uint64 `json:"seqs"` // log sequences of the claim and the statements that decided it
 	Activity     string   `json:"activity"`
@@ -254,7 +258,7 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 		for _, m := range groups.members[i] {
 			members = append(members, f.Claims[m])
 		}
-		it.State, it.ApprovedBy = state(c, members, f, rule, visible, &it)
+		it.State = state(c, members, f, rule, visible, &it)
 		it.awaits = it.State == Pending
 		if !today.IsZero() && day.After(today) && (it.State == Pending || it.State == Approved) {
 			note := "dated " + it.Date + ": counts from that date"
@@ -499,7 +503,9 @@ func localDay(t time.Time, loc *time.Location) time.Time {
 // credential) overrides that; else pending. Decisions by
 // anyone else, by the claimant (whatever the credential), or voided ones,
 // are passed over: the API refuses them at write time (lrs.CanDecide), and
-// those in an older log stay ignored.
+// those in an older log stay ignored. It notes on it who approved an
+// approved claim (ApprovedBy), or who rejected a rejected one and why
+// (RejectedBy, Reason).
 //
 // The decisions are those on c and, when c counts for a learning of several
 // statements (members), those on the others made after c was in the log:
@@ -508,12 +514,12 @@ func localDay(t time.Time, loc *time.Location) time.Time {
 // names, so a later completion waits for its own decision and never
 // inherits an approval given to another statement's JP. Approval on
 // arrival is c's own.
-func state(c Claim, members []Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) (string, string) {
+func state(c Claim, members []Claim, f Facts, rule *Rule, visible func(uint64) bool, it *Item) string {
 	if seq, ok := f.Voided[c.StatementID]; ok && visible(seq) {
 		it.Seqs = append(it.Seqs, seq)
-		return Voided, ""
+		return Voided
 	}
-	st, by := Pending, ""
+	st, by, reason := Pending, "", ""
 	if rule.ProviderApproves && c.Provider {
 		st, by = Approved, "provider:"+c.By
 	}
@@ -552,12 +558,18 @@ func state(c Claim, members []Claim, f Facts, rule *Rule, visible func(uint64) b
 		}
 		it.Seqs = append(it.Seqs, d.Seq)
 		if d.Approve {
-			st, by = Approved, who
+			st, by, reason = Approved, who, ""
 		} else {
-			st, by = Rejected, who
+			st, by, reason = Rejected, who, d.Reason
 		}
 	}
-	return st, by
+	switch st {
+	case Approved:
+		it.ApprovedBy = by
+	case Rejected:
+		it.RejectedBy, it.Reason = by, reason
+	}
+	return st
 }
 
 // poolMinutes works out approved pooled items per form and day: each is

@@ -56,7 +56,7 @@ func TestCompute_ProviderApprovesIsARuleField(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		rules *bangkom.RuleSet
-		want  map[string]string // statement id → state/approved_by
+		want  map[string]string // statement id → state/approved_by, or for a rejected claim state/rejected_by
 	}{
 		{"shipped rules: e-learning waits", shipped, map[string]string{
 			"provider": "pending/", "ordinary": "pending/", "rejected": "rejected/verifier:bkd"}},
@@ -69,7 +69,11 @@ func TestCompute_ProviderApprovesIsARuleField(t *testing.T) {
 			got := states(tc.rules)
 			for id, want := range tc.want {
 				it := got[id]
-				if s := it.State + "/" + it.ApprovedBy; s != want {
+				by := it.ApprovedBy
+				if it.State == bangkom.Rejected {
+					by = it.RejectedBy
+				}
+				if s := it.State + "/" + by; s != want {
 					t.Errorf("%s: %s, want %s", id, s, want)
 				}
 			}
