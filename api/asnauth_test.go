@@ -34,7 +34,8 @@ type asnNode struct {
 // INST-Y), with credentials: adm (admin), kepeg (verifier), pusdiklat
 // (provider), ac (assessor), lms and lms2 (no role), siti-app, budi-app
 // and ani-app (bound to each person), an-a (analyst of U-A), an-x
-// (analyst of INST-X), an-d (analyst of DIR-1) and ac-siti (an assessor
+// (analyst of INST-X), an-d (analyst of DIR-1), ac-siti (an assessor
+// bound to Siti), kepeg-c (a verifier of U-C) and kepeg-siti (a verifier
 // bound to Siti).
 func newASNNode(t *testing.T) *asnNode {
 	t.Helper()
@@ -53,6 +54,8 @@ func newASNNode(t *testing.T) *asnNode {
 	units := func(u ...string) func(*lrs.Credential) { return func(c *lrs.Credential) { c.Units = u } }
 	add("adm", nil, lrs.RoleAdmin)
 	add("kepeg", nil, lrs.RoleVerifier)
+	add("kepeg-c", units("U-C"), lrs.RoleVerifier)
+	add("kepeg-siti", person(sitiNIP), lrs.RoleVerifier)
 	add("pusdiklat", nil, lrs.RoleProvider)
 	add("ac", nil, lrs.RoleAssessor)
 	add("lms", nil)
@@ -114,7 +117,9 @@ func decision(actor, claim string, approve bool) string {
 	return `{"actor":` + asnAccount(actor) + `,"verb":{"id":"` + verb + `"},"object":{"objectType":"StatementRef","id":"` + claim + `"}}`
 }
 
-// itemState is the state and approver of claim id in nip's JP report.
+// itemState is the state of claim id in nip's JP report and who decided
+// it: its approved_by, or for a rejected claim its rejected_by (and then
+// approved_by must be empty).
 func (n *asnNode) itemState(t *testing.T, nip, id string) (state, by string) {
 	t.Helper()
 	got := n.api["adm"].do(t, req{method: "GET", path: "/people/" + nip + "/jp?year=2026"})
@@ -122,7 +127,14 @@ func (n *asnNode) itemState(t *testing.T, nip, id string) (state, by string) {
 	v := fastjson.MustParse(got.body)
 	for _, it := range v.GetArray("items") {
 		if string(it.GetStringBytes("statement_id")) == id {
-			return string(it.GetStringBytes("state")), string(it.GetStringBytes("approved_by"))
+			state := string(it.GetStringBytes("state"))
+			if state == bangkom.Rejected {
+				if by := string(it.GetStringBytes("approved_by")); by != "" {
+					t.Fatalf("rejected claim %s shows approved_by %q", id, by)
+				}
+				return state, string(it.GetStringBytes("rejected_by"))
+			}
+			return state, string(it.GetStringBytes("approved_by"))
 		}
 	}
 	t.Fatalf("claim %s not in %s", id, got.body)

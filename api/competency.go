@@ -42,31 +42,60 @@ func (s *Server) personCompetencies(c echo.Context) error {
 	rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
 	rep.AsOf = asOfText(c.Request().Context())
 	if wantsCSV(c) {
-		rows := [][]string{{"code", "name", "type", "required_level", "assessed_level", "assessed_at", "stale", "gap", "evidence_jp", "evidence_activities"}}
+		rows := [][]string{{"code", "name", "type", "required_level", "assessed_level", "assessed_at", "stale", "gap", "evidence_jp", "evidence_activities", "state"}}
 		for _, l := range rep.Competencies {
 			rows = append(rows, []string{l.Code, l.Name, l.Type, optInt(l.RequiredLevel), optNum(l.AssessedLevel), optStr(l.AssessedAt),
-				strconv.FormatBool(l.Stale), optNum(l.Gap), num(l.EvidenceJP), strconv.Itoa(l.EvidenceActivities)})
+				strconv.FormatBool(l.Stale), optNum(l.Gap), num(l.EvidenceJP), strconv.Itoa(l.EvidenceActivities), l.State})
 		}
 		return writeCSV(c, "competencies-"+string(nip)+".csv", rows)
 	}
 	return c.JSON(http.StatusOK, rep)
 }
 
-// UnitCompetency lists the people of a unit with a gap in one competency.
+// UnitCompetency is one competency of the standards of a unit's people:
+// how many are in each state, and who is below the standard (the only
+// ones with a gap), not assessed, or assessed too long ago.
 type UnitCompetency struct {
-	Code          string      `json:"code"`
-	Name          string      `json:"name"`
-	PeopleWithGap []PersonGap `json:"people_with_gap"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// Counts holds the people whose standard requires the competency, by
+	// state: meets_standard, below_standard, not_assessed, stale.
+	Counts            map[string]int `json:"counts"`
+	PeopleWithGap     []PersonGap    `json:"people_with_gap"` // below_standard
+	PeopleNotAssessed []PersonGap    `json:"people_not_assessed"`
+	PeopleStale       []PersonGap    `json:"people_stale"`
 }
 
-// PersonGap is one person's gap in a competency.
+// PersonGap is one person's line in a competency of a unit.
 type PersonGap struct {
 	NIP           bangkom.NIP `json:"nip"`
 	Name          string      `json:"name"`
+	State         string      `json:"state"`
 	RequiredLevel int         `json:"required_level"`
 	AssessedLevel *float64    `json:"assessed_level"`
 	Stale         bool        `json:"stale"`
-	Gap           float64     `json:"gap"`
+	Gap           *float64    `json:"gap"` // null when not assessed
+}
+
+// PersonWithoutStandard is a person of a unit whose position has no
+// competency standard (state no_standard).
+type PersonWithoutStandard struct {
+	NIP      bangkom.NIP `json:"nip"`
+	Name     string      `json:"name"`
+	Position string      `json:"position"`
+	State    string      `json:"state"`
+}
+
+// UnitCompetencies is the body of GET /api/v1/units/{unit}/competencies.
+type UnitCompetencies struct {
+	Unit   string `json:"unit"`
+	People int    `json:"people"`
+	// Counts holds the people by the state of their report: assessed
+	// (every required competency has a current level), incomplete,
+	// no_standard.
+	Counts                map[string]int          `json:"counts"`
+	Competencies          []UnitCompetency        `json:"competencies"`
+	PeopleWithoutStandard []PersonWithoutStandard `json:"people_without_standard"`
 }
 
 func (s *Server) unitCompetencies(c echo.Context) error {
@@ -81,42 +110,61 @@ func (s *Server) unitCompetencies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	out := UnitCompetencies{Unit: unit, People: len(nips), Competencies: []UnitCompetency{}, PeopleWithoutStandard: []PersonWithoutStandard{},
+		Counts: map[string]int{bangkom.StandardAssessed: 0, bangkom.StandardIncomplete: 0, bangkom.NoStandard: 0}}
 	byCode := map[string]*UnitCompetency{}
 	err = s.eachFacts(c.Request().Context(), nips, asOf, func(facts bangkom.Facts) {
 		nip := facts.Person.NIP
 		rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
+		out.Counts[rep.State]++
+		if rep.State == bangkom.NoStandard {
+			out.PeopleWithoutStandard = append(out.PeopleWithoutStandard, PersonWithoutStandard{NIP: nip, Name: facts.Person.Name, Position: facts.Person.Position, State: bangkom.NoStandard})
+			return
+		}
 		for _, l := range rep.Competencies {
 			if l.RequiredLevel == nil {
 				continue
 			}
 			uc := byCode[l.Code]
 			if uc == nil {
-				uc = &UnitCompetency{Code: l.Code, Name: l.Name, PeopleWithGap: []PersonGap{}}
+				uc = &UnitCompetency{Code: l.Code, Name: l.Name, PeopleWithGap: []PersonGap{}, PeopleNotAssessed: []PersonGap{}, PeopleStale: []PersonGap{},
+					Counts: map[string]int{bangkom.MeetsStandard: 0, bangkom.BelowStandard: 0, bangkom.NotAssessed: 0, bangkom.Stale: 0}}
 				byCode[l.Code] = uc
 			}
-			if l.Gap != nil && *l.Gap > 0 {
-				uc.PeopleWithGap = append(uc.PeopleWithGap, PersonGap{NIP: nip, Name: facts.Person.Name, RequiredLevel: *l.RequiredLevel, AssessedLevel: l.AssessedLevel, Stale: l.Stale, Gap: *l.Gap})
+			uc.Counts[l.State]++
+			pg := PersonGap{NIP: nip, Name: facts.Person.Name, State: l.State, RequiredLevel: *l.RequiredLevel, AssessedLevel: l.AssessedLevel, Stale: l.Stale, Gap: l.Gap}
+			switch l.State {
+			case bangkom.BelowStandard:
+				uc.PeopleWithGap = append(uc.PeopleWithGap, pg)
+			case bangkom.NotAssessed:
+				uc.PeopleNotAssessed = append(uc.PeopleNotAssessed, pg)
+			case bangkom.Stale:
+				uc.PeopleStale = append(uc.PeopleStale, pg)
 			}
 		}
 	})
 	if err != nil {
 		return err
 	}
-	out := make([]UnitCompetency, 0, len(byCode))
 	for _, uc := range byCode {
-		out = append(out, *uc)
+		out.Competencies = append(out.Competencies, *uc)
 	}
-	slices.SortFunc(out, func(a, b UnitCompetency) int { return strings.Compare(a.Code, b.Code) })
+	slices.SortFunc(out.Competencies, func(a, b UnitCompetency) int { return strings.Compare(a.Code, b.Code) })
 	if wantsCSV(c) {
-		rows := [][]string{{"code", "name", "nip", "person", "required_level", "assessed_level", "stale", "gap"}}
-		for _, uc := range out {
-			for _, p := range uc.PeopleWithGap {
-				rows = append(rows, []string{uc.Code, uc.Name, string(p.NIP), p.Name, strconv.Itoa(p.RequiredLevel), optNum(p.AssessedLevel), strconv.FormatBool(p.Stale), num(p.Gap)})
+		rows := [][]string{{"code", "name", "nip", "person", "required_level", "assessed_level", "stale", "gap", "state"}}
+		for _, uc := range out.Competencies {
+			for _, list := range [][]PersonGap{uc.PeopleWithGap, uc.PeopleNotAssessed, uc.PeopleStale} {
+				for _, p := range list {
+					rows = append(rows, []string{uc.Code, uc.Name, string(p.NIP), p.Name, strconv.Itoa(p.RequiredLevel), optNum(p.AssessedLevel), strconv.FormatBool(p.Stale), optNum(p.Gap), p.State})
+				}
 			}
+		}
+		for _, p := range out.PeopleWithoutStandard {
+			rows = append(rows, []string{"", "", string(p.NIP), p.Name, "", "", "", "", p.State})
 		}
 		return writeCSV(c, "competencies-"+unit+".csv", rows)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"unit": unit, "people": len(nips), "competencies": out})
+	return c.JSON(http.StatusOK, out)
 }
 
 // Position is a position standard: jabatan → required level per competency.

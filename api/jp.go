@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,6 +54,9 @@ type JPView interface {
 	Problems(ctx context.Context, f bangkom.ProblemFilter, fn func(p bangkom.Problem, cursor string) bool) error
 	// CatalogueEntry finds an activity in the catalogue the view folds with.
 	CatalogueEntry(activity string) (bangkom.CatalogueEntry, bool)
+	// Evidence is the result.response and attachments of the learning
+	// claim with statement id (empty if none).
+	Evidence(ctx context.Context, id uuid.UUID) (bangkom.Evidence, error)
 }
 
 // Event types the analyst API appends.
@@ -388,9 +392,9 @@ func (s *Server) personJP(c echo.Context) error {
 		rep.Notes = append(rep.Notes, note)
 	}
 	if wantsCSV(c) {
-		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs"}}
+		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs", "rejected_by", "reason"}}
 		for _, it := range rep.Items {
-			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs)})
+			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs), it.RejectedBy, it.Reason})
 		}
 		return writeCSV(c, fmt.Sprintf("jp-%s-%s.csv", nip, reportLabel(year, from, to)), rows)
 	}
@@ -538,64 +542,196 @@ func (s *Server) unitJP(c echo.Context) error {
 	return c.JSON(http.StatusOK, rep)
 }
 
-// PendingClaim is a claim a supervisor can approve.
+// PendingClaim is a claim waiting for a decision, as an approval queue
+// lists it.
 type PendingClaim struct {
 	NIP          bangkom.NIP `json:"nip"`
 	Name         string      `json:"name"`
+	Unit         string      `json:"unit,omitempty"`
 	StatementID  string      `json:"statement_id"`
 	Form         string      `json:"form"`
 	Date         string      `json:"date"`
+	Year         int         `json:"year"`
 	JPClaimed    float64     `json:"jp_claimed"`
+	JPIfApproved float64     `json:"jp_if_approved"` // what the caps would recognise if it were approved now
+	Note         string      `json:"note,omitempty"` // why jp_if_approved is less than jp_claimed
 	Activity     string      `json:"activity"`
 	ActivityName string      `json:"activity_name,omitempty"`
+	Evidence     Evidence    `json:"evidence"`
+	seq          uint64
 }
 
+// Evidence is what a pending claim shows its decider: the claim
+// statement's result.response and its attachments' metadata; Statement is
+// where the statement and the attachments' data are fetched (an xAPI
+// statements read scope is needed).
+type Evidence struct {
+	Response    string               `json:"response,omitempty"`
+	Attachments []bangkom.Attachment `json:"attachments"`
+	Truncated   bool                 `json:"truncated,omitempty"`
+	Statement   string               `json:"statement"`
+}
+
+// approvals answers an approval queue: the claims still pending, of every
+// year (or of ?year=), oldest first, of a supervisor's people
+// (?supervisor=), of a unit (?unit=), or, with neither, of the caller: a
+// verifier's queue (what it may decide, within its units if it has any),
+// else a person's as supervisor.
 func (s *Server) approvals(c echo.Context) error {
 	q := c.QueryParams()
-	if err := checkTableParams(q, "supervisor", "year"); err != nil {
+	if err := checkTableParams(q, "supervisor", "unit", "year", "as_of"); err != nil {
 		return err
 	}
-	if !q.Has("supervisor") {
-		return lrs.Errorf(lrs.EINVALID, "missing supervisor parameter (a NIP)")
+	if q.Has("supervisor") && q.Has("unit") {
+		return lrs.Errorf(lrs.EINVALID, "supervisor and unit: name one queue, not both")
 	}
-	sup, err := parseNIPParam(q.Get("supervisor"))
-	if err != nil {
-		return err
-	}
-	if err := lrs.CanReadApprovals(principal(c), string(sup)); err != nil {
-		return err
-	}
-	year, asOf, err := s.jpQuery(c, "supervisor")
-	if err != nil {
-		return err
-	}
+	p := principal(c)
 	ctx := c.Request().Context()
-	nips, err := s.cfg.JP.Supervisees(ctx, sup)
+	body := map[string]any{}
+	var (
+		nips []bangkom.NIP
+		keep = func(bangkom.Facts) bool { return true }
+		sup  bangkom.NIP
+		unit string
+		kind string
+		err  error
+	)
+	switch {
+	case q.Has("supervisor"):
+		if sup, err = parseNIPParam(q.Get("supervisor")); err != nil {
+			return err
+		}
+		if err := lrs.CanReadApprovals(p, string(sup)); err != nil {
+			return err
+		}
+	case q.Has("unit"):
+		unit = q.Get("unit")
+		if unit == "" {
+			return lrs.Errorf(lrs.EINVALID, "unit: must name a unit")
+		}
+		if !p.HasRole(lrs.RoleAdmin) && !p.HasRole(lrs.RoleVerifier) && !p.HasRole(lrs.RoleAnalyst) {
+			return lrs.CanReadUnitApprovals(p, unit, nil)
+		}
+	case p.HasRole(lrs.RoleVerifier):
+		kind = "verifier"
+		keep = func(f bangkom.Facts) bool { return lrs.InVerifierQueue(p, personScopeOf(f.Person)) }
+	case p.Person != "":
+		sup = bangkom.NIP(p.Person)
+	default:
+		return lrs.Errorf(lrs.EINVALID, "missing supervisor (a NIP) or unit parameter: credential %q is neither a verifier nor a person, so it has no queue of its own", p.Key)
+	}
+	year, asOf, err := s.jpQuery(c, "supervisor", "unit")
+	if err != nil {
+		return err
+	}
+	switch {
+	case unit != "":
+		kind, body["unit"] = "unit", unit
+		nips, err = s.cfg.JP.Unit(ctx, unit)
+	case kind == "verifier":
+		body["verifier"] = p.Key
+		nips, err = s.cfg.JP.People(ctx)
+	default:
+		kind, body["supervisor"] = "supervisor", sup
+		nips, err = s.cfg.JP.Supervisees(ctx, sup)
+	}
 	if err != nil {
 		return lrs.Internal("jp view", err)
 	}
-	pending := []PendingClaim{}
-	rq := s.reportQuery(c, year, asOf, time.Time{}, time.Time{})
-	err = s.eachFacts(ctx, nips, asOf, func(facts bangkom.Facts) {
-		for _, it := range bangkom.ComputeQuery(facts, s.cfg.JP.Rules(), rq).Items {
-			// what a decision can change: pending claims, those dated
-			// later included; never duplicates
-			if it.AwaitsDecision() {
-				pending = append(pending, PendingClaim{NIP: facts.Person.NIP, Name: facts.Person.Name, StatementID: it.StatementID, Form: it.Form, Date: it.Date, JPClaimed: it.JPClaimed, Activity: it.Activity, ActivityName: it.ActivityName})
-			}
+	body["queue"] = kind
+	if q.Has("year") {
+		body["year"] = year
+	}
+	var people []bangkom.Facts
+	if err := s.eachFacts(ctx, nips, asOf, func(f bangkom.Facts) {
+		if keep(f) {
+			people = append(people, f)
 		}
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	if wantsCSV(c) {
-		rows := [][]string{{"nip", "name", "statement_id", "form", "date", "jp_claimed", "activity"}}
-		for _, p := range pending {
-			rows = append(rows, []string{string(p.NIP), p.Name, p.StatementID, p.Form, p.Date, num(p.JPClaimed), p.Activity})
+	if unit != "" {
+		members := make([]lrs.PersonScope, len(people))
+		for i, f := range people {
+			members[i] = personScopeOf(f.Person)
 		}
-		return writeCSV(c, "approvals-"+string(sup)+".csv", rows)
+		if err := lrs.CanReadUnitApprovals(p, unit, members); err != nil {
+			return err
+		}
+		if len(people) == 0 {
+			return lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
+		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"supervisor": sup, "year": year, "pending": pending})
+	pending := []PendingClaim{}
+	for _, f := range people {
+		for _, it := range bangkom.Queue(f, s.cfg.JP.Rules(), asOf) {
+			if q.Has("year") && it.Year != year {
+				continue
+			}
+			pc := PendingClaim{NIP: f.Person.NIP, Name: f.Person.Name, Unit: f.Person.Unit, StatementID: it.StatementID, Form: it.Form,
+				Date: it.Date, Year: it.Year, JPClaimed: it.JPClaimed, JPIfApproved: it.JPIfApproved, Activity: it.Activity,
+				ActivityName: it.ActivityName, seq: it.Seqs[0],
+				Evidence: Evidence{Attachments: []bangkom.Attachment{}, Statement: "/xapi/statements?statementId=" + url.QueryEscape(it.StatementID)}}
+			if it.JPIfApproved < it.JPClaimed {
+				pc.Note = it.IfApprovedNote
+			}
+			if id, err := uuid.Parse(it.StatementID); err == nil {
+				ev, err := s.cfg.JP.Evidence(ctx, id)
+				if err != nil {
+					return lrs.Internal("jp view", err)
+				}
+				pc.Evidence.Response, pc.Evidence.Truncated = ev.Response, ev.Truncated
+				if len(ev.Attachments) > 0 {
+					pc.Evidence.Attachments = ev.Attachments
+					pc.Evidence.Statement += "&attachments=true"
+				}
+			}
+			pending = append(pending, pc)
+		}
+	}
+	// Oldest first across people: by learning date, then log order.
+	slices.SortStableFunc(pending, func(a, b PendingClaim) int {
+		if c := strings.Compare(a.Date, b.Date); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	if wantsCSV(c) {
+		rows := [][]string{{"nip", "name", "statement_id", "form", "date", "jp_claimed", "activity", "activity_name", "jp_if_approved", "note", "unit", "response", "attachments"}}
+		for _, p := range pending {
+			rows = append(rows, []string{string(p.NIP), p.Name, p.StatementID, p.Form, p.Date, num(p.JPClaimed), p.Activity, p.ActivityName,
+				num(p.JPIfApproved), p.Note, p.Unit, p.Evidence.Response, attachmentSummary(p.Evidence.Attachments)})
+		}
+		name := "approvals-" + kind
+		switch kind {
+		case "supervisor":
+			name += "-" + string(sup)
+		case "unit":
+			name += "-" + unit
+		}
+		return writeCSV(c, name+".csv", rows)
+	}
+	body["pending"] = pending
+	return c.JSON(http.StatusOK, body)
+}
+
+// personScopeOf is what the policy needs to know of a registered person.
+func personScopeOf(p bangkom.Person) lrs.PersonScope {
+	return lrs.PersonScope{NIP: string(p.NIP), Unit: p.Unit, ParentUnit: p.ParentUnit, Instansi: p.Instansi}
+}
+
+// attachmentSummary is one CSV cell naming a claim's attachments:
+// "display (contentType, sha2)" each, separated by "; ".
+func attachmentSummary(atts []bangkom.Attachment) string {
+	parts := make([]string, len(atts))
+	for i, a := range atts {
+		name := a.Display
+		if name == "" {
+			name = a.UsageType
+		}
+		parts[i] = fmt.Sprintf("%s (%s, sha2 %s)", name, a.ContentType, a.SHA2)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // requireRole answers 403 unless the credential has one of roles.

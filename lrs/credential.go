@@ -42,7 +42,7 @@ type Credential struct {
 	SecretHash string   `json:"secret_hash"`
 	Name       string   `json:"name,omitempty"`   // display name: the institution
 	Person     string   `json:"person,omitempty"` // NIP of the person the credential acts for
-	Units      []string `json:"units,omitempty"`  // analyst scope: unit or instansi names
+	Units      []string `json:"units,omitempty"`  // analyst scope: unit or instansi names; for a verifier, what its own approval queue lists
 	Roles      []string `json:"roles,omitempty"`
 	Scopes     []string `json:"scopes,omitempty"`
 	Store      string   `json:"store,omitempty"`

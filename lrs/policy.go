@@ -21,7 +21,7 @@ import (
 const (
 	PolicyPersonData  = "person-data"    // GET /api/v1/people/{nip}/…
 	PolicyUnitData    = "unit-data"      // GET /api/v1/units/{unit}/…
-	PolicyApprovals   = "approvals"      // GET /api/v1/approvals?supervisor=
+	PolicyApprovals   = "approvals"      // GET /api/v1/approvals[?supervisor=|?unit=]
 	PolicyPeopleList  = "people-list"    // GET /api/v1/people
 	PolicyUnitList    = "unit-list"      // GET /api/v1/units
 	PolicyCatalogue   = "catalogue"      // GET, POST /api/v1/catalogue
@@ -45,15 +45,7 @@ type PersonScope struct {
 // person's unit, parent unit or instansi. Unit and instansi names match
 // whatever their case, as the JP view finds units.
 func inAnalystScope(p Principal, t PersonScope) bool {
-	if !p.HasRole(RoleAnalyst) {
-		return false
-	}
-	for _, u := range p.Units {
-		if u != "" && (strings.EqualFold(u, t.Unit) || strings.EqualFold(u, t.ParentUnit) || strings.EqualFold(u, t.Instansi)) {
-			return true
-		}
-	}
-	return false
+	return p.HasRole(RoleAnalyst) && inUnits(p.Units, t)
 }
 
 // holdsUnit reports whether units names unit, whatever its case.
@@ -154,6 +146,56 @@ func CanReadApprovals(p Principal, supervisor string) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "only the supervisor themselves, a verifier or an admin may read a supervisor's approvals (policy: %s)", PolicyApprovals)
+}
+
+// InVerifierQueue reports whether the claims of person t belong in the
+// queue of verifier p (GET /api/v1/approvals without a supervisor or
+// unit): p is a verifier, t is not the person p acts as (a claimant never
+// decides their own claim), and p's Units, when it has any, hold t's unit,
+// parent unit or instansi. A verifier may decide any other claim
+// (CanDecide); its Units only narrow what its own queue lists.
+func InVerifierQueue(p Principal, t PersonScope) bool {
+	if !p.HasRole(RoleVerifier) || (p.Person != "" && p.Person == t.NIP) {
+		return false
+	}
+	return len(p.Units) == 0 || inUnits(p.Units, t)
+}
+
+// CanReadUnitApprovals decides a read of the queue of a unit's pending
+// claims: an admin; a verifier without Units, or whose Units hold the unit
+// or every member of it; an analyst who may read the unit's reports
+// (CanReadUnit).
+func CanReadUnitApprovals(p Principal, unit string, members []PersonScope) error {
+	if p.HasRole(RoleAdmin) {
+		return nil
+	}
+	if p.HasRole(RoleVerifier) {
+		if len(p.Units) == 0 || holdsUnit(p.Units, unit) {
+			return nil
+		}
+		all := len(members) > 0
+		for _, m := range members {
+			all = all && inUnits(p.Units, m)
+		}
+		if all {
+			return nil
+		}
+	}
+	if p.HasRole(RoleAnalyst) && CanReadUnit(p, unit, members) == nil {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "only a verifier or an analyst of the unit or its instansi, or an admin, may read a unit's approvals (policy: %s)", PolicyApprovals)
+}
+
+// inUnits reports whether units hold the person's unit, parent unit or
+// instansi, whatever the case of the names.
+func inUnits(units []string, t PersonScope) bool {
+	for _, u := range units {
+		if u != "" && (strings.EqualFold(u, t.Unit) || strings.EqualFold(u, t.ParentUnit) || strings.EqualFold(u, t.Instansi)) {
+			return true
+		}
+	}
+	return false
 }
 
 // CanExportSIASN decides the SIASN export of everyone's recognised
@@ -333,7 +375,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/people/:nip/siasn", PolicyPersonData, nil, personWho},
 	{read, "/api/v1/units/:unit/jp", PolicyUnitData, nil, unitWho},
 	{read, "/api/v1/units/:unit/competencies", PolicyUnitData, nil, unitWho},
-	{read, "/api/v1/approvals", PolicyApprovals, nil, "that supervisor themselves (`?supervisor=` their NIP), a `verifier`, an `admin`"},
+	{read, "/api/v1/approvals", PolicyApprovals, nil, "`?supervisor=`: that supervisor themselves, a `verifier`, an `admin`; `?unit=`: a `verifier` (whose units, if any, hold the unit), an `analyst` who may read the unit, an `admin`; neither: a `verifier`'s own queue (the claims it may decide, within its units if it has any), or a person's as supervisor"},
 	{read, "/api/v1/siasn", PolicySIASNExport, nil, "`admin`, `verifier`"},
 	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
 	{read, "/api/v1/claims/problems", PolicyProblems, nil, "`admin`, `verifier`: every problem; an `analyst`, a person or a supervisor: the problems of the registered people whose records they may read (rule `person-data`); any credential: the problems of the statements it wrote (`?credential=` its key)"},

@@ -284,3 +284,53 @@ func TestPolicy_Lists(t *testing.T) {
 		checkPolicy(t, lrs.CanReadCatalogue(p), false, lrs.PolicyCatalogue)
 	}
 }
+
+// A verifier's own queue holds the claims it may decide: everyone's but
+// its own person's, narrowed to its units when it has any; a unit's queue
+// is read by an admin, a verifier of the unit and an analyst of the unit.
+func TestPolicy_VerifierAndUnitQueues(t *testing.T) {
+	pVerC := lrs.Principal{Kind: lrs.PrincipalCredential, Key: "kepeg-c", Roles: []string{lrs.RoleVerifier}, Units: []string{"U-C"}}
+	pVerX := lrs.Principal{Kind: lrs.PrincipalCredential, Key: "kepeg-x", Roles: []string{lrs.RoleVerifier}, Units: []string{"INST-X"}}
+	budiScope := lrs.PersonScope{NIP: budi, Unit: "U-A", ParentUnit: "DIR-1", Instansi: "INST-X"}
+	for _, tc := range []struct {
+		name string
+		p    lrs.Principal
+		t    lrs.PersonScope
+		want bool
+	}{
+		{"a verifier: anyone's claims", pVerifier, sitiScope, true},
+		{"a verifier bound to Budi: Siti's claims", pVerBudi, sitiScope, true},
+		{"a verifier bound to Budi: not his own", pVerBudi, budiScope, false},
+		{"a verifier of U-C: not U-A's", pVerC, sitiScope, false},
+		{"a verifier of INST-X: Siti's by instansi", pVerX, sitiScope, true},
+		{"an admin has no verifier queue", pAdmin, sitiScope, false},
+		{"an analyst has no verifier queue", pAnalystA, sitiScope, false},
+	} {
+		t.Run("verifier queue: "+tc.name, func(t *testing.T) {
+			if got := lrs.InVerifierQueue(tc.p, tc.t); got != tc.want {
+				t.Fatalf("InVerifierQueue = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	members := []lrs.PersonScope{sitiScope, budiScope}
+	for _, tc := range []struct {
+		name    string
+		p       lrs.Principal
+		allowed bool
+	}{
+		{"an admin", pAdmin, true},
+		{"a verifier without units", pVerifier, true},
+		{"a verifier of the instansi of every member", pVerX, true},
+		{"an analyst of the unit", pAnalystA, true},
+		{"an analyst of the parent unit", pAnalystD, true},
+		{"a verifier of another unit", pVerC, false},
+		{"an analyst without units", pNoScope, false},
+		{"a plain credential", pLMS, false},
+		{"units without a role", pUnitsNoR, false},
+		{"the members' supervisor", pBudi, false},
+	} {
+		t.Run("unit queue: "+tc.name, func(t *testing.T) {
+			checkPolicy(t, lrs.CanReadUnitApprovals(tc.p, "U-A", members), tc.allowed, lrs.PolicyApprovals)
+		})
+	}
+}

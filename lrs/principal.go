@@ -38,7 +38,7 @@ type Principal struct {
 	Store  string   // the store (tenant) whose documents it reads and writes
 	Scopes []string // xAPI scopes (credentials)
 	Roles  []string // ASN roles: admin, analyst, verifier, assessor, provider, auditor
-	Units  []string // analyst scope: unit or instansi names
+	Units  []string // analyst scope: unit or instansi names; a verifier's own approval queue
 	Person string   // NIP of the signed-in person, or of the person a credential acts for
 }
 
