@@ -582,109 +582,28 @@ func (s *Server) approvals(c echo.Context) error {
 	if err := checkTableParams(q, "supervisor", "unit", "year", "as_of"); err != nil {
 		return err
 	}
-	if q.Has("supervisor") && q.Has("unit") {
-		return lrs.Errorf(lrs.EINVALID, "supervisor and unit: name one queue, not both")
-	}
-	p := principal(c)
-	ctx := c.Request().Context()
-	body := map[string]any{}
-	var (
-		nips []bangkom.NIP
-		keep = func(bangkom.Facts) bool { return true }
-		sup  bangkom.NIP
-		unit string
-		kind string
-		err  error
-	)
-	switch {
-	case q.Has("supervisor"):
-		if sup, err = parseNIPParam(q.Get("supervisor")); err != nil {
-			return err
-		}
-		if err := lrs.CanReadApprovals(p, string(sup)); err != nil {
-			return err
-		}
-	case q.Has("unit"):
-		unit = q.Get("unit")
-		if unit == "" {
-			return lrs.Errorf(lrs.EINVALID, "unit: must name a unit")
-		}
-		if !p.HasRole(lrs.RoleAdmin) && !p.HasRole(lrs.RoleVerifier) && !p.HasRole(lrs.RoleAnalyst) {
-			return lrs.CanReadUnitApprovals(p, unit, nil)
-		}
-	case p.HasRole(lrs.RoleVerifier):
-		kind = "verifier"
-		keep = func(f bangkom.Facts) bool { return lrs.InVerifierQueue(p, personScopeOf(f.Person)) }
-	case p.Person != "":
-		sup = bangkom.NIP(p.Person)
-	default:
-		return lrs.Errorf(lrs.EINVALID, "missing supervisor (a NIP) or unit parameter: credential %q is neither a verifier nor a person, so it has no queue of its own", p.Key)
+	aq, err := s.approvalQueue(c)
+	if err != nil {
+		return err
 	}
 	year, asOf, err := s.jpQuery(c, "supervisor", "unit")
 	if err != nil {
 		return err
 	}
-	switch {
-	case unit != "":
-		kind, body["unit"] = "unit", unit
-		nips, err = s.cfg.JP.Unit(ctx, unit)
-	case kind == "verifier":
-		body["verifier"] = p.Key
-		nips, err = s.cfg.JP.People(ctx)
-	default:
-		kind, body["supervisor"] = "supervisor", sup
-		nips, err = s.cfg.JP.Supervisees(ctx, sup)
-	}
+	people, err := aq.people(c, s, asOf)
 	if err != nil {
-		return lrs.Internal("jp view", err)
-	}
-	body["queue"] = kind
-	if q.Has("year") {
-		body["year"] = year
-	}
-	var people []bangkom.Facts
-	if err := s.eachFacts(ctx, nips, asOf, func(f bangkom.Facts) {
-		if keep(f) {
-			people = append(people, f)
-		}
-	}); err != nil {
 		return err
 	}
-	if unit != "" {
-		members := make([]lrs.PersonScope, len(people))
-		for i, f := range people {
-			members[i] = personScopeOf(f.Person)
-		}
-		if err := lrs.CanReadUnitApprovals(p, unit, members); err != nil {
-			return err
-		}
-		if len(people) == 0 {
-			return lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
-		}
-	}
+	ctx := c.Request().Context()
 	pending := []PendingClaim{}
 	for _, f := range people {
 		for _, it := range bangkom.Queue(f, s.cfg.JP.Rules(), asOf) {
 			if q.Has("year") && it.Year != year {
 				continue
 			}
-			pc := PendingClaim{NIP: f.Person.NIP, Name: f.Person.Name, Unit: f.Person.Unit, StatementID: it.StatementID, Form: it.Form,
-				Date: it.Date, Year: it.Year, JPClaimed: it.JPClaimed, JPIfApproved: it.JPIfApproved, Activity: it.Activity,
-				ActivityName: it.ActivityName, seq: it.Seqs[0],
-				Evidence: Evidence{Attachments: []bangkom.Attachment{}, Statement: "/xapi/statements?statementId=" + url.QueryEscape(it.StatementID)}}
-			if it.JPIfApproved < it.JPClaimed {
-				pc.Note = it.IfApprovedNote
-			}
-			if id, err := uuid.Parse(it.StatementID); err == nil {
-				ev, err := s.cfg.JP.Evidence(ctx, id)
-				if err != nil {
-					return lrs.Internal("jp view", err)
-				}
-				pc.Evidence.Response, pc.Evidence.Truncated = ev.Response, ev.Truncated
-				if len(ev.Attachments) > 0 {
-					pc.Evidence.Attachments = ev.Attachments
-					pc.Evidence.Statement += "&attachments=true"
-				}
+			pc, err := s.pendingClaim(ctx, f.Person, it)
+			if err != nil {
+				return err
 			}
 			pending = append(pending, pc)
 		}
@@ -702,17 +621,126 @@ func (s *Server) approvals(c echo.Context) error {
 			rows = append(rows, []string{string(p.NIP), p.Name, p.StatementID, p.Form, p.Date, num(p.JPClaimed), p.Activity, p.ActivityName,
 				num(p.JPIfApproved), p.Note, p.Unit, p.Evidence.Response, attachmentSummary(p.Evidence.Attachments)})
 		}
-		name := "approvals-" + kind
-		switch kind {
-		case "supervisor":
-			name += "-" + string(sup)
-		case "unit":
-			name += "-" + unit
-		}
-		return writeCSV(c, name+".csv", rows)
+		return writeCSV(c, "approvals-"+aq.name+".csv", rows)
 	}
-	body["pending"] = pending
+	body := map[string]any{"queue": aq.kind, aq.kind: aq.name, "pending": pending}
+	if q.Has("year") {
+		body["year"] = year
+	}
 	return c.JSON(http.StatusOK, body)
+}
+
+// approvalQueue is the queue a request names: kind supervisor (name a
+// NIP), unit (name the unit) or verifier (name the credential key).
+type approvalQueue struct {
+	kind, name string
+	p          lrs.Principal
+}
+
+// approvalQueue reads which queue the request asks for and decides what
+// it can before reading the view: 400 for two queues or none where the
+// caller has none of its own, 403 (policy: approvals) for a supervisor's
+// queue the caller may not read, or a unit's queue asked by a principal
+// of no role that may read one.
+func (s *Server) approvalQueue(c echo.Context) (approvalQueue, error) {
+	q, p := c.QueryParams(), principal(c)
+	aq := approvalQueue{p: p}
+	switch {
+	case q.Has("supervisor") && q.Has("unit"):
+		return aq, lrs.Errorf(lrs.EINVALID, "supervisor and unit: name one queue, not both")
+	case q.Has("supervisor"):
+		sup, err := parseNIPParam(q.Get("supervisor"))
+		if err != nil {
+			return aq, err
+		}
+		aq.kind, aq.name = "supervisor", string(sup)
+		return aq, lrs.CanReadApprovals(p, aq.name)
+	case q.Has("unit"):
+		aq.kind, aq.name = "unit", q.Get("unit")
+		if aq.name == "" {
+			return aq, lrs.Errorf(lrs.EINVALID, "unit: must name a unit")
+		}
+		if !p.HasRole(lrs.RoleAdmin) && !p.HasRole(lrs.RoleVerifier) && !p.HasRole(lrs.RoleAnalyst) {
+			return aq, lrs.CanReadUnitApprovals(p, aq.name, nil)
+		}
+	case p.HasRole(lrs.RoleVerifier):
+		aq.kind, aq.name = "verifier", p.Key
+	case p.Person != "":
+		aq.kind, aq.name = "supervisor", p.Person
+	default:
+		return aq, lrs.Errorf(lrs.EINVALID, "missing supervisor (a NIP) or unit parameter: credential %q is neither a verifier nor a person, so it has no queue of its own", p.Key)
+	}
+	return aq, nil
+}
+
+// people returns the facts, as of asOf, of the people whose claims the
+// queue holds: a supervisor's supervisees now, a unit's members now (403
+// unless the principal may read the unit's queue, then 404 for a unit
+// nobody belongs to), or everyone in a verifier's queue.
+func (aq approvalQueue) people(c echo.Context, s *Server, asOf uint64) ([]bangkom.Facts, error) {
+	ctx := c.Request().Context()
+	var (
+		nips []bangkom.NIP
+		err  error
+	)
+	switch aq.kind {
+	case "unit":
+		nips, err = s.cfg.JP.Unit(ctx, aq.name)
+	case "verifier":
+		nips, err = s.cfg.JP.People(ctx)
+	default:
+		nips, err = s.cfg.JP.Supervisees(ctx, bangkom.NIP(aq.name))
+	}
+	if err != nil {
+		return nil, lrs.Internal("jp view", err)
+	}
+	var people []bangkom.Facts
+	if err := s.eachFacts(ctx, nips, asOf, func(f bangkom.Facts) {
+		if aq.kind != "verifier" || lrs.InVerifierQueue(aq.p, personScopeOf(f.Person)) {
+			people = append(people, f)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if aq.kind == "unit" {
+		members := make([]lrs.PersonScope, len(people))
+		for i, f := range people {
+			members[i] = personScopeOf(f.Person)
+		}
+		if err := lrs.CanReadUnitApprovals(aq.p, aq.name, members); err != nil {
+			return nil, err
+		}
+		if len(people) == 0 {
+			return nil, lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", aq.name)
+		}
+	}
+	return people, nil
+}
+
+// pendingClaim is a queued claim of person as the queue lists it, with
+// the evidence the JP view keeps for it.
+func (s *Server) pendingClaim(ctx context.Context, person bangkom.Person, it bangkom.Queued) (PendingClaim, error) {
+	pc := PendingClaim{NIP: person.NIP, Name: person.Name, Unit: person.Unit, StatementID: it.StatementID, Form: it.Form,
+		Date: it.Date, Year: it.Year, JPClaimed: it.JPClaimed, JPIfApproved: it.JPIfApproved, Activity: it.Activity,
+		ActivityName: it.ActivityName, seq: it.Seqs[0],
+		Evidence: Evidence{Attachments: []bangkom.Attachment{}, Statement: "/xapi/statements?statementId=" + url.QueryEscape(it.StatementID)}}
+	if it.JPIfApproved < it.JPClaimed {
+		pc.Note = it.IfApprovedNote
+	}
+	id, err := uuid.Parse(it.StatementID)
+	if err != nil {
+		return pc, nil // no evidence is kept for a claim without a UUID
+	}
+	ev, err := s.cfg.JP.Evidence(ctx, id)
+	if err != nil {
+		return pc, lrs.Internal("jp view", err)
+	}
+	pc.Evidence.Response, pc.Evidence.Truncated = ev.Response, ev.Truncated
+	if len(ev.Attachments) > 0 {
+		pc.Evidence.Attachments = ev.Attachments
+		pc.Evidence.Statement += "&attachments=true"
+	}
+	return pc, nil
 }
 
 // personScopeOf is what the policy needs to know of a registered person.
