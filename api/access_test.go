@@ -131,6 +131,14 @@ func TestAccessLog(t *testing.T) {
 		if got := a.query(t, "who=admin-1&limit=1"); len(got) != 1 || got[0].Scope != lrs.AccessExport || got[0].Query != "year=2026" {
 			t.Fatalf("exports by admin-1: %+v", got)
 		}
+		expect(t, a.lms.do(t, req{method: "GET", path: "/approvals?unit=U1"}), 200)
+		expect(t, a.lms.do(t, req{method: "GET", path: "/approvals"}), 200) // the verifier's own queue
+		if got := a.query(t, "unit=U1&who=lms"); len(got) != 2 || got[1].Unit != "U1" || got[1].Route != "/api/v1/approvals" {
+			t.Fatalf("unit U1 by lms, with its approval queue: %+v", got)
+		}
+		if got := a.query(t, "who=lms&limit=100"); got[len(got)-1].Scope != lrs.AccessExport || got[len(got)-1].Route != "/api/v1/approvals" {
+			t.Fatalf("a verifier's own queue is not recorded as a read of everyone: %+v", got[len(got)-1])
+		}
 		if got := a.query(t, "since="+url.QueryEscape(time.Now().Add(time.Hour).Format(time.RFC3339))); len(got) != 0 {
 			t.Fatalf("entries from an hour ahead: %+v", got)
 		}

@@ -45,10 +45,26 @@ func unitTarget(c echo.Context) (string, string, string, bool) {
 	return lrs.AccessUnit, "", unit, err == nil && unit != ""
 }
 
-// approvalsTarget: the supervisor whose queue is read.
+// approvalsTarget: the queue read — a supervisor's (?supervisor=, or a
+// person's own), a unit's (?unit=), or a verifier's own, which may hold
+// every registered person's claims and is recorded as an export is.
 func approvalsTarget(c echo.Context) (string, string, string, bool) {
-	nip, err := bangkom.ParseNIP(c.QueryParam("supervisor"))
-	return lrs.AccessApprovals, string(nip), "", err == nil
+	q, p := c.QueryParams(), principal(c)
+	switch {
+	case q.Has("supervisor") && q.Has("unit"):
+		return "", "", "", false // 400
+	case q.Has("supervisor"):
+		nip, err := bangkom.ParseNIP(q.Get("supervisor"))
+		return lrs.AccessApprovals, string(nip), "", err == nil
+	case q.Has("unit"):
+		unit := q.Get("unit")
+		return lrs.AccessUnit, "", unit, unit != ""
+	case p.HasRole(lrs.RoleVerifier):
+		return lrs.AccessExport, "", "", true
+	case p.Person != "":
+		return lrs.AccessApprovals, p.Person, "", true
+	}
+	return "", "", "", false // 400: no queue of its own
 }
 
 // exportTarget: every registered person, or one unit's.

@@ -30,9 +30,9 @@ type Access struct {
 // Access scopes: what kind of records a read touched.
 const (
 	AccessPerson    = "person"    // one person's records: JP, competencies, SIASN rows, statements by their agent
-	AccessUnit      = "unit"      // a unit's report, or a SIASN export of one unit
+	AccessUnit      = "unit"      // a unit's report or approval queue, or a SIASN export of one unit
 	AccessApprovals = "approvals" // a supervisor's approval queue: the pending claims of their people
-	AccessExport    = "export"    // the SIASN export of every registered person
+	AccessExport    = "export"    // the SIASN export of every registered person, or a verifier's own approval queue
 )
 
 // MaxAccessQuery bounds the query string kept in an entry.
