@@ -675,8 +675,9 @@ func (s *Server) approvalQueue(c echo.Context) (approvalQueue, error) {
 
 // people returns the facts, as of asOf, of the people whose claims the
 // queue holds: a supervisor's supervisees now, a unit's members now (403
-// unless the principal may read the unit's queue, then 404 for a unit
-// nobody belongs to), or everyone in a verifier's queue.
+// unless the principal may read the unit's queue, judged by the registry
+// now as for a unit's reports; then 404 for a unit nobody belongs to), or
+// everyone in a verifier's queue.
 func (aq approvalQueue) people(c echo.Context, s *Server, asOf uint64) ([]bangkom.Facts, error) {
 	ctx := c.Request().Context()
 	var (
@@ -694,27 +695,31 @@ func (aq approvalQueue) people(c echo.Context, s *Server, asOf uint64) ([]bangko
 	if err != nil {
 		return nil, lrs.Internal("jp view", err)
 	}
-	var people []bangkom.Facts
-	if err := s.eachFacts(ctx, nips, asOf, func(f bangkom.Facts) {
-		if aq.kind != "verifier" || lrs.InVerifierQueue(aq.p, personScopeOf(f.Person)) {
-			people = append(people, f)
-		}
-	}); err != nil {
-		return nil, err
-	}
 	if aq.kind == "unit" {
-		members := make([]lrs.PersonScope, len(people))
-		for i, f := range people {
-			members[i] = personScopeOf(f.Person)
+		members := make([]lrs.PersonScope, 0, len(nips))
+		for _, nip := range nips {
+			person, found, err := s.cfg.JP.Person(ctx, nip, 0)
+			if err != nil {
+				return nil, lrs.Internal("jp view", err)
+			}
+			if found {
+				members = append(members, personScopeOf(person))
+			}
 		}
 		if err := lrs.CanReadUnitApprovals(aq.p, aq.name, members); err != nil {
 			return nil, err
 		}
-		if len(people) == 0 {
+		if len(nips) == 0 {
 			return nil, lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", aq.name)
 		}
 	}
-	return people, nil
+	var people []bangkom.Facts
+	err = s.eachFacts(ctx, nips, asOf, func(f bangkom.Facts) {
+		if aq.kind != "verifier" || lrs.InVerifierQueue(aq.p, personScopeOf(f.Person)) {
+			people = append(people, f)
+		}
+	})
+	return people, err
 }
 
 // pendingClaim is a queued claim of person as the queue lists it, with
