@@ -597,7 +597,7 @@ func (s *Server) approvals(c echo.Context) error {
 	ctx := c.Request().Context()
 	pending := []PendingClaim{}
 	for _, f := range people {
-		for _, it := range bangkom.Queue(f, s.cfg.JP.Rules(), asOf) {
+		for _, it := range bangkom.Queue(f, s.cfg.JP.Rules(), s.reportQuery(c, year, asOf, time.Time{}, time.Time{})) {
 			if q.Has("year") && it.Year != year {
 				continue
 			}

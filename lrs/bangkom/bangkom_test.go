@@ -252,7 +252,7 @@ func TestQueue_EveryYearOldestFirstWithJPIfApproved(t *testing.T) {
 		Voided: map[string]uint64{},
 	}
 	var got []string
-	for _, q := range bangkom.Queue(f, rules, 0) {
+	for _, q := range bangkom.Queue(f, rules, bangkom.Query{}) {
 		got = append(got, fmt.Sprintf("%s/%d claimed=%g if-approved=%g", q.StatementID, q.Year, q.JPClaimed, q.JPIfApproved))
 	}
 	want := []string{
@@ -263,7 +263,20 @@ func TestQueue_EveryYearOldestFirstWithJPIfApproved(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("queue:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if q := bangkom.Queue(f, rules, 4); len(q) != 4 {
+	// The attended statement of the same learning is a duplicate of it: it
+	// never waits in the queue beside it.
+	dup := claim("later-attended", 8, "2026-01-07T08:00:00+07:00")
+	dup.Activity, dup.Verb = "https://e.go.id/later", "http://adlnet.gov/expapi/verbs/attended"
+	withDup := f
+	withDup.Claims = append(slices.Clone(f.Claims), dup)
+	got = got[:0]
+	for _, q := range bangkom.Queue(withDup, rules, bangkom.Query{}) {
+		got = append(got, q.StatementID)
+	}
+	if strings.Join(got, " ") != "december same-day later" {
+		t.Fatalf("queue with a duplicate statement of a learning: %v", got)
+	}
+	if q := bangkom.Queue(f, rules, bangkom.Query{AsOf: 4}); len(q) != 4 {
 		t.Fatalf("as of sequence 4 the queue holds %d claims, want 4 (no decision yet)", len(q))
 	}
 	rep := bangkom.Compute(f, rules, 2026, 0)

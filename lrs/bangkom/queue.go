@@ -20,12 +20,14 @@ type Queued struct {
 }
 
 // Queue lists the claims of f that await a decision as of log sequence
-// asOf (0: everything), of every year, oldest first: by learning date, then
+// q.AsOf (0: everything) at q.Now (see Query; its Year, From and To are
+// not used), of every year, oldest first: by learning date, then
 // log order. A December claim stays in the queue in January until it is
 // decided. Duplicates of a counted learning, voided and decided claims are
 // not in it, nor an approved claim dated after today (pending only until
 // its date). It is pure.
-func Queue(f Facts, rules *RuleSet, asOf uint64) []Queued {
+func Queue(f Facts, rules *RuleSet, q Query) []Queued {
+	asOf := q.AsOf
 	loc := f.Person.Location()
 	years := map[int]bool{}
 	for _, c := range f.Claims {
@@ -35,13 +37,14 @@ func Queue(f Facts, rules *RuleSet, asOf uint64) []Queued {
 	}
 	var out []Queued
 	for _, year := range slices.Sorted(maps.Keys(years)) {
-		for _, it := range Compute(f, rules, year, asOf).Items {
+		yq := Query{Year: year, AsOf: asOf, Now: q.Now}
+		for _, it := range ComputeQuery(f, rules, yq).Items {
 			if !it.AwaitsDecision() {
 				continue
 			}
-			q := Queued{Item: it, Year: year}
-			q.JPIfApproved, q.IfApprovedNote = ifApproved(f, rules, year, asOf, it)
-			out = append(out, q)
+			qd := Queued{Item: it, Year: year}
+			qd.JPIfApproved, qd.IfApprovedNote = ifApproved(f, rules, yq, it)
+			out = append(out, qd)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Queued) int {
@@ -56,16 +59,16 @@ func Queue(f Facts, rules *RuleSet, asOf uint64) []Queued {
 // ifApproved works out the year report with it approved by a verifier
 // now (a decision after every other, so it wins) and returns the JP it
 // would be recognised for, with the item's note.
-func ifApproved(f Facts, rules *RuleSet, year int, asOf uint64, it Item) (float64, string) {
+func ifApproved(f Facts, rules *RuleSet, q Query, it Item) (float64, string) {
 	decisions := make(map[string][]Decision, len(f.Decisions)+1)
 	maps.Copy(decisions, f.Decisions)
 	decisions[it.StatementID] = append(slices.Clip(f.Decisions[it.StatementID]),
 		Decision{Claim: it.StatementID, Seq: it.seq, Approve: true, Verifier: true, By: "if-approved"})
 	f.Decisions = decisions
-	for _, x := range Compute(f, rules, year, asOf).Items {
+	for _, x := range ComputeQuery(f, rules, q).Items {
 		if x.StatementID == it.StatementID && x.seq == it.seq {
 			if x.State != Approved {
-				return 0, x.Note // no rule in force on its date: approving it counts nothing
+				return 0, x.Note // no rule in force on its date, or dated after now: approving it counts nothing yet
 			}
 			return x.JPRecognized, x.Note
 		}
