@@ -106,6 +106,27 @@ func TestJPReports_OneLearningOneClaim(t *testing.T) {
 		if rep.Recognized != 16 || rep.Pending != 0 || len(rep.Items) != 4 || dups != 3 {
 			t.Fatalf("recognised %g, pending %g, %d items, %d duplicates; want 16, 0, 4, 3:\n%s", rep.Recognized, rep.Pending, len(rep.Items), dups, got.body)
 		}
+		// The spreadsheet names the counted statement of each duplicate.
+		got = n.admin.doWith(t, req{method: "GET", path: "/people/" + sitiNIP + "/jp?year=2026"}, "Accept", "text/csv")
+		expect(t, got, 200)
+		all, err := csv.NewReader(strings.NewReader(got.body)).ReadAll()
+		if err != nil || len(all) != 5 {
+			t.Fatalf("JP CSV: %v, %d rows, want a header and four:\n%s", err, len(all), got.body)
+		}
+		col := map[string]int{}
+		for i, h := range all[0] {
+			col[h] = i
+		}
+		for _, h := range []string{"state", "duplicate_of", "activity_name", "note"} {
+			if _, ok := col[h]; !ok {
+				t.Fatalf("JP CSV header %v lacks %s", all[0], h)
+			}
+		}
+		for _, row := range all[1:] {
+			if row[col["state"]] == bangkom.Duplicate && row[col["duplicate_of"]] != counted {
+				t.Fatalf("duplicate row %v: duplicate_of %q, want %s", row, row[col["duplicate_of"]], counted)
+			}
+		}
 	})
 
 	// An e-learning course from an ordinary LMS waits for the supervisor.

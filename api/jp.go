@@ -392,9 +392,9 @@ func (s *Server) personJP(c echo.Context) error {
 		rep.Notes = append(rep.Notes, note)
 	}
 	if wantsCSV(c) {
-		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs", "rejected_by", "reason"}}
+		rows := [][]string{{"statement_id", "form", "date", "jp_claimed", "jp_recognized", "state", "approved_by", "rule", "seqs", "rejected_by", "reason", "duplicate_of", "activity_name", "note"}}
 		for _, it := range rep.Items {
-			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs), it.RejectedBy, it.Reason})
+			rows = append(rows, []string{it.StatementID, it.Form, it.Date, num(it.JPClaimed), num(it.JPRecognized), it.State, it.ApprovedBy, it.Rule, seqs(it.Seqs), it.RejectedBy, it.Reason, it.DuplicateOf, it.ActivityName, it.Note})
 		}
 		return writeCSV(c, fmt.Sprintf("jp-%s-%s.csv", nip, reportLabel(year, from, to)), rows)
 	}
