@@ -35,7 +35,8 @@ func learnt(id string, seq uint64, verb, activity, at string, jp float64) bangko
 		panic(err)
 	}
 	return bangkom.Claim{StatementID: id, Seq: seq, NIP: dewi, Timestamp: ts.UTC(), Verb: verb, Activity: activity,
-		Form: "KLS-TEKNIS", DeclaredJP: &jp, Days: 1, By: "lms", Provider: true}
+		ActivityName: "Kursus " + id,
+		Form:         "KLS-TEKNIS", DeclaredJP: &jp, Days: 1, By: "lms", Provider: true}
 }
 
 func dewiFacts(claims ...bangkom.Claim) bangkom.Facts {

@@ -29,6 +29,7 @@ const (
 	ProblemDaysOutOfRange  = "days_out_of_range"   // not a whole number from 1 to MaxDays
 	ProblemDuplicate       = "duplicate"           // a duplicate of a counted claim (claim identity)
 	ProblemFutureDate      = "future_date"         // dated after it was stored: counts from its date
+	ProblemNameMissing     = "name_missing"        // counts, but has no activity name for SIASN's namaKursus
 )
 
 // ProblemCodes lists every code, for documentation and checks.
@@ -67,6 +68,7 @@ const (
 	RuleDays       = "context.extensions[" + ExtDays + "]: a whole JSON number from 1 to 366"
 	RuleIdentity   = "claim identity (schemas/jp-rules claim_identity): one learning makes one claim; the completion counts"
 	RuleFutureDate = "timestamp: the learning's date; a claim counts from that date in the person's zone"
+	RuleName       = "object.definition.name: the activity's name (id-ID first), else the catalogue's; SIASN's namaKursus is never an IRI"
 )
 
 // DiagnoseClaim reads a stored statement as a learning claim (ok), or
@@ -282,8 +284,9 @@ var ErrBadCursor = errors.New("not a cursor of this listing")
 
 // JudgedProblems are a registered person's claim problems that are judged
 // when read, not when folded: statements that duplicate a counted claim
-// (one learning, one claim), and claims dated after now's day in the
-// person's zone (they count from their date), of every year the person has
+// (one learning, one claim), claims dated after now's day in the
+// person's zone (they count from their date), and claims that count with no
+// activity name for SIASN (MissingName), of every year the person has
 // claims in, as of asOf. It is pure; the result is in log order.
 func JudgedProblems(f Facts, rules *RuleSet, now time.Time, asOf uint64) []Problem {
 	loc := f.Person.Location()
@@ -312,6 +315,9 @@ func JudgedProblems(f Facts, rules *RuleSet, now time.Time, asOf uint64) []Probl
 			case !today.IsZero() && it.Day().After(today) && it.State == Pending:
 				p.Code, p.Rule = ProblemFutureDate, RuleFutureDate
 				p.Reason = fmt.Sprintf("dated %s, after today (%s) in the person's zone: it counts from that date", it.Date, isoDate(today))
+			case it.State != Voided && it.State != Rejected && MissingName(it):
+				p.Code, p.Rule = ProblemNameMissing, RuleName
+				p.Reason = "the activity has no name in object.definition.name nor in the catalogue: it counts, but its SIASN row's namaKursus is empty"
 			default:
 				continue
 			}

@@ -121,4 +121,15 @@ func TestJudgedProblems_DuplicatesAndFutureDates(t *testing.T) {
 	if got := bangkom.JudgedProblems(f, rules, time.Date(2026, 12, 29, 0, 0, 0, 0, time.UTC), 0); len(got) != 2 {
 		t.Fatalf("after its date the course is no problem: %+v", got)
 	}
+	// A counted claim with no activity name (no definition.name, not in the
+	// catalogue) counts, and is listed: its SIASN row would have no namaKursus.
+	noName := learnt("n", 5, completed, "https://lms.example.go.id/course/tanpa-nama", "2026-04-06T09:00:00+07:00", 8)
+	noName.ActivityName = ""
+	got = bangkom.JudgedProblems(dewiFacts(noName), rules, time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC), 0)
+	if len(got) != 1 || got[0].Code != bangkom.ProblemNameMissing || got[0].StatementID != "n" {
+		t.Fatalf("judged problems of a claim with no name: %+v, want one name_missing", got)
+	}
+	if rep := bangkom.Compute(dewiFacts(noName), rules, 2026, 0); rep.Recognized != 8 {
+		t.Fatalf("a claim with no name still counts: recognised %g, want 8", rep.Recognized)
+	}
 }
