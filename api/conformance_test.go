@@ -947,6 +947,57 @@ func TestConformance_StatementResult(t *testing.T) {
 	})
 }
 
+// TestXAPI00024_XAPI00100_AuthorityAgentOrAnonymousPair: a statement's
+// authority, as the client sent it, is an Agent or an anonymous Group of
+// exactly two Agents (Data 2.4.9). An identified Group, with members or
+// without, or a Group of another size is refused with 400 before anything is
+// stored; an acceptable one is then replaced by the credential's authority.
+func TestXAPI00024_XAPI00100_AuthorityAgentOrAnonymousPair(t *testing.T) {
+	e := newEnv(t)
+	const (
+		oauth = `{"account":{"homePage":"http://example.com/xAPI/OAuth/Token","name":"oauth_consumer_x75db"}}`
+		bob   = `{"mbox":"mailto:bob@example.com"}`
+		james = `{"mbox":"mailto:james@example.com"}`
+		pair  = `"member":[` + oauth + `,` + bob + `]`
+	)
+	refused := map[string]string{
+		"identified Group (mbox) with two members":         `{"objectType":"Group","mbox":"mailto:team@example.com",` + pair + `}`,
+		"identified Group (mbox_sha1sum) with two members": `{"objectType":"Group","mbox_sha1sum":"cd9b00a5611f94eaa7b1661edab976068e364975",` + pair + `}`,
+		"identified Group (openid) with two members":       `{"objectType":"Group","openid":"http://openid.example.org/12345",` + pair + `}`,
+		"identified Group (account) with two members":      `{"objectType":"Group","account":{"homePage":"http://www.example.com","name":"xAPI account name"},` + pair + `}`,
+		"identified Group without members":                 `{"objectType":"Group","openid":"http://openid.example.org/12345"}`,
+		"anonymous Group of one Agent":                     `{"objectType":"Group","member":[` + bob + `]}`,
+		"anonymous Group of three Agents":                  `{"objectType":"Group","member":[` + oauth + `,` + bob + `,` + james + `]}`,
+	}
+	accepted := map[string]string{
+		"Agent":                         cfAnn,
+		"anonymous Group of two Agents": `{"objectType":"Group",` + pair + `}`,
+	}
+	for _, ver := range []string{"1.0.3", "2.0.0"} {
+		for name, authority := range refused {
+			t.Run(ver+"/refused/"+name, func(t *testing.T) {
+				id := uuid.NewString()
+				body := cfStmt(cfAnn, vCompleted, "http://e.com/cf/authority", `,"authority":`+authority)
+				expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: body, version: ver}), 400, "authority")
+				expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id, version: ver}), 404)
+			})
+		}
+		for name, authority := range accepted {
+			t.Run(ver+"/accepted/"+name, func(t *testing.T) {
+				id := uuid.NewString()
+				body := cfStmt(cfAnn, vCompleted, "http://e.com/cf/authority", `,"authority":`+authority)
+				expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: body, version: ver}), 204)
+				got := e.do(t, req{method: "GET", path: "/statements?statementId=" + id, version: ver})
+				expect(t, got, 200)
+				auth, _ := cfObject(t, got.body)["authority"].(map[string]any)
+				if b, _ := json.Marshal(auth); strings.Contains(string(b), "bob@example.com") || strings.Contains(string(b), "ann@example.go.id") || auth == nil {
+					t.Fatalf("authority %s: not the credential's", b)
+				}
+			})
+		}
+	}
+}
+
 func TestConformance_HEAD(t *testing.T) {
 	e := newEnv(t)
 	id := uuid.NewString()

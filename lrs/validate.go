@@ -618,15 +618,23 @@ func (c *checker) account(v *fastjson.Value) *Error {
 	})
 }
 
-// authority checks a statement's authority: an Agent, or a Group of exactly
-// two Agents for 3-legged OAuth (section 2.4.9, XAPI-00024, XAPI-00098,
-// XAPI-00100).
+// authority checks a statement's authority: an Agent, or an anonymous
+// Group of exactly two Agents for 3-legged OAuth (section 2.4.9: "an
+// anonymous Group with two members", XAPI-00024, XAPI-00098, XAPI-00100).
+// An identified Group is no authority, with members or without. What the
+// client sent is checked even though the LRS then sets the authority from
+// the credential.
 func (c *checker) authority(v *fastjson.Value) *Error {
 	kind, err := c.actor(v)
 	if err != nil || kind != kindGroup {
 		return err
 	}
 	o, _ := v.Object()
+	for _, k := range ifiKeys {
+		if has(o, k) {
+			return c.failAt(k, "an authority Group must be an anonymous Group (no mbox, mbox_sha1sum, openid or account) of two Agents (3-legged OAuth)")
+		}
+	}
 	if m := o.Get("member"); m == nil || len(m.GetArray()) != 2 {
 		return c.failAt("member", "an authority Group must have exactly two Agent members (3-legged OAuth)")
 	}
