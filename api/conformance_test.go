@@ -998,6 +998,45 @@ func TestXAPI00024_XAPI00100_AuthorityAgentOrAnonymousPair(t *testing.T) {
 	}
 }
 
+// TestXAPI00048_EmptyActivityDefinitionAccepted: an Activity's definition is
+// an object whose properties are all optional, so {} is a valid definition,
+// in a statement's object and inside a SubStatement (Data 2.4.4.1): it is
+// accepted and stored as sent, under both versions.
+func TestXAPI00048_EmptyActivityDefinitionAccepted(t *testing.T) {
+	e := newEnv(t)
+	bodies := map[string]string{
+		"object": `{"actor":` + cfAnn + `,"verb":{"id":"` + vCompleted + `"},"object":{"objectType":"Activity","id":"http://e.com/cf/empty-def","definition":{}}}`,
+		"SubStatement": `{"actor":` + cfAnn + `,"verb":{"id":"` + vCompleted + `"},"object":{"objectType":"SubStatement","actor":` + cfBudi +
+			`,"verb":{"id":"` + vCompleted + `"},"object":{"id":"http://e.com/cf/empty-def-sub","definition":{}}}}`,
+	}
+	for _, ver := range []string{"1.0.3", "2.0.0"} {
+		for name, body := range bodies {
+			t.Run(ver+"/"+name, func(t *testing.T) {
+				got := e.do(t, req{method: "POST", path: "/statements", body: body, version: ver})
+				expect(t, got, 200)
+				var ids []string
+				if err := json.Unmarshal([]byte(got.body), &ids); err != nil || len(ids) != 1 {
+					t.Fatalf("POST answered %s", got.body)
+				}
+				for _, format := range []string{"exact", "ids", "canonical"} {
+					got := e.do(t, req{method: "GET", path: "/statements?format=" + format + "&statementId=" + ids[0], version: ver})
+					expect(t, got, 200)
+					if format != "exact" {
+						continue
+					}
+					obj, _ := cfObject(t, got.body)["object"].(map[string]any)
+					if name == "SubStatement" {
+						obj, _ = obj["object"].(map[string]any)
+					}
+					if def, ok := obj["definition"].(map[string]any); !ok || len(def) != 0 {
+						t.Fatalf("definition not kept as {}: %s", got.body)
+					}
+				}
+			})
+		}
+	}
+}
+
 func TestConformance_HEAD(t *testing.T) {
 	e := newEnv(t)
 	id := uuid.NewString()

@@ -22,7 +22,9 @@ import (
 //   - XAPI-00001 rejects properties that are null, an empty object or have no
 //     value. An empty array is taken to have no value and is rejected too,
 //     except "correctResponsesPattern", where the spec gives [] a meaning
-//     ("there is no correct answer"). Plain strings (name, response,
+//     ("there is no correct answer"). An Activity's "definition", all of
+//     whose properties are optional, may be an empty object (Data 2.4.4.1;
+//     the conformance suite accepts it), under both versions. Plain strings (name, response,
 //     language map values …) may be empty; strings with a format (IRIs, UUIDs,
 //     tags …) and identifiers (account name, interaction component id) may not.
 //   - "extensions" itself may be an empty object ("except in an extensions
@@ -743,12 +745,15 @@ func (c *checker) activity(o *fastjson.Object) *Error {
 }
 
 // definition checks an Activity Definition, including interaction
-// properties (XAPI-00049 … XAPI-00064).
+// properties (XAPI-00048 … XAPI-00064). Every property of a definition is
+// optional (Data 2.4.4.1), so an empty definition {} is a valid one and is
+// kept as sent: the spec text asks LRPs not to send empty objects (a
+// SHOULD NOT) and the LRS to reject null values, not empty definitions.
 func (c *checker) definition(v *fastjson.Value) *Error {
-	o, err := c.object(v)
-	if err != nil {
-		return err
+	if v.Type() != fastjson.TypeObject {
+		return c.wrongType(v, "an object")
 	}
+	o, _ := v.Object()
 	if err := c.props(o, definitionKeys); err != nil {
 		return err
 	}
