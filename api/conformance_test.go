@@ -1037,6 +1037,64 @@ func TestXAPI00048_EmptyActivityDefinitionAccepted(t *testing.T) {
 	}
 }
 
+// TestXAPI00122_TimestampSetToStored: a statement that comes without a
+// timestamp is returned with timestamp = stored, to the millisecond, in
+// every format and from every query (Data 2.4.7; a MUST in xAPI 2.0); a
+// timestamp the client sent is kept. The log keeps the statement as sent, so
+// the same statement sent again without timestamp under its id is the same
+// statement, not a conflict.
+func TestXAPI00122_TimestampSetToStored(t *testing.T) {
+	e := newEnv(t)
+	for _, ver := range []string{"1.0.3", "2.0.0"} {
+		t.Run(ver, func(t *testing.T) {
+			id, dated := uuid.NewString(), uuid.NewString()
+			activity := "http://e.com/cf/timestamp/" + ver
+			body := `{"id":"` + id + `",` + cfStmt(cfAnn, vCompleted, activity, "")[1:]
+			expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: body, version: ver}), 204)
+			const ts = "2013-05-18T05:32:34.804Z"
+			expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + dated, body: cfStmt(cfAnn, vCompleted, activity, `,"timestamp":"`+ts+`"`), version: ver}), 204)
+
+			check := func(t *testing.T, s map[string]any) {
+				t.Helper()
+				stored, _ := s["stored"].(string)
+				got, _ := s["timestamp"].(string)
+				want := stored
+				if s["id"] == dated {
+					want = ts
+				}
+				if stored == "" || got != want || !regexp.MustCompile(`\.\d{3}`).MatchString(got) {
+					t.Fatalf("statement %v: timestamp %q, stored %q, want timestamp %q", s["id"], got, stored, want)
+				}
+			}
+			for _, format := range []string{"exact", "ids", "canonical"} {
+				for _, sid := range []string{id, dated} {
+					got := e.do(t, req{method: "GET", path: "/statements?format=" + format + "&statementId=" + sid, version: ver})
+					expect(t, got, 200)
+					check(t, cfObject(t, got.body))
+				}
+				res := cfList(t, e, "/statements?format="+format+"&activity="+url.QueryEscape(activity))
+				if len(res.Statements) != 2 {
+					t.Fatalf("format %s: %d statements, want 2", format, len(res.Statements))
+				}
+				for _, s := range res.Statements {
+					check(t, s)
+				}
+			}
+
+			// The same statement again, still without timestamp: no conflict,
+			// and nothing changes.
+			before := e.do(t, req{method: "GET", path: "/statements?statementId=" + id, version: ver}).body
+			expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: body, version: ver}), 204)
+			expect(t, e.do(t, req{method: "POST", path: "/statements", body: body, version: ver}), 200, id)
+			if after := e.do(t, req{method: "GET", path: "/statements?statementId=" + id, version: ver}).body; after != before {
+				t.Fatalf("sent again, the statement changed:\n%s\n%s", before, after)
+			}
+			// A different timestamp under the same id is a different statement.
+			expect(t, e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: `{"id":"` + id + `",` + cfStmt(cfAnn, vCompleted, activity, `,"timestamp":"2020-01-01T00:00:00.000Z"`)[1:], version: ver}), 409)
+		})
+	}
+}
+
 func TestConformance_HEAD(t *testing.T) {
 	e := newEnv(t)
 	id := uuid.NewString()

@@ -36,6 +36,35 @@ func (s *Statement) WithStored(dst []byte, t time.Time) []byte {
 	return append(dst, s.JSON[1:]...)
 }
 
+// AppendServed appends to dst the statement v of the log as the LRS serves
+// it: as it was stored, and with "timestamp" set to its "stored" time if it
+// came without one (xAPI 1.0.3 Data 2.4.7 SHOULD, xAPI 2.0 MUST; "stored"
+// has millisecond precision, XAPI-00122). stored is the event's stored
+// time, used only if v has no "stored" of its own.
+//
+// The log keeps the statement as sent: the timestamp the LRS sets is part
+// of no event, so ContentHash (the id-conflict comparison) and signed
+// statements see "absent" as the client left it, and the served form is a
+// function of the event alone (a rebuilt view writes the same bytes).
+func AppendServed(dst []byte, v *fastjson.Value, stored time.Time) []byte {
+	o, err := v.Object()
+	if err != nil || o.Get("timestamp") != nil || o.Len() == 0 {
+		return AppendJSON(dst, v)
+	}
+	dst = append(dst, `{"timestamp":`...)
+	if s := o.Get("stored"); s != nil && s.Type() == fastjson.TypeString {
+		dst = AppendJSONString(dst, string(s.GetStringBytes()))
+	} else {
+		dst = append(dst, '"')
+		dst = stored.UTC().AppendFormat(dst, StoredFormat)
+		dst = append(dst, '"')
+	}
+	mark := len(dst)
+	dst = AppendJSON(dst, v) // "{…}": its brace gives way to a comma
+	dst[mark] = ','
+	return dst
+}
+
 // Authority is who is writing: the credential and the agent that stands for
 // it in the "authority" property.
 type Authority struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/valyala/fastjson"
@@ -128,5 +129,39 @@ func TestPeekEnvelope(t *testing.T) {
 		if _, _, _, ok := lrs.PeekEnvelope([]byte(bad)); ok {
 			t.Errorf("PeekEnvelope(%s) ok", bad)
 		}
+	}
+}
+
+// TestAppendServed_XAPI00122: a statement of the log is served with
+// timestamp = its stored time when it came without one, and as it is
+// otherwise.
+func TestAppendServed_XAPI00122(t *testing.T) {
+	event := time.Date(2026, 12, 3, 8, 0, 0, 123456789, time.UTC)
+	tests := []struct{ name, in, want string }{
+		{"no timestamp: its stored",
+			`{"stored":"2026-12-03T08:00:00.123Z","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001","verb":{"id":"http://e.com/v"}}`,
+			`{"timestamp":"2026-12-03T08:00:00.123Z","stored":"2026-12-03T08:00:00.123Z","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001","verb":{"id":"http://e.com/v"}}`},
+		{"no timestamp, no stored: the event's, to the millisecond",
+			`{"id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001"}`,
+			`{"timestamp":"2026-12-03T08:00:00.123Z","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001"}`},
+		{"a timestamp of its own is kept",
+			`{"stored":"2026-12-03T08:00:00.123Z","timestamp":"2013-05-18T05:32:34+07:00","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001"}`,
+			`{"stored":"2026-12-03T08:00:00.123Z","timestamp":"2013-05-18T05:32:34+07:00","id":"6f1c2a4e-0d39-4b0c-9a43-5d3f27d0c001"}`},
+		{"a SubStatement's timestamp is its own business",
+			`{"stored":"2026-12-03T08:00:00.123Z","object":{"objectType":"SubStatement","timestamp":"2013-05-18T05:32:34Z"}}`,
+			`{"timestamp":"2026-12-03T08:00:00.123Z","stored":"2026-12-03T08:00:00.123Z","object":{"objectType":"SubStatement","timestamp":"2013-05-18T05:32:34Z"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := fastjson.MustParse(tt.in)
+			hash := lrs.ContentHash(v)
+			got := string(lrs.AppendServed([]byte("x"), v, event))
+			if got != "x"+tt.want {
+				t.Fatalf("AppendServed:\n got %s\nwant %s", got[1:], tt.want)
+			}
+			if lrs.ContentHash(v) != hash {
+				t.Fatal("AppendServed changed the statement")
+			}
+		})
 	}
 }

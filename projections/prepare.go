@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/valyala/fastjson"
@@ -102,11 +103,11 @@ func prepareEvent(p *fastjson.Parser, terms *lrs.TermCache, ev lrs.LogEvent, out
 	out.stmts = make([]stmtPrep, 0, n)
 	// The records are written into one buffer of about the event's size,
 	// each a slice capped at its end (one allocation per event).
-	recs := make([]byte, 0, len(ev.Data)+n*statementHead)
+	recs := make([]byte, 0, len(ev.Data)+n*(statementHead+servedTimestamp))
 	for _, bt := range batches {
 		for _, st := range bt.GetArray("statements") {
 			var sp stmtPrep
-			sp, recs, err = prepareStatement(st, terms, recs)
+			sp, recs, err = prepareStatement(st, env.Stored, terms, recs)
 			if err != nil {
 				return fmt.Errorf("statements view: event %d: %w", ev.Seq, err)
 			}
@@ -116,9 +117,15 @@ func prepareEvent(p *fastjson.Parser, terms *lrs.TermCache, ev lrs.LogEvent, out
 	return nil
 }
 
-// prepareStatement works out what folding st needs; its record (flags, id,
-// JSON) is appended to recs, which it returns.
-func prepareStatement(st *fastjson.Value, terms *lrs.TermCache, recs []byte) (stmtPrep, []byte, error) {
+// servedTimestamp is the most a served statement adds to the log's:
+// `"timestamp":"2006-01-02T15:04:05.000Z",` (lrs.AppendServed).
+const servedTimestamp = len(`"timestamp":"2006-01-02T15:04:05.000Z",`)
+
+// prepareStatement works out what folding st, of an event stored at
+// stored, needs; its record (flags, id, JSON as served: lrs.AppendServed)
+// is appended to recs, which it returns. The comparison hash is that of the
+// statement as the log holds it.
+func prepareStatement(st *fastjson.Value, stored time.Time, terms *lrs.TermCache, recs []byte) (stmtPrep, []byte, error) {
 	facts, err := lrs.Facts(st)
 	if err != nil {
 		return stmtPrep{}, recs, err
@@ -126,7 +133,7 @@ func prepareStatement(st *fastjson.Value, terms *lrs.TermCache, recs []byte) (st
 	start := len(recs)
 	recs = append(recs, 0)
 	recs = append(recs, facts.ID[:]...)
-	recs = lrs.AppendJSON(recs, st)
+	recs = lrs.AppendServed(recs, st, stored)
 	sp := stmtPrep{facts: facts, json: recs[start:len(recs):len(recs)], hash: lrs.ContentHash(st), terms: lrs.StatementTermsCached(st, terms)}
 	for _, act := range lrs.Activities(st) {
 		if id := string(act.GetStringBytes("id")); id != "" {

@@ -7,14 +7,16 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 5 (5 added the postings of
-// lrs.TermAuthority: a view of version 4 is rebuilt by `jejak replay`).
+// Statement view key encoding, version 6 (6 stores each statement as
+// served, with "timestamp" set to "stored" when it came without one
+// (lrs.AppendServed); 5 added the postings of lrs.TermAuthority. A view of
+// an older version is rebuilt by `jejak replay`).
 // Every key starts with one byte naming its family; integers are
 // big-endian so byte order is numeric order.
 //
 //	m "checkpoint"          → seq (8) | stored unix ms (8)    last applied event
 //	m "format"              → "1"                             this encoding's version
-//	p seq(8) index(4)       → flags (1) | id (16) | statement JSON   a statement by position (records database)
+//	p seq(8) index(4)       → flags (1) | id (16) | statement JSON as served   a statement by position (records database)
 //	s id(16)                → seq (8) | index (4) | hash (32) a statement's position
 //	w target(16)            → voiding id (16)                 a void that came before its target
 //	t storedms(8) seq(8)    → ""                              stored time → position (since/until)
@@ -52,7 +54,7 @@ const (
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "5"
+	statementFormat = "6"
 
 	// statementHead is the length of a p record before the statement JSON.
 	statementHead = 17
