@@ -1095,6 +1095,264 @@ func TestXAPI00122_TimestampSetToStored(t *testing.T) {
 	}
 }
 
+// ---- Statement formats: ids and canonical (Communication 2.1.3) ----
+
+// cfFormatStatement is a statement with every kind of object a format
+// rewrites: an Agent actor, a SubStatement whose actor is an identified
+// Group and whose object is an interaction Activity with language maps in
+// its name, description and choices, context activities at both levels,
+// anonymous and identified Groups in the contexts, and an attachment; each
+// language map holds several languages. tag makes its ids its own.
+func cfFormatStatement(tag string) string {
+	act := func(id, name string) string {
+		return `{"objectType":"Activity","id":"http://e.com/cf/fmt/` + tag + `/` + id + `","definition":{"name":{"en-GB":"` + name + ` (GB)","en-US":"` + name + ` (US)","id-ID":"` + name + ` (ID)"}}}`
+	}
+	return `{"actor":{"objectType":"Agent","name":"Ann","mbox":"mailto:ann.` + tag + `@example.go.id"},` +
+		`"verb":{"id":"` + vAttended + `","display":{"en-GB":"attended","en-US":"attended","id-ID":"menghadiri"}},` +
+		`"object":{"objectType":"SubStatement",` +
+		`"actor":{"objectType":"Group","name":"Team","mbox":"mailto:team.` + tag + `@example.go.id"},` +
+		`"verb":{"id":"http://e.com/cf/verbs/` + tag + `/marked","display":{"en-GB":"marked (GB)","en-US":"marked (US)","ja-JP":"マーク"}},` +
+		`"object":{"objectType":"Activity","id":"http://e.com/cf/fmt/` + tag + `/map","definition":{` +
+		`"name":{"en":"Other","en-GB":"Map (GB)","en-US":"Map (US)","ko-KR":"지도"},` +
+		`"description":{"en-US":"Mark Franklin, TN (US)","en-GB":"Mark Franklin, TN (GB)"},` +
+		`"type":"http://adlnet.gov/expapi/activities/cmi.interaction","moreInfo":"http://e.com/cf/more",` +
+		`"interactionType":"choice","correctResponsesPattern":["a"],` +
+		`"choices":[{"id":"a","description":{"en-GB":"A (GB)","en-US":"A (US)"}},{"id":"b","description":{"en-US":"B (US)","en-GB":"B (GB)"}}],` +
+		`"extensions":{"http://e.com/ext/where":{"name":"Thomas"}}}},` +
+		`"context":{"instructor":{"objectType":"Group","member":[{"name":"Mentor","mbox":"mailto:mentor@example.go.id"},{"objectType":"Agent","name":"Budi","account":{"homePage":"https://siasn.bkn.go.id","name":"198001012005011001"}}]},` +
+		`"contextActivities":{"parent":[` + act("sub-parent", "Sub parent") + `]}}},` +
+		`"context":{"team":{"objectType":"Group","name":"Unit","mbox":"mailto:unit.` + tag + `@example.go.id","member":[{"name":"Cici","mbox":"mailto:cici@example.go.id"}]},` +
+		`"contextActivities":{"category":[` + act("category", "Category") + `],"grouping":[{"id":"http://e.com/cf/fmt/` + tag + `/grouping"}]}},` +
+		`"attachments":[{"usageType":"http://e.com/cf/usage","display":{"en-GB":"Minutes (GB)","en-US":"Minutes (US)"},"description":{"en-US":"The minutes (US)","en-GB":"The minutes (GB)"},` +
+		`"contentType":"text/plain","length":5,"sha2":"` + strings.Repeat("ab", 32) + `","fileUrl":"http://e.com/cf/minutes.txt"}]}`
+}
+
+// cfFormatReads returns the statement id as it comes back from each read of
+// the Statement resource, in the format q: by statementId, in a
+// StatementResult (the listing), and, for the voided copy voided, by
+// voidedStatementId. The three reads must go one way: the test compares
+// each with the same expectation.
+func cfFormatReads(t *testing.T, e *env, id, voided, q string, headers ...string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	got := e.doWith(t, req{method: "GET", path: "/statements?statementId=" + id + "&" + q}, headers...)
+	expect(t, got, 200)
+	out["statementId"] = cfObject(t, got.body)
+	got = e.doWith(t, req{method: "GET", path: "/statements?" + q}, headers...)
+	expect(t, got, 200)
+	cfCheckResultShape(t, got.body)
+	var res struct{ Statements []map[string]any }
+	if err := cfDecode(got.body, &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Statements {
+		if s["id"] == id {
+			out["StatementResult"] = s
+		}
+	}
+	if out["StatementResult"] == nil {
+		t.Fatalf("the listing in format %q has no statement %s: %s", q, id, got.body)
+	}
+	got = e.doWith(t, req{method: "GET", path: "/statements?voidedStatementId=" + voided + "&" + q}, headers...)
+	expect(t, got, 200)
+	out["voidedStatementId"] = cfObject(t, got.body)
+	return out
+}
+
+// cfDecode decodes JSON keeping numbers as text, as cfObject does.
+func cfDecode(s string, v any) error {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+// cfJSON decodes a JSON value for comparison with a decoded response.
+func cfJSON(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := cfDecode(s, &v); err != nil {
+		t.Fatalf("%v: %s", err, s)
+	}
+	return v
+}
+
+// cfAt returns the value at a path of object keys and array indexes.
+func cfAt(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			a, _ := v.([]any)
+			if k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+// cfPostVoided posts body and voids it, returning its id.
+func cfPostVoided(t *testing.T, e *env, body string) string {
+	t.Helper()
+	target := cfPost(t, e, body)
+	cfPost(t, e, `{"actor":`+cfBudi+`,"verb":{"id":"`+cfVoided+`"},"object":{"objectType":"StatementRef","id":"`+target+`"}}`)
+	return target
+}
+
+// TestXAPI00171_IDsFormat: with format=ids, Agents are their IFI (and
+// objectType when sent), identified Groups their objectType and IFI,
+// anonymous Groups their objectType and members so reduced, Activities
+// their id alone, Verbs their id: in the statement, in its SubStatement and
+// in both contexts; the same in every read (statementId, voidedStatementId,
+// the StatementResult) and under both versions.
+func TestXAPI00171_IDsFormat(t *testing.T) {
+	e := newEnv(t)
+	id := cfPost(t, e, cfFormatStatement("ids"))
+	voided := cfPostVoided(t, e, cfFormatStatement("ids"))
+	want := map[string]string{
+		"actor":                     `{"objectType":"Agent","mbox":"mailto:ann.ids@example.go.id"}`,
+		"verb":                      `{"id":"` + vAttended + `"}`,
+		"object.actor":              `{"objectType":"Group","mbox":"mailto:team.ids@example.go.id"}`,
+		"object.verb":               `{"id":"http://e.com/cf/verbs/ids/marked"}`,
+		"object.object":             `{"id":"http://e.com/cf/fmt/ids/map"}`,
+		"object.context.instructor": `{"objectType":"Group","member":[{"mbox":"mailto:mentor@example.go.id"},{"objectType":"Agent","account":{"homePage":"https://siasn.bkn.go.id","name":"198001012005011001"}}]}`,
+		"object.context.parent":     `[{"id":"http://e.com/cf/fmt/ids/sub-parent"}]`,
+		"context.team":              `{"objectType":"Group","mbox":"mailto:unit.ids@example.go.id"}`,
+		"context.category":          `[{"id":"http://e.com/cf/fmt/ids/category"}]`,
+		"context.grouping":          `[{"id":"http://e.com/cf/fmt/ids/grouping"}]`,
+		"object.objectType":         `"SubStatement"`,
+	}
+	paths := map[string][]any{
+		"actor":                     {"actor"},
+		"verb":                      {"verb"},
+		"object.actor":              {"object", "actor"},
+		"object.verb":               {"object", "verb"},
+		"object.object":             {"object", "object"},
+		"object.context.instructor": {"object", "context", "instructor"},
+		"object.context.parent":     {"object", "context", "contextActivities", "parent"},
+		"context.team":              {"context", "team"},
+		"context.category":          {"context", "contextActivities", "category"},
+		"context.grouping":          {"context", "contextActivities", "grouping"},
+		"object.objectType":         {"object", "objectType"},
+	}
+	for _, version := range []string{"1.0.3", "2.0.0"} {
+		for read, st := range cfFormatReads(t, e, id, voided, "format=ids", "X-Experience-API-Version", version) {
+			for name, w := range want {
+				if got := cfAt(st, paths[name]...); !reflect.DeepEqual(got, cfJSON(t, w)) {
+					t.Errorf("%s, %s: %s is %v, want %s", version, read, name, got, w)
+				}
+			}
+		}
+	}
+}
+
+// cfLanguageMaps returns, for each language map under a display, name or
+// description key anywhere in v, its path and its languages.
+func cfLanguageMaps(v any, path string, out map[string][]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, y := range x {
+			if m, ok := y.(map[string]any); ok && (k == "display" || k == "name" || k == "description") {
+				var langs []string
+				for l := range m {
+					langs = append(langs, l)
+				}
+				sort.Strings(langs)
+				out[path+"."+k] = langs
+				continue
+			}
+			cfLanguageMaps(y, path+"."+k, out)
+		}
+	case []any:
+		for i, y := range x {
+			cfLanguageMaps(y, path+"["+strconv.Itoa(i)+"]", out)
+		}
+	}
+}
+
+// TestXAPI00169_CanonicalFormat: with format=canonical and Accept-Language,
+// every language map of the statement comes back in the one chosen
+// language: the Verbs' display (the SubStatement's too), the Activities'
+// name, description and choices (the SubStatement's Activity and context
+// activities too, from the LRS's canonical definition, which the
+// Activities resource also serves), the attachments' display and
+// description. Agents and Groups come back as received ("as in exact",
+// Communication 2.1.3): the identified Group as objectType, IFI and name.
+// The same in every read and under both versions.
+func TestXAPI00169_CanonicalFormat(t *testing.T) {
+	e := newEnv(t)
+	body := cfFormatStatement("canon")
+	id := cfPost(t, e, body)
+	voided := cfPostVoided(t, e, body)
+	want := map[string]string{
+		"verb":          `{"id":"` + vAttended + `","display":{"en-GB":"attended"}}`,
+		"object.verb":   `{"id":"http://e.com/cf/verbs/canon/marked","display":{"en-GB":"marked (GB)"}}`,
+		"object.object": `{"objectType":"Activity","id":"http://e.com/cf/fmt/canon/map","definition":{"name":{"en-GB":"Map (GB)"},"description":{"en-GB":"Mark Franklin, TN (GB)"},"type":"http://adlnet.gov/expapi/activities/cmi.interaction","moreInfo":"http://e.com/cf/more","interactionType":"choice","correctResponsesPattern":["a"],"choices":[{"id":"a","description":{"en-GB":"A (GB)"}},{"id":"b","description":{"en-GB":"B (GB)"}}],"extensions":{"http://e.com/ext/where":{"name":"Thomas"}}}}`,
+		"object.actor":  `{"objectType":"Group","name":"Team","mbox":"mailto:team.canon@example.go.id"}`,
+		"object.parent": `[{"objectType":"Activity","id":"http://e.com/cf/fmt/canon/sub-parent","definition":{"name":{"en-GB":"Sub parent (GB)"}}}]`,
+		"category":      `[{"objectType":"Activity","id":"http://e.com/cf/fmt/canon/category","definition":{"name":{"en-GB":"Category (GB)"}}}]`,
+		"attachment":    `{"usageType":"http://e.com/cf/usage","display":{"en-GB":"Minutes (GB)"},"description":{"en-GB":"The minutes (GB)"},"contentType":"text/plain","length":5,"sha2":"` + strings.Repeat("ab", 32) + `","fileUrl":"http://e.com/cf/minutes.txt"}`,
+	}
+	paths := map[string][]any{
+		"verb":          {"verb"},
+		"object.verb":   {"object", "verb"},
+		"object.object": {"object", "object"},
+		"object.actor":  {"object", "actor"},
+		"object.parent": {"object", "context", "contextActivities", "parent"},
+		"category":      {"context", "contextActivities", "category"},
+		"attachment":    {"attachments", 0},
+	}
+	// as received: every Agent and Group
+	asSent := [][]any{{"actor"}, {"object", "actor"}, {"object", "context", "instructor"}, {"context", "team"}}
+	for _, version := range []string{"1.0.3", "2.0.0"} {
+		reads := cfFormatReads(t, e, id, voided, "format=canonical", "X-Experience-API-Version", version, "Accept-Language", "en-GB")
+		for read, st := range reads {
+			for name, w := range want {
+				if got := cfAt(st, paths[name]...); !reflect.DeepEqual(got, cfJSON(t, w)) {
+					g, _ := json.Marshal(got)
+					t.Errorf("%s, %s: %s is %s, want %s", version, read, name, g, w)
+				}
+			}
+			for _, p := range asSent {
+				if got, w := cfAt(st, p...), cfAt(cfJSON(t, body), p...); !reflect.DeepEqual(got, w) {
+					t.Errorf("%s, %s: %v is %v, want it as sent: %v", version, read, p, got, w)
+				}
+			}
+			maps := map[string][]string{}
+			cfLanguageMaps(st, "", maps)
+			for p, langs := range maps {
+				if len(langs) != 1 {
+					t.Errorf("%s, %s: %s has languages %v, want one", version, read, p, langs)
+				}
+			}
+		}
+	}
+
+	// The canonical definition is the Activities resource's: a later
+	// statement refines the SubStatement's Activity, and both show it.
+	later := `{"actor":` + cfAnn + `,"verb":{"id":"` + vCompleted + `"},"object":{"id":"http://e.com/cf/fmt/canon/map","definition":{"name":{"id-ID":"Peta"}}}}`
+	cfPost(t, e, later)
+	act := e.do(t, req{method: "GET", path: "/activities?activityId=" + url.QueryEscape("http://e.com/cf/fmt/canon/map")})
+	expect(t, act, 200, `"id-ID":"Peta"`, `"en-GB":"Map (GB)"`)
+	for read, st := range cfFormatReads(t, e, id, voided, "format=canonical", "Accept-Language", "id-ID, en-GB;q=0.5") {
+		if got := cfAt(st, "object", "object", "definition", "name"); !reflect.DeepEqual(got, cfJSON(t, `{"id-ID":"Peta"}`)) {
+			t.Errorf("%s: the SubStatement's Activity name is %v, want the canonical id-ID one", read, got)
+		}
+		if got := cfAt(st, "object", "object", "definition", "description"); !reflect.DeepEqual(got, cfJSON(t, `{"en-GB":"Mark Franklin, TN (GB)"}`)) {
+			t.Errorf("%s: the SubStatement's Activity description is %v, want the en-GB one (no id-ID)", read, got)
+		}
+	}
+	// exact, the default, keeps every language
+	for read, st := range cfFormatReads(t, e, id, voided, "format=exact", "Accept-Language", "en-GB") {
+		if got, w := cfAt(st, "object"), cfAt(cfJSON(t, body), "object"); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: exact SubStatement is %v, want it as sent", read, got)
+		}
+	}
+}
+
 func TestConformance_HEAD(t *testing.T) {
 	e := newEnv(t)
 	id := uuid.NewString()

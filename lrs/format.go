@@ -16,9 +16,10 @@ const (
 )
 
 // FormatStatementIDs reduces a stored statement, in place, to the "ids"
-// format: Agents and identified Groups keep only objectType and their IFI,
-// anonymous Groups their members so reduced, Activities only objectType and
-// id, Verbs only id.
+// format (Communication 2.1.3, XAPI-00171): Agents and identified Groups
+// keep only objectType (when present) and their IFI, anonymous Groups
+// their objectType and their members so reduced, Activities only their id,
+// Verbs only id; in the statement, its SubStatement and their contexts.
 func FormatStatementIDs(a *fastjson.Arena, v *fastjson.Value) {
 	o := object(v)
 	if o == nil {
@@ -49,6 +50,10 @@ func FormatStatementIDs(a *fastjson.Arena, v *fastjson.Value) {
 	reduceAgent(a, ctx, "team")
 	if ca := object(ctx.Get("contextActivities")); ca != nil {
 		ca.Visit(func(k []byte, list *fastjson.Value) {
+			if list.Type() == fastjson.TypeObject { // as sent under 1.0.3
+				ca.Set(string(k), activityID(a, list))
+				return
+			}
 			arr := a.NewArray()
 			for i, act := range list.GetArray() {
 				arr.SetArrayItem(i, activityID(a, act))
@@ -66,12 +71,13 @@ func FormatStatementIDs(a *fastjson.Arena, v *fastjson.Value) {
 	}
 }
 
+// activityID is the "ids" form of an Activity: its id alone. objectType
+// is left out too: an object without one is an Activity.
 func activityID(a *fastjson.Arena, act *fastjson.Value) *fastjson.Value {
 	n := a.NewObject()
-	if ot := act.Get("objectType"); ot != nil {
-		n.Set("objectType", ot)
+	if id := act.Get("id"); id != nil {
+		n.Set("id", id)
 	}
-	n.Set("id", act.Get("id"))
 	return n
 }
 
@@ -114,22 +120,23 @@ type Canonical interface {
 }
 
 // FormatStatementCanonical rewrites a stored statement, in place, to the
-// "canonical" format: Activities carry the LRS's canonical definition and
-// Verbs its canonical display, each language map reduced to the one
-// language that best fits langs (from Accept-Language); Agents and Groups
-// stay as received.
+// "canonical" format (Communication 2.1.3, XAPI-00169, XAPI-00172):
+// Activities carry the LRS's canonical definition and Verbs its canonical
+// display, and every language map of the statement is reduced to the one
+// language that best fits langs (from Accept-Language): the Verbs' display,
+// the Activities' name, description and interaction components'
+// descriptions, the attachments' display and description, in the statement
+// and in its SubStatement alike. Agents and Groups stay as received, as in
+// "exact".
 func FormatStatementCanonical(a *fastjson.Arena, v *fastjson.Value, c Canonical, langs []string) {
 	o := object(v)
 	if o == nil {
 		return
 	}
-	if verb := object(o.Get("verb")); verb != nil {
-		display := c.CanonicalVerbDisplay(string(o.Get("verb").GetStringBytes("id")))
-		if display == nil {
-			display = verb.Get("display")
-		}
-		if display != nil {
-			verb.Set("display", oneLanguage(a, display, langs))
+	canonicalLevel(a, o, c, langs)
+	if obj := o.Get("object"); obj != nil && string(obj.GetStringBytes("objectType")) == "SubStatement" {
+		if so := object(obj); so != nil {
+			canonicalLevel(a, so, c, langs)
 		}
 	}
 	for _, act := range Activities(v) {
@@ -143,6 +150,32 @@ func FormatStatementCanonical(a *fastjson.Arena, v *fastjson.Value, c Canonical,
 		}
 		if def != nil {
 			ao.Set("definition", definitionOneLanguage(a, def, langs))
+		}
+	}
+}
+
+// canonicalLevel puts the verb and the attachments of a statement or a
+// SubStatement (o) in their canonical form; its activities are done by the
+// caller.
+func canonicalLevel(a *fastjson.Arena, o *fastjson.Object, c Canonical, langs []string) {
+	if verb := object(o.Get("verb")); verb != nil {
+		display := c.CanonicalVerbDisplay(string(o.Get("verb").GetStringBytes("id")))
+		if display == nil {
+			display = verb.Get("display")
+		}
+		if display != nil {
+			verb.Set("display", oneLanguage(a, display, langs))
+		}
+	}
+	for _, att := range o.Get("attachments").GetArray() {
+		ao := object(att)
+		if ao == nil {
+			continue
+		}
+		for _, k := range [...]string{"display", "description"} {
+			if m := ao.Get(k); m != nil {
+				ao.Set(k, oneLanguage(a, m, langs))
+			}
 		}
 	}
 }
