@@ -1345,6 +1345,17 @@ func TestXAPI00169_CanonicalFormat(t *testing.T) {
 			t.Errorf("%s: the SubStatement's Activity description is %v, want the en-GB one (no id-ID)", read, got)
 		}
 	}
+	// Each map on its own (XAPI-00172): en-AU matches no tag of the name,
+	// id-ID does; it matches none of the SubStatement verb's display either,
+	// which still comes back with one language, English the nearest.
+	for read, st := range cfFormatReads(t, e, id, voided, "format=canonical", "Accept-Language", "en-AU, id-ID;q=0.5") {
+		if got := cfAt(st, "object", "object", "definition", "name"); !reflect.DeepEqual(got, cfJSON(t, `{"id-ID":"Peta"}`)) {
+			t.Errorf("%s: the SubStatement's Activity name is %v, want the acceptable id-ID one", read, got)
+		}
+		if got := cfAt(st, "object", "verb", "display"); !reflect.DeepEqual(got, cfJSON(t, `{"en-GB":"marked (GB)"}`)) {
+			t.Errorf("%s: the SubStatement's verb display is %v, want English", read, got)
+		}
+	}
 	// exact, the default, keeps every language
 	for read, st := range cfFormatReads(t, e, id, voided, "format=exact", "Accept-Language", "en-GB") {
 		if got, w := cfAt(st, "object"), cfAt(cfJSON(t, body), "object"); !reflect.DeepEqual(got, w) {

@@ -250,7 +250,7 @@ func parseFormat(q url.Values) (string, error) {
 // formatter writes statements in the requested format.
 type formatter struct {
 	format string
-	langs  []string
+	langs  []lrs.LanguageRange
 	canon  *canonicalLookup
 	parser fastjson.Parser
 	arena  fastjson.Arena

@@ -128,7 +128,7 @@ type Canonical interface {
 // descriptions, the attachments' display and description, in the statement
 // and in its SubStatement alike. Agents and Groups stay as received, as in
 // "exact".
-func FormatStatementCanonical(a *fastjson.Arena, v *fastjson.Value, c Canonical, langs []string) {
+func FormatStatementCanonical(a *fastjson.Arena, v *fastjson.Value, c Canonical, langs []LanguageRange) {
 	o := object(v)
 	if o == nil {
 		return
@@ -157,7 +157,7 @@ func FormatStatementCanonical(a *fastjson.Arena, v *fastjson.Value, c Canonical,
 // canonicalLevel puts the verb and the attachments of a statement or a
 // SubStatement (o) in their canonical form; its activities are done by the
 // caller.
-func canonicalLevel(a *fastjson.Arena, o *fastjson.Object, c Canonical, langs []string) {
+func canonicalLevel(a *fastjson.Arena, o *fastjson.Object, c Canonical, langs []LanguageRange) {
 	if verb := object(o.Get("verb")); verb != nil {
 		display := c.CanonicalVerbDisplay(string(o.Get("verb").GetStringBytes("id")))
 		if display == nil {
@@ -182,7 +182,7 @@ func canonicalLevel(a *fastjson.Arena, o *fastjson.Object, c Canonical, langs []
 
 // definitionOneLanguage copies def with every language map reduced to one
 // language.
-func definitionOneLanguage(a *fastjson.Arena, def *fastjson.Value, langs []string) *fastjson.Value {
+func definitionOneLanguage(a *fastjson.Arena, def *fastjson.Value, langs []LanguageRange) *fastjson.Value {
 	out := a.NewObject()
 	do := object(def)
 	if do == nil {
@@ -218,89 +218,136 @@ func definitionOneLanguage(a *fastjson.Arena, def *fastjson.Value, langs []strin
 	return out
 }
 
-// oneLanguage returns the language map m reduced to the entry that best
-// fits langs: an exact tag, then a primary-language match, then "und", then
-// the first tag in sorted order.
-func oneLanguage(a *fastjson.Arena, m *fastjson.Value, langs []string) *fastjson.Value {
+// oneLanguage returns the language map m reduced to the one entry
+// pickLanguage chooses for langs.
+func oneLanguage(a *fastjson.Arena, m *fastjson.Value, langs []LanguageRange) *fastjson.Value {
 	mo := object(m)
 	if mo == nil || mo.Len() <= 1 {
 		return m
 	}
-	var tags []string
+	tags := make([]string, 0, mo.Len())
 	mo.Visit(func(k []byte, _ *fastjson.Value) { tags = append(tags, string(k)) })
-	pick := ""
-	for _, want := range langs {
-		for _, t := range tags {
-			if strings.EqualFold(t, want) {
-				pick = t
-				break
-			}
-		}
-		if pick == "" {
-			primary, _, _ := strings.Cut(want, "-")
-			for _, t := range tags {
-				tp, _, _ := strings.Cut(t, "-")
-				if strings.EqualFold(tp, primary) {
-					pick = t
-					break
-				}
-			}
-		}
-		if pick != "" {
-			break
-		}
-	}
-	if pick == "" {
-		if slices.Contains(tags, "und") {
-			pick = "und"
-		} else {
-			slices.Sort(tags)
-			pick = tags[0]
-		}
-	}
+	pick := pickLanguage(tags, langs)
 	out := a.NewObject()
 	out.Set(pick, mo.Get(pick))
 	return out
 }
 
-// AcceptLanguages returns the language tags of an Accept-Language header
-// in order of preference ("*" and q=0 left out).
-func AcceptLanguages(h string) []string {
-	type pref struct {
-		tag string
-		q   float64
-	}
-	var prefs []pref
-	for _, part := range strings.Split(h, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.TrimSpace(tag)
-		if tag == "" || tag == "*" {
+// LanguageRange is one language-range of an Accept-Language header with
+// its quality value; Range is "*" for any language.
+type LanguageRange struct {
+	Range string
+	Q     float64
+}
+
+// AcceptLanguages returns the language-ranges of an Accept-Language header
+// (RFC 2616 section 14.4) in the order the header gives them. A quality
+// value that is not a number from 0 to 1 counts as 1.
+func AcceptLanguages(h string) []LanguageRange {
+	var out []LanguageRange
+	for part := range strings.SplitSeq(h, ",") {
+		rng, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		rng = strings.TrimSpace(rng)
+		if rng == "" {
 			continue
 		}
 		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
+		for p := range strings.SplitSeq(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
 			}
 		}
-		if q > 0 {
-			prefs = append(prefs, pref{tag, q})
+		out = append(out, LanguageRange{rng, q})
+	}
+	return out
+}
+
+// pickLanguage chooses, of the language tags of a language map, the one
+// langs prefers (RFC 2616 section 14.4, applied to each language map on
+// its own as Communication 2.1.3 asks): a tag's quality is that of the
+// longest language-range that matches it (the range is the tag, or a
+// prefix of it followed by "-"; "*" matches the tags no other range
+// matches); the tag of the highest quality above 0 wins, a tie going to the
+// range given first. A map must still come back with one language when no
+// tag is acceptable: then the first tag (in sorted order) sharing its
+// primary language with the most preferred range, then "und", then the
+// first tag in sorted order; a tag refused by q=0 only when nothing else
+// is left.
+func pickLanguage(tags []string, langs []LanguageRange) string {
+	slices.Sort(tags)
+	best, bestQ, bestAt := "", 0.0, 0
+	refused := map[string]bool{}
+	for _, t := range tags {
+		q, at, ok := languageQuality(t, langs)
+		switch {
+		case !ok:
+		case q <= 0:
+			refused[t] = true
+		case q > bestQ || (q == bestQ && at < bestAt):
+			best, bestQ, bestAt = t, q, at
 		}
 	}
-	slices.SortStableFunc(prefs, func(a, b pref) int {
+	if best != "" {
+		return best
+	}
+	byQ := slices.Clone(langs)
+	slices.SortStableFunc(byQ, func(a, b LanguageRange) int {
 		switch {
-		case a.q > b.q:
+		case a.Q > b.Q:
 			return -1
-		case a.q < b.q:
+		case a.Q < b.Q:
 			return 1
 		}
 		return 0
 	})
-	out := make([]string, len(prefs))
-	for i, p := range prefs {
-		out[i] = p.tag
+	for _, r := range byQ {
+		if r.Q <= 0 || r.Range == "*" {
+			continue
+		}
+		primary, _, _ := strings.Cut(r.Range, "-")
+		for _, t := range tags {
+			if tp, _, _ := strings.Cut(t, "-"); strings.EqualFold(tp, primary) && !refused[t] {
+				return t
+			}
+		}
 	}
-	return out
+	if slices.Contains(tags, "und") && !refused["und"] {
+		return "und"
+	}
+	for _, t := range tags {
+		if !refused[t] {
+			return t
+		}
+	}
+	return tags[0]
+}
+
+// languageQuality returns the quality langs gives tag, the index of the
+// range that gives it, and whether any range matches tag.
+func languageQuality(tag string, langs []LanguageRange) (q float64, at int, ok bool) {
+	longest, star := -1, -1
+	for i, r := range langs {
+		if r.Range == "*" {
+			if star < 0 {
+				star = i
+			}
+			continue
+		}
+		matches := strings.EqualFold(r.Range, tag) ||
+			(len(tag) > len(r.Range) && tag[len(r.Range)] == '-' && strings.EqualFold(r.Range, tag[:len(r.Range)]))
+		if matches && (longest < 0 || len(r.Range) > len(langs[longest].Range)) {
+			longest = i
+		}
+	}
+	switch {
+	case longest >= 0:
+		return langs[longest].Q, longest, true
+	case star >= 0:
+		return langs[star].Q, star, true
+	}
+	return 0, 0, false
 }
 
 // object returns v as an object, nil when v is nil or not an object.
