@@ -141,7 +141,9 @@ func TestServe_NATSListenTakesOnlyItsUsers(t *testing.T) {
 	}
 
 	auditor := "nats://auditor:" + password + "@" + addr
-	nc, err := nats.Connect(auditor, nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	// bcrypt checks the password: on a loaded machine (or under -race) that
+	// takes longer than the client's default 2 s connect timeout.
+	nc, err := nats.Connect(auditor, nats.Timeout(20*time.Second), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
 	if err != nil {
 		t.Fatalf("auditor: %v", err)
 	}
@@ -195,7 +197,7 @@ func TestServe_NATSListenTakesOnlyItsUsers(t *testing.T) {
 	if strings.Contains(printed, "password") {
 		t.Fatalf("second start showed a password:\n%s", printed)
 	}
-	nc2, err := nats.Connect(auditor)
+	nc2, err := nats.Connect(auditor, nats.Timeout(20*time.Second))
 	if err != nil {
 		t.Fatalf("auditor after a restart: %v", err)
 	}
