@@ -51,6 +51,12 @@ const multipartOverhead = 1 << 20
 // the caller calls release with whether the statements were appended.
 func (s *Server) readStatements(c echo.Context) (body []byte, release func(appended bool), err error) {
 	ct := c.Request().Header.Get("Content-Type")
+	if ct == "" && isAlternate(c) {
+		// The alternate request syntax carries text only (Communication
+		// 1.3): statements in its content are JSON unless its Content-Type
+		// field says otherwise.
+		ct = "application/json"
+	}
 	if ct == "" {
 		return nil, nil, lrs.Errorf(lrs.EINVALID, "missing Content-Type: statements are sent as application/json or multipart/mixed")
 	}

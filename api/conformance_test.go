@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -1502,6 +1503,217 @@ func TestConformance_About(t *testing.T) {
 			default:
 				t.Fatalf("about has property %q: %s", k, got.body)
 			}
+		}
+	})
+}
+
+// ---- Communication 1.3: the alternate request syntax ----
+
+// cfAlt makes an alternate-syntax request: a POST of form to path with
+// ?method=method, declared as a form, with extra request header pairs.
+func cfAlt(t *testing.T, e *env, path, method string, form url.Values, headers ...string) resp {
+	t.Helper()
+	return e.raw(t, "POST", path+"?method="+method, form.Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, headers...)...)
+}
+
+// cfMissing checks that no statement id is stored.
+func cfMissing(t *testing.T, e *env, id string) {
+	t.Helper()
+	expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 404)
+}
+
+func TestConformance_AlternateRequestSyntax(t *testing.T) {
+	e := newEnv(t)
+	auth := "Basic " + basic(e.key, e.secret)
+	hdrs := []string{"X-Experience-API-Version", "1.0.3", "Authorization", auth}
+	put := func(id string) url.Values { // a statement PUT, headers as request headers
+		return url.Values{"statementId": {id}, "content": {stmt(id, "http://e.com/alt/"+id)}}
+	}
+
+	t.Run("XAPI-00336 PUT of a statement: statementId and content in the form, no Content-Type field", func(t *testing.T) {
+		id := uuid.NewString()
+		expect(t, cfAlt(t, e, "/statements", "PUT", put(id), hdrs...), 204)
+		expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 200, "http://e.com/alt/"+id)
+	})
+	t.Run("XAPI-00336 PUT with credentials and version in the form and no request header but Content-Type", func(t *testing.T) {
+		id := uuid.NewString()
+		f := put(id)
+		f.Set("Authorization", auth)
+		f.Set("X-Experience-API-Version", "1.0.3")
+		expect(t, cfAlt(t, e, "/statements", "PUT", f), 204)
+		expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 200, id)
+	})
+	t.Run("XAPI-00336 a form without its Content-Type request header is still a form", func(t *testing.T) {
+		id := uuid.NewString()
+		expect(t, e.raw(t, "POST", "/statements?method=PUT", put(id).Encode(), hdrs...), 204)
+		expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 200, id)
+	})
+	t.Run("XAPI-00336 POST of statements and a GET through the form (XAPI-00148)", func(t *testing.T) {
+		id := uuid.NewString()
+		f := url.Values{"Content-Type": {"application/json"}, "content": {"[" + stmt(id, "http://e.com/alt/post") + "]"}}
+		expect(t, cfAlt(t, e, "/statements", "POST", f, hdrs...), 200, id)
+		got := cfAlt(t, e, "/statements", "GET", url.Values{"verb": {"http://adlnet.gov/expapi/verbs/completed"}, "activity": {"http://e.com/alt/post"}, "limit": {"1"}}, hdrs...)
+		expect(t, got, 200, `"statements"`, id)
+	})
+	t.Run("XAPI-00336 a request header wins over the same header in the form", func(t *testing.T) {
+		id := uuid.NewString()
+		f := put(id)
+		f.Set("X-Experience-API-Version", "0.8")
+		f.Set("Authorization", "Basic "+basic(e.key, "not-the-secret"))
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 204)
+		got := e.do(t, req{method: "GET", path: "/statements?statementId=" + id})
+		expect(t, got, 200, `"version":"1.0.0"`)
+	})
+	t.Run("XAPI-00336 the query string carries method, once, and nothing else", func(t *testing.T) {
+		id := uuid.NewString()
+		for _, q := range []string{"method=PUT&statementId=" + id, "method=PUT&x%zz=1", "method=PUT&method=PUT", "method=PATCH", "method=put"} {
+			got := e.raw(t, "POST", "/statements?"+q, put(id).Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
+			expect(t, got, 400, "method")
+		}
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 the syntax is a POST", func(t *testing.T) {
+		id := uuid.NewString()
+		for _, m := range []string{"GET", "PUT", "DELETE"} {
+			got := e.raw(t, m, "/statements?method="+m, put(id).Encode(), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
+			expect(t, got, 400, "POST")
+		}
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 a form field naming a header the form does not carry is 400", func(t *testing.T) {
+		id := uuid.NewString()
+		for _, h := range []string{"Accept-Language", "content-transfer-encoding", "X-Experience-API-Hash"} {
+			f := put(id)
+			f.Set(h, "x")
+			expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 400, "form field", "request header")
+		}
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 a form field naming a parameter the resource does not take is 400", func(t *testing.T) {
+		id := uuid.NewString()
+		f := put(id)
+		f.Set("verb", "http://adlnet.gov/expapi/verbs/completed")
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 400, "unknown parameter", "verb")
+		// A body that is not a form (here JSON) has no statementId field.
+		body, _ := json.Marshal(map[string]string{"statementId": id, "content": stmt(id, "http://e.com/alt")})
+		got := e.raw(t, "POST", "/statements?method=PUT", string(body), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
+		expect(t, got, 400)
+		expect(t, cfAlt(t, e, "/statements", "PUT", url.Values{}, hdrs...), 400, "statementId")
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 header fields and content are given once", func(t *testing.T) {
+		id := uuid.NewString()
+		for _, extra := range []string{"&content=" + url.QueryEscape(stmt(id, "http://e.com/alt")), "&If-None-Match=*&if-none-match=*", "&X-Experience-API-Version=1.0.3&X-Experience-API-Version=1.0.3"} {
+			got := e.raw(t, "POST", "/statements?method=PUT", put(id).Encode()+extra, append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
+			expect(t, got, 400, "once")
+		}
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 content is UTF-8 text of the length its Content-Length field says", func(t *testing.T) {
+		id := uuid.NewString()
+		got := e.raw(t, "POST", "/statements?method=PUT", "statementId="+id+"&content=%FF", append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
+		expect(t, got, 400, "UTF-8")
+		content := stmt(id, "http://e.com/alt/länge")
+		for _, n := range []string{strconv.Itoa(len(content) - 1), "-1", "+" + strconv.Itoa(len(content)), "x"} {
+			f := put(id)
+			f.Set("content", content)
+			f.Set("Content-Length", n)
+			expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 400, "Content-Length")
+		}
+		cfMissing(t, e, id)
+		f := put(id)
+		f.Set("content", content)
+		f.Set("Content-Length", strconv.Itoa(len(content)))
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 204)
+	})
+	t.Run("XAPI-00336 the Content-Type of the content is its form field, never the form's", func(t *testing.T) {
+		k := dtState(e, dtActivity(), dtMbox())
+		doc := func(id, content, ct string) url.Values {
+			f := url.Values{"activityId": k.scope["activityId"], "agent": k.scope["agent"], "stateId": {id}, "content": {content}}
+			if ct != "" {
+				f.Set("Content-Type", ct)
+			}
+			return f
+		}
+		expect(t, cfAlt(t, e, "/activities/state", "PUT", doc("text", "halo", "text/plain"), hdrs...), 204)
+		k.expectDoc(t, "text", "halo", "text/plain")
+		expect(t, cfAlt(t, e, "/activities/state", "PUT", doc("none", "a=1", ""), hdrs...), 204)
+		k.expectDoc(t, "none", "a=1", "application/octet-stream")
+		id := uuid.NewString()
+		f := put(id)
+		f.Set("Content-Type", "text/plain")
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 400, "text/plain")
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 the document resources take their parameters and concurrency headers from the form", func(t *testing.T) {
+		since := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+		s := dtState(e, dtActivity(), dtMbox())
+		reg := uuid.NewString()
+		sf := func(extra url.Values) url.Values {
+			f := url.Values{"activityId": s.scope["activityId"], "agent": s.scope["agent"], "registration": {reg}}
+			for n, v := range extra {
+				f[n] = v
+			}
+			return f
+		}
+		expect(t, cfAlt(t, e, "/activities/state", "PUT", sf(url.Values{"stateId": {"s1"}, "content": {`{"a":1}`}, "Content-Type": {dtJSON}}), hdrs...), 204)
+		expect(t, cfAlt(t, e, "/activities/state", "POST", sf(url.Values{"stateId": {"s1"}, "content": {`{"b":2}`}, "Content-Type": {dtJSON}}), hdrs...), 204)
+		s.with("registration", reg).expectJSONDoc(t, "s1", map[string]any{"a": 1.0, "b": 2.0})
+		expect(t, cfAlt(t, e, "/activities/state", "GET", sf(url.Values{"since": {since}}), hdrs...), 200, `"s1"`)
+		expect(t, cfAlt(t, e, "/activities/state", "GET", sf(url.Values{"stateId": {"s1"}}), hdrs...), 200, `"b":2`)
+		expect(t, cfAlt(t, e, "/activities/state", "DELETE", sf(url.Values{"stateId": {"s1"}}), hdrs...), 204)
+		s.with("registration", reg).expectMissing(t, "s1")
+
+		p := dtAgentProfile(e, dtMbox())
+		pf := func(extra url.Values) url.Values {
+			f := url.Values{"agent": p.scope["agent"], "profileId": {"p1"}}
+			for n, v := range extra {
+				f[n] = v
+			}
+			return f
+		}
+		expect(t, cfAlt(t, e, "/agents/profile", "PUT", pf(url.Values{"content": {`{"x":1}`}, "Content-Type": {dtJSON}, "If-None-Match": {"*"}}), hdrs...), 204)
+		expect(t, cfAlt(t, e, "/agents/profile", "PUT", pf(url.Values{"content": {`{"x":2}`}, "Content-Type": {dtJSON}, "If-None-Match": {"*"}}), hdrs...), 412)
+		p.expectDoc(t, "p1", `{"x":1}`, dtJSON)
+		expect(t, cfAlt(t, e, "/agents/profile", "DELETE", pf(url.Values{"If-Match": {dtBadTag}}), hdrs...), 412)
+		expect(t, cfAlt(t, e, "/agents/profile", "DELETE", pf(url.Values{"If-Match": {dtETag(`{"x":1}`)}}), hdrs...), 204)
+		p.expectMissing(t, "p1")
+
+		a := dtActivityProfile(e, dtActivity())
+		af := url.Values{"activityId": a.scope["activityId"], "profileId": {"q"}, "content": {"isi"}, "Content-Type": {"text/plain"}, "If-None-Match": {"*"}}
+		expect(t, cfAlt(t, e, "/activities/profile", "PUT", af, hdrs...), 204)
+		a.expectDoc(t, "q", "isi", "text/plain")
+		expect(t, cfAlt(t, e, "/activities/profile", "GET", url.Values{"activityId": a.scope["activityId"], "since": {since}}, hdrs...), 200, `"q"`)
+	})
+	t.Run("XAPI-00336 content is bound by the body limit", func(t *testing.T) {
+		id := uuid.NewString()
+		big := `{"actor":{"mbox":"mailto:learner@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/big","definition":{"description":{"en":"` + strings.Repeat("a", 1200<<10) + `"}}}}`
+		f := url.Values{"statementId": {id}, "content": {big}}
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, hdrs...), 413)
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 refused under xAPI 2.0, which removed the syntax", func(t *testing.T) {
+		id := uuid.NewString()
+		expect(t, cfAlt(t, e, "/statements", "PUT", put(id), "X-Experience-API-Version", "2.0.0", "Authorization", auth), 400, "2.0")
+		f := put(id)
+		f.Set("X-Experience-API-Version", "2.0.0")
+		expect(t, cfAlt(t, e, "/statements", "PUT", f, "Authorization", auth), 400, "2.0")
+		cfMissing(t, e, id)
+	})
+	t.Run("XAPI-00336 only the xAPI resources take the syntax", func(t *testing.T) {
+		base := strings.TrimSuffix(e.url, "/xapi")
+		hr, err := http.NewRequest("POST", base+"/livez?method=GET", strings.NewReader(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed {
+			t.Fatalf("POST /livez?method=GET = %d, want 405: only /xapi takes the alternate syntax", res.StatusCode)
 		}
 	})
 }
