@@ -68,6 +68,9 @@ func alternateMethod(rawQuery string) (method string, ok bool, err error) {
 // not carry in the form, content that is not UTF-8 text, and a
 // Content-Length field that is not the length of the content are refused.
 func decodeAlternateForm(form string) (alternate, error) {
+	if i := strings.IndexFunc(form, notInEncodedForm); i >= 0 {
+		return alternate{}, lrs.Errorf(lrs.EINVALID, "the form of an alternate request is not URL-encoded (application/x-www-form-urlencoded): it has %q at byte %d, which URL encoding never leaves as it is (Communication 1.3)", form[i:i+utf8RuneLen(form[i:])], i)
+	}
 	fields, err := url.ParseQuery(form)
 	if err != nil {
 		return alternate{}, lrs.Errorf(lrs.EINVALID, "the form of an alternate request is not URL-encoded (application/x-www-form-urlencoded): %v", err)
@@ -104,6 +107,24 @@ func decodeAlternateForm(form string) (alternate, error) {
 		}
 	}
 	return a, nil
+}
+
+// notInEncodedForm reports whether r can not appear in a URL-encoded form:
+// what URL encoding leaves as it is are the characters a query may hold
+// (RFC 3986: unreserved, sub-delimiters, ":", "@", "/", "?") and "%" of an
+// escape. A body with others (a JSON body, say) is not a form.
+func notInEncodedForm(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-._~!$&'()*+,;=:@/?%", r)
+}
+
+// utf8RuneLen is the length of the first character of s, at least 1.
+func utf8RuneLen(s string) int {
+	_, n := utf8.DecodeRuneInString(s)
+	return max(n, 1)
 }
 
 // refusedInForm reports whether a form field names a header that the

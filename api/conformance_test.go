@@ -1597,7 +1597,12 @@ func TestConformance_AlternateRequestSyntax(t *testing.T) {
 		// A body that is not a form (here JSON) has no statementId field.
 		body, _ := json.Marshal(map[string]string{"statementId": id, "content": stmt(id, "http://e.com/alt")})
 		got := e.raw(t, "POST", "/statements?method=PUT", string(body), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, hdrs...)...)
-		expect(t, got, 400)
+		expect(t, got, 400, "not URL-encoded")
+		// Without credentials too: a body that is not a form is 400, not 401
+		// for want of the Authorization field it may hold.
+		body, _ = json.Marshal(map[string]string{"statementId": id, "content": stmt(id, "http://e.com/alt"), "X-Experience-API-Version": "1.0.3", "Authorization": auth})
+		got = e.raw(t, "POST", "/statements?method=PUT", string(body), "Content-Type", "application/x-www-form-urlencoded")
+		expect(t, got, 400, "not URL-encoded")
 		expect(t, cfAlt(t, e, "/statements", "PUT", url.Values{}, hdrs...), 400, "statementId")
 		cfMissing(t, e, id)
 	})
