@@ -155,7 +155,8 @@ const xAPIHeaderPrefix = "X-Experience-API-"
 //
 // The form is read within the body limits (readForm), and the content then
 // meets the same limits as any body. xAPI 2.0 (IEEE 9274.1.1) removed the
-// syntax, so a request that says 2.0 in its header or form is refused.
+// syntax, so a request of version 2.0 (by its header, else its form) is
+// refused.
 func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -191,9 +192,9 @@ func (s *Server) alternateSyntax(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		// The router reads the original request, so it is changed in place.
-		for _, h := range alternateHeaders {
-			if v := a.header.Values(h); len(v) > 0 && h != "Content-Type" && h != "Content-Length" && r.Header.Get(h) == "" {
-				r.Header.Set(h, v[0])
+		for h, v := range a.header { // both canonical
+			if h != "Content-Type" && h != "Content-Length" && r.Header.Get(h) == "" {
+				r.Header[h] = v
 			}
 		}
 		if v, err := lrs.ParseVersion(r.Header.Get("X-Experience-API-Version")); err == nil && v == lrs.V2 {
