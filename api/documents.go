@@ -230,6 +230,12 @@ func (s *Server) putDocument(c echo.Context, res docResource, r docRequest) erro
 		IfNoneMatch: c.Request().Header.Get("If-None-Match"),
 		// Profiles always use concurrency control; xAPI 2.0 adds State.
 		RequirePrecondition: res.kind != lrs.DocState || version(c) == lrs.V2,
+		// A client's PUT to a profile must carry If-Match or If-None-Match,
+		// under 1.0.3 (Communication 3.1) as under 2.0.0 (9274.1.1 for
+		// Content): without either it is refused, 400 when the document is
+		// missing (XAPI-00273). The 2.0.0 State resource asks no header of
+		// a client's PUT, so a missing state is created as under 1.0.3.
+		RequireHeader: res.kind != lrs.DocState,
 	}
 	if c.Request().Method == http.MethodPost {
 		w.Op = lrs.DocMerge

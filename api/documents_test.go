@@ -141,7 +141,17 @@ func (k dkit) get(t *testing.T, id string) resp {
 // mustPut stores a document that does not exist yet.
 func (k dkit) mustPut(t *testing.T, id, body, contentType string) {
 	t.Helper()
-	expect(t, k.put(t, id, body, contentType), 204)
+	expect(t, k.put(t, id, body, contentType, k.creating()...), 204)
+}
+
+// creating returns the headers of a PUT that creates a document: none for
+// a State, If-None-Match: * for a profile, whose client must send
+// If-Match or If-None-Match (XAPI-00273).
+func (k dkit) creating() []string {
+	if k.res == "/activities/state" {
+		return nil
+	}
+	return []string{"If-None-Match", "*"}
 }
 
 // ids GETs the id list of the scope (edits as for path), checking its
@@ -330,7 +340,7 @@ func dtCheckPutGet(t *testing.T, k dkit) {
 		k := k.fresh().v(ver)
 		for i, d := range docs {
 			id := fmt.Sprintf("doc-%d", i)
-			got := k.put(t, id, d.body, d.ctype)
+			got := k.put(t, id, d.body, d.ctype, k.creating()...)
 			expect(t, got, 204)
 			if got.body != "" {
 				t.Fatalf("204 with a body: %q", got.body)
@@ -490,7 +500,7 @@ func dtCheckIDs(t *testing.T, k dkit, others ...dkit) {
 		k.mustPut(t, "gone", "x", "text/plain")
 		expect(t, k.del(t, "gone"), 204)
 		for _, o := range others {
-			expect(t, o.v(ver).put(t, "other-"+uuid.NewString()[:6], "lain", "text/plain"), 204)
+			expect(t, o.v(ver).put(t, "other-"+uuid.NewString()[:6], "lain", "text/plain", o.creating()...), 204)
 		}
 		if ids := k.ids(t); !slices.Equal(ids, want) {
 			t.Fatalf("ids %v, want %v", ids, want)
@@ -1128,6 +1138,48 @@ func TestDocuments_Merge(t *testing.T) {
 
 // ---- Concurrency ----
 
+// TestXAPI00273_ProfilePutWithoutPreconditionHeader: a client's PUT to the
+// Agent or Activity Profile resource must carry If-Match or If-None-Match
+// (1.0.3 Communication 2.6, 2.7 and 3.1; 2.0.0 9274.1.1 for Content
+// 5.1.6.5 and 5.1.6.6). Without either, a PUT of a missing profile is 400
+// naming the headers and stores nothing; onto an existing one it is 409.
+// A State needs no header to be created, under either version.
+func TestXAPI00273_ProfilePutWithoutPreconditionHeader(t *testing.T) {
+	e := newEnv(t)
+	profiles := []dkit{dtActivityProfile(e, dtActivity()), dtAgentProfile(e, dtMbox())}
+	for _, k := range profiles {
+		for _, ver := range dtVersions {
+			k := k.fresh().v(ver)
+			got := k.put(t, "d", `{"v":1}`, dtJSON)
+			if got.status != 400 || !strings.Contains(got.body, "If-Match") || !strings.Contains(got.body, "If-None-Match") {
+				t.Fatalf("%s %s PUT of a missing document without If-Match or If-None-Match = %d %s, want 400 naming both headers", k.name, ver, got.status, got.body)
+			}
+			if got.header.Get("X-Experience-API-Version") != ver {
+				t.Fatalf("400 under %s answered version %q", ver, got.header.Get("X-Experience-API-Version"))
+			}
+			k.expectMissing(t, "d")
+			if ids := k.ids(t); len(ids) != 0 {
+				t.Fatalf("%s %s: a refused PUT left ids %v", k.name, ver, ids)
+			}
+			// With If-None-Match: * it is created; then a PUT without a
+			// header is the 409 of an existing document.
+			expect(t, k.put(t, "d", `{"v":1}`, dtJSON, "If-None-Match", "*"), 204)
+			before := k.snap(t, "d")
+			expect(t, k.put(t, "d", `{"v":2}`, dtJSON), 409, "If-Match")
+			k.unchanged(t, "d", before, "a PUT without a precondition header")
+			// A deleted profile is missing again: 400.
+			expect(t, k.del(t, "d"), 204)
+			expect(t, k.put(t, "d", `{"v":3}`, dtJSON), 400, "If-None-Match")
+			k.expectMissing(t, "d")
+		}
+	}
+	for _, ver := range dtVersions {
+		k := dtState(e, dtActivity(), dtMbox()).v(ver)
+		expect(t, k.put(t, "d", `{"v":1}`, dtJSON), 204)
+		k.expectDoc(t, "d", `{"v":1}`, dtJSON)
+	}
+}
+
 func TestDocuments_Concurrency(t *testing.T) {
 	e := newEnv(t)
 	kits := []dkit{dtState(e, dtActivity(), dtSari), dtActivityProfile(e, dtActivity()), dtAgentProfile(e, dtMbox())}
@@ -1221,7 +1273,7 @@ func TestDocuments_Concurrency(t *testing.T) {
 					continue // next subtest
 				}
 				k := k.fresh().v(ver)
-				k.mustPut(t, "d", `{"v":1}`, dtJSON) // a missing document needs no precondition
+				k.mustPut(t, "d", `{"v":1}`, dtJSON)
 				before := k.snap(t, "d")
 				got := k.put(t, "d", `{"v":2}`, dtJSON)
 				if got.status != 409 {
@@ -1457,7 +1509,7 @@ func TestDocuments_Resources(t *testing.T) {
 			}
 			return resp{res.StatusCode, string(b), res.Header}
 		}
-		expect(t, alt("PUT", url.Values{"content": {`{"x":1}`}, "Content-Type": {dtJSON}}), 204)
+		expect(t, alt("PUT", url.Values{"content": {`{"x":1}`}, "Content-Type": {dtJSON}, "If-None-Match": {"*"}}), 204)
 		k.expectDoc(t, "alt", `{"x":1}`, dtJSON)
 		expect(t, alt("PUT", url.Values{"content": {`{"x":2}`}, "Content-Type": {dtJSON}}), 409)
 		expect(t, alt("PUT", url.Values{"content": {`{"x":2}`}, "Content-Type": {dtJSON}, "If-Match": {dtBadTag}}), 412)

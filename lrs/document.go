@@ -124,6 +124,13 @@ type DocumentWrite struct {
 	// RequirePrecondition makes a PUT on an existing document without
 	// If-Match or If-None-Match a conflict (profiles; State under 2.0).
 	RequirePrecondition bool
+	// RequireHeader makes a PUT without If-Match or If-None-Match a
+	// refusal whether or not the document exists: a conflict when it
+	// does (as RequirePrecondition), a bad request when it does not
+	// (the Agent and Activity Profile resources, whose clients must send
+	// one: 1.0.3 Communication 3.1, 2.0.0 9274.1.1 for Content 5.1.6.5
+	// and 5.1.6.6).
+	RequireHeader bool
 }
 
 // DocumentChange is the decided outcome of a write: what the event records.
@@ -142,16 +149,25 @@ func IsJSONType(ct string) bool {
 // DecideDocument applies w to the current document (cur.Exists false when
 // there is none) and returns the change to record. It is pure. Errors:
 // EPRECONDITION when If-Match or If-None-Match fails, ECONFLICT for a PUT
-// on an existing document without either when RequirePrecondition is set,
-// EINVALID for a merge where either side is not a JSON object.
+// on an existing document without either when RequirePrecondition or
+// RequireHeader is set, EINVALID for a PUT on a missing document without
+// either when RequireHeader is set, and for a merge where either side is
+// not a JSON object. Whether the document exists is decided here, against
+// the document the write is appended after (the appender expects its
+// subject's last sequence), so a refusal never races a concurrent write.
 func DecideDocument(cur Document, w DocumentWrite) (DocumentChange, error) {
 	if err := checkPreconditions(cur, w); err != nil {
 		return DocumentChange{}, err
 	}
 	switch w.Op {
 	case DocPut:
-		if cur.Exists && w.RequirePrecondition && w.IfMatch == "" && w.IfNoneMatch == "" {
-			return DocumentChange{}, Errorf(ECONFLICT, "the document exists: send If-Match with its ETag to replace it, or If-None-Match: * to create only")
+		if w.IfMatch == "" && w.IfNoneMatch == "" {
+			if cur.Exists && (w.RequirePrecondition || w.RequireHeader) {
+				return DocumentChange{}, Errorf(ECONFLICT, "the document exists: check its current state, then send If-Match with its ETag to replace it (or If-None-Match: * to create only)")
+			}
+			if !cur.Exists && w.RequireHeader {
+				return DocumentChange{}, Errorf(EINVALID, "a PUT to this resource needs an If-Match or If-None-Match header: send If-None-Match: * to create the document, or If-Match with its ETag to replace it")
+			}
 		}
 		return DocumentChange{Op: DocPut, ContentType: w.ContentType, Body: w.Body}, nil
 	case DocMerge:

@@ -26,6 +26,10 @@ func TestDecideDocument(t *testing.T) {
 	}{
 		{"put new", none, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), RequirePrecondition: true}, "x", lrs.DocPut, ""},
 		{"XAPI-00322 put existing without precondition is a conflict", textDoc, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), RequirePrecondition: true}, "", "", lrs.ECONFLICT},
+		{"XAPI-00273 put new without a header where one is required (profiles) is 400", none, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), RequirePrecondition: true, RequireHeader: true}, "", "", lrs.EINVALID},
+		{"XAPI-00273 put existing without a header where one is required (profiles) is 409", textDoc, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), RequireHeader: true}, "", "", lrs.ECONFLICT},
+		{"XAPI-00273 put new with If-None-Match where a header is required", none, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), IfNoneMatch: "*", RequireHeader: true}, "x", lrs.DocPut, ""},
+		{"XAPI-00273 post new without a header where a PUT needs one", none, lrs.DocumentWrite{Op: lrs.DocMerge, ContentType: "text/plain", Body: []byte("x"), RequireHeader: true}, "x", lrs.DocPut, ""},
 		{"put existing without precondition where none is required (State 1.0.3)", textDoc, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x")}, "x", lrs.DocPut, ""},
 		{"If-Match with the current ETag", textDoc, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), IfMatch: lrs.ETag([]byte("hello")), RequirePrecondition: true}, "x", lrs.DocPut, ""},
 		{"If-Match with a stale ETag", textDoc, lrs.DocumentWrite{Op: lrs.DocPut, Body: []byte("x"), IfMatch: lrs.ETag([]byte("old"))}, "", "", lrs.EPRECONDITION},
