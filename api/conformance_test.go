@@ -1722,3 +1722,60 @@ func TestConformance_AlternateRequestSyntax(t *testing.T) {
 		}
 	})
 }
+
+// TestXAPI00331_MissingVersionAnsweredWithNewest: a request to any resource
+// but About without a served X-Experience-API-Version is 400, stores
+// nothing, and its answer states the newest version served, 2.0.0 (2.0.0
+// 9274.1.1 4.1.7: the header is on every response, set to the latest
+// patch version). A request naming a version is answered in it; About
+// needs no version header and answers 200.
+func TestXAPI00331_MissingVersionAnsweredWithNewest(t *testing.T) {
+	e := newEnv(t)
+	id := uuid.NewString()
+	agent := url.QueryEscape(cfAnn)
+	activity := url.QueryEscape("http://e.com/cf/v")
+	for _, v := range []string{"-", "0.95", "1.1.0", "3.0.0"} {
+		for _, r := range []req{
+			{method: "GET", path: "/statements?statementId=" + id},
+			{method: "GET", path: "/statements"},
+			{method: "POST", path: "/statements", body: cfStmt(cfAnn, vCompleted, "http://e.com/cf/v", "")},
+			{method: "PUT", path: "/statements?statementId=" + id, body: cfStmt(cfAnn, vCompleted, "http://e.com/cf/v", "")},
+			{method: "GET", path: "/activities?activityId=" + activity},
+			{method: "GET", path: "/activities/profile?activityId=" + activity},
+			{method: "GET", path: "/activities/state?activityId=" + activity + "&agent=" + agent},
+			{method: "GET", path: "/agents?agent=" + agent},
+			{method: "GET", path: "/agents/profile?agent=" + agent},
+		} {
+			r.version = v
+			got := e.do(t, r)
+			if got.status != 400 || !strings.Contains(got.body, "X-Experience-API-Version") {
+				t.Fatalf("%s %s with version %q = %d %s, want 400 naming the header", r.method, r.path, v, got.status, got.body)
+			}
+			if h := got.header.Get("X-Experience-API-Version"); h != "2.0.0" {
+				t.Fatalf("%s %s with version %q: 400 states version %q, want 2.0.0, the newest served", r.method, r.path, v, h)
+			}
+		}
+	}
+	expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 404)
+	if res := cfList(t, e, "/statements"); len(res.Statements) != 0 {
+		t.Fatalf("a refused request stored %d statements", len(res.Statements))
+	}
+	// A request in a served version is answered in it, also when refused.
+	for v, want := range map[string]string{"1.0.3": "1.0.3", "1.0": "1.0.3", "2.0.0": "2.0.0", "2.0": "2.0.0"} {
+		got := e.do(t, req{method: "GET", path: "/statements?bogus=1", version: v})
+		expect(t, got, 400)
+		if h := got.header.Get("X-Experience-API-Version"); h != want {
+			t.Fatalf("a %s request answered with version %q, want %s", v, h, want)
+		}
+	}
+	// About needs no version header.
+	for v, want := range map[string]string{"-": "2.0.0", "1.0.3": "1.0.3", "2.0.0": "2.0.0"} {
+		for _, auth := range []bool{false, true} {
+			got := e.do(t, req{method: "GET", path: "/about", version: v, noAuth: !auth})
+			expect(t, got, 200, `"version"`)
+			if h := got.header.Get("X-Experience-API-Version"); h != want {
+				t.Fatalf("About with version %q answered version %q, want %s", v, h, want)
+			}
+		}
+	}
+}

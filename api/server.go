@@ -388,12 +388,14 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // versionHeader answers every response with the xAPI version the request
-// speaks (1.0.3 when it names none or an unknown one).
+// speaks, or the newest served (2.0.0) when it names none or one not
+// served: the 400 of a request without a version states the latest patch
+// version (XAPI-00331, 2.0.0 4.1.7). A 1.0.x request is answered 1.0.3.
 func (s *Server) versionHeader(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v, err := lrs.ParseVersion(c.Request().Header.Get("X-Experience-API-Version"))
 		if err != nil {
-			v = lrs.V1
+			v = lrs.Newest
 		}
 		c.Response().Header().Set("X-Experience-API-Version", v.String())
 		return next(c)

@@ -16,6 +16,11 @@ const (
 // Versions lists every version served, newest patch of each, as /about reports them.
 var Versions = []string{"1.0.3", "2.0.0"}
 
+// Newest is the newest version served: the version a response states when
+// the request names none that is served (2.0.0 9274.1.1 4.1.7: the header
+// is on every response, set to the latest patch version).
+const Newest = V2
+
 var versionHeader = regexp.MustCompile(`^(1\.0(\.\d+)?|2\.0(\.\d+)?)$`)
 
 // ParseVersion reads an X-Experience-API-Version header value.
