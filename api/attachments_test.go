@@ -878,3 +878,87 @@ func TestAttachments_DeclaredLength(t *testing.T) {
 		})
 	}
 }
+
+// TestXAPI2_Section4_2_7_DurationsComparedToHundredths: beyond hundredths of
+// a second a duration takes no part in any comparison (2.0.0 9274.1.1
+// 4.2.7; 1.0.3 Data 4.6, which says so too, so both versions): not in the
+// check of a signature's payload, not in the comparison of two statements
+// with one id. Digits are cut, never rounded, and the duration is stored
+// and served as sent.
+func TestXAPI2_Section4_2_7_DurationsComparedToHundredths(t *testing.T) {
+	e := newAttachmentEnv(t, 0)
+	key := newTestSigner(t)
+	withDuration := func(id, d string) string {
+		return `{"id":"` + id + `",` + cfStmt(cfAnn, vCompleted, "http://e.com/durasi", `,"result":{"duration":"`+d+`"}`)[1:]
+	}
+	// postSigned posts statement sent, signed over the same statement with
+	// the duration signed in its stead.
+	postSigned := func(t *testing.T, ver, id, sent, signed string) resp {
+		t.Helper()
+		jws := key.sign(t, "RS256", withDuration(id, signed), key.cert)
+		hs := sha256Hex(jws)
+		st := withDuration(id, sent)
+		st = st[:len(st)-1] + `,"attachments":[` + attachmentJSON(lrs.SignatureUsage, "application/octet-stream", jws, hs, "") + `]}`
+		body, ct := multipartBody(t, "application/json", st, dataPart(hs, "application/octet-stream", jws))
+		return e.do(t, req{method: "POST", path: "/statements", body: body, contentType: ct, version: ver})
+	}
+	duration := func(t *testing.T, id string) string {
+		t.Helper()
+		got := e.do(t, req{method: "GET", path: "/statements?statementId=" + id})
+		expect(t, got, 200)
+		var st struct{ Result struct{ Duration string } }
+		if err := json.Unmarshal([]byte(got.body), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Result.Duration
+	}
+	for _, ver := range []string{"1.0.3", "2.0.0"} {
+		t.Run("a signature whose payload has the duration to hundredths matches, under "+ver, func(t *testing.T) {
+			for _, c := range []struct{ sent, signed string }{
+				{"P1DT12H36M0.1237S", "P1DT12H36M0.12S"},
+				{"P1DT12H36M0.12S", "P1DT12H36M0.1237S"},
+				{"PT5.1299S", "PT5.12S"},
+				{"PT5.0001S", "PT5S"},
+				{"PT5.10S", "PT5,1S"},
+			} {
+				id := uuid.NewString()
+				expect(t, postSigned(t, ver, id, c.sent, c.signed), 200, id)
+				if d := duration(t, id); d != c.sent {
+					t.Fatalf("sent %s, stored %s: a duration is stored as sent", c.sent, d)
+				}
+			}
+		})
+		t.Run("hundredths still count, cut and never rounded, under "+ver, func(t *testing.T) {
+			for _, c := range []struct{ sent, signed string }{
+				{"P1DT12H36M0.1237S", "P1DT12H36M0.13S"}, // 0.1237 is 0.12, not 0.13
+				{"PT5.129S", "PT5.13S"},
+				{"PT60S", "PT1M"}, // units are never converted
+				{"PT5.12S", "PT6.12S"},
+			} {
+				id := uuid.NewString()
+				expect(t, postSigned(t, ver, id, c.sent, c.signed), 400, "signature", "differs")
+				expect(t, e.do(t, req{method: "GET", path: "/statements?statementId=" + id}), 404)
+			}
+		})
+	}
+	t.Run("a statement sent again with the duration to another precision is the same statement", func(t *testing.T) {
+		id := uuid.NewString()
+		put := func(d, ver string) resp {
+			return e.do(t, req{method: "PUT", path: "/statements?statementId=" + id, body: withDuration(id, d), version: ver})
+		}
+		expect(t, put("PT1M1.2345S", "1.0.3"), 204)
+		for _, same := range []string{"PT1M1.23S", "PT1M1.2399S", "PT1M1.230S"} {
+			for _, ver := range []string{"1.0.3", "2.0.0"} {
+				expect(t, put(same, ver), 204)
+			}
+			got := e.do(t, req{method: "POST", path: "/statements", body: withDuration(id, same)})
+			expect(t, got, 200, id)
+		}
+		for _, other := range []string{"PT1M1.24S", "PT1M1.2S", "PT61.2345S"} {
+			expect(t, put(other, "2.0.0"), 409)
+		}
+		if d := duration(t, id); d != "PT1M1.2345S" {
+			t.Fatalf("stored %s, want the first as sent", d)
+		}
+	})
+}

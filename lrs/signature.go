@@ -22,7 +22,8 @@ import (
 // RS256, RS384 or RS512 (XAPI-00117) and whose payload is a JSON statement
 // (XAPI-00116) logically equivalent to statement: equal comparison hashes
 // (see ContentHash: id, stored, authority, version and attachments do not
-// count) and, when the payload has an id, the same id. When the header
+// count, nor a duration's precision beyond hundredths of a second, 2.0.0
+// 9274.1.1 4.2.7) and, when the payload has an id, the same id. When the header
 // carries an x5c certificate chain, the signature must verify with the
 // public key of its first certificate. The chain itself is not validated,
 // and without x5c the signature is not checked at all: the specification
@@ -105,7 +106,7 @@ func VerifySignedStatement(statement *fastjson.Value, jws []byte) error {
 		}
 	}
 	if ContentHash(payload) != ContentHash(statement) {
-		return Errorf(EINVALID, "signature: the signed statement differs from the statement (beyond id, stored, authority, version and attachments)")
+		return Errorf(EINVALID, "signature: the signed statement differs from the statement (beyond id, stored, authority, version, attachments and a duration's precision beyond hundredths of a second)")
 	}
 	return nil
 }

@@ -114,6 +114,8 @@ func TestVerifySignedStatement(t *testing.T) {
 		{"XAPI-00116 payload with another id", received, good.sign(t, "RS256", strings.Replace(original, "33cff416", "44cff416", 1), nil), "id"},
 		{"XAPI-00116 payload is not JSON", received, good.sign(t, "RS256", `{"actor":`, nil), "not a JSON serialization"},
 		{"XAPI-00116 payload is an array", received, good.sign(t, "RS256", `[`+original+`]`, nil), "not a JSON serialization"},
+		{"2.0.0 4.2.7 a duration beyond hundredths is not compared", strings.Replace(received, `"timestamp"`, `"result":{"duration":"P1DT12H36M0.1237S"},"timestamp"`, 1), good.sign(t, "RS256", strings.Replace(original, `"timestamp"`, `"result":{"duration":"P1DT12H36M0.12S"},"timestamp"`, 1), nil), ""},
+		{"2.0.0 4.2.7 a duration's hundredths are compared, cut, not rounded", strings.Replace(received, `"timestamp"`, `"result":{"duration":"P1DT12H36M0.1237S"},"timestamp"`, 1), good.sign(t, "RS256", strings.Replace(original, `"timestamp"`, `"result":{"duration":"P1DT12H36M0.13S"},"timestamp"`, 1), nil), "differs"},
 		{"not compact serialization", received, []byte(`{"payload":"e30","signatures":[]}`), "compact"},
 		{"header not JSON", received, []byte("bm90IGpzb24.e30.c2ln"), "header"},
 		{"unknown critical header", received, good.sign(t, "RS256", original, map[string]any{"crit": []string{"exp"}, "exp": 1}), "critical"},

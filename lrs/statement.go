@@ -262,7 +262,9 @@ func normaliseContext(a *fastjson.Arena, ctx *fastjson.Value) {
 // the same id are the same statement (xAPI Data 2.3.1, statement comparison).
 // It ignores what the LRS may assign or change (id, stored, authority,
 // version), attachments, the serialisation of timestamp, verb display,
-// activity definitions and the order of group members; all else counts.
+// activity definitions, the order of group members and a result duration's
+// precision beyond hundredths of a second (see ComparableDuration); all
+// else counts.
 //
 // The statement is written in a canonical binary form (sorted keys, every
 // string length-prefixed, numbers as float64 bits) and hashed.
@@ -347,6 +349,8 @@ func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
 				continue
 			}
 			dst = canonical(dst, e.v)
+		case "result":
+			dst = canonicalResult(dst, e.v)
 		case "verb":
 			dst = appendStr(dst, e.v.GetStringBytes("id"))
 		case "object":
@@ -363,6 +367,68 @@ func canonicalStatement(dst []byte, v *fastjson.Value, top bool) []byte {
 		}
 	}
 	return append(dst, '.')
+}
+
+// canonicalResult writes a result as canonical does, its duration as
+// ComparableDuration has it. A result whose duration needs no change is
+// written exactly as canonical writes it.
+func canonicalResult(dst []byte, v *fastjson.Value) []byte {
+	if v.Type() != fastjson.TypeObject {
+		return canonical(dst, v)
+	}
+	var store [16]member
+	dst = append(dst, tagObject)
+	for _, e := range sortedMembers(store[:0], v) {
+		dst = appendStr(dst, e.k)
+		if string(e.k) == "duration" && e.v.Type() == fastjson.TypeString {
+			dst = appendStr(dst, ComparableDuration(e.v.GetStringBytes()))
+			continue
+		}
+		dst = canonical(dst, e.v)
+	}
+	return append(dst, '.')
+}
+
+// ComparableDuration returns the form of an ISO 8601 duration that
+// statements are compared by: the duration as a string (units are never
+// converted, xAPI 1.0.3 Data 2.3.1), with the fraction of its seconds cut
+// to hundredths and its trailing zeros dropped, so that precision beyond
+// 0.01 s takes no part in any comparison (1.0.3 Data 4.6, 2.0.0 9274.1.1
+// 4.2.7): P1DT12H36M0.1237S, P1DT12H36M0.12S and P1DT12H36M0.120S compare
+// equal, PT1.00S and PT1S too; PT60S and PT1M do not. The decimal sign
+// may be ',' or '.'. A fraction of a larger unit (PT1.5M) is kept as sent.
+// It returns d itself when there is nothing to cut, and takes any string
+// (a signature's payload is not validated).
+func ComparableDuration(d []byte) []byte {
+	n := len(d)
+	if n < 4 || d[n-1] != 'S' {
+		return d
+	}
+	end := n - 1 // the fraction digits are d[sep+1:end]
+	sep := end - 1
+	for sep >= 0 && isDigit(d[sep]) {
+		sep--
+	}
+	if sep < 1 || (d[sep] != '.' && d[sep] != ',') || !isDigit(d[sep-1]) {
+		return d
+	}
+	frac := d[sep+1 : end]
+	if len(frac) > 2 {
+		frac = frac[:2]
+	}
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if d[sep] == '.' && len(frac) == end-sep-1 {
+		return d // nothing cut
+	}
+	out := make([]byte, 0, n)
+	out = append(out, d[:sep]...)
+	if len(frac) > 0 {
+		out = append(out, '.')
+		out = append(out, frac...)
+	}
+	return append(out, 'S')
 }
 
 // canonical writes v with sorted keys, group members in sorted order and

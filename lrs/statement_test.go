@@ -32,6 +32,7 @@ func TestContentHash_StatementComparison(t *testing.T) {
 		{"timestamp differs", strings.Replace(base, `09:00:00+07:00`, `09:00:01+07:00`, 1), false},
 		{"a member differs", strings.Replace(base, `mailto:b@example.com`, `mailto:c@example.com`, 1), false},
 		{"extra result property", strings.Replace(base, `{"score":{"scaled":0.5}}`, `{"score":{"scaled":0.5},"success":true}`, 1), false},
+		{"2.0.0 4.2.7 duration beyond hundredths", strings.Replace(base, `{"score":{"scaled":0.5}}`, `{"score":{"scaled":0.5},"duration":"P1DT12H36M0.1237S"}`, 1), false},
 	}
 	want := lrs.ContentHash(fastjson.MustParse(base))
 	for _, tt := range tests {
@@ -163,5 +164,68 @@ func TestAppendServed_XAPI00122(t *testing.T) {
 				t.Fatal("AppendServed changed the statement")
 			}
 		})
+	}
+}
+
+// TestContentHash_DurationToHundredths: beyond hundredths of a second a
+// duration takes no part in statement comparison (1.0.3 Data 4.6, 2.0.0
+// 9274.1.1 4.2.7), also in a SubStatement's result; below, it does.
+func TestContentHash_DurationToHundredths(t *testing.T) {
+	st := func(d string) string {
+		return `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"result":{"success":true,"duration":"` + d + `"}}`
+	}
+	sub := func(d string) string {
+		return `{"actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/planned"},"object":{"objectType":"SubStatement","actor":{"mbox":"mailto:a@example.com"},"verb":{"id":"http://adlnet.gov/expapi/verbs/completed"},"object":{"id":"http://e.com/a"},"result":{"duration":"` + d + `"}}}`
+	}
+	hash := func(s string) lrs.Hash { return lrs.ContentHash(fastjson.MustParse(s)) }
+	for _, form := range []func(string) string{st, sub} {
+		for _, c := range []struct {
+			a, b string
+			same bool
+		}{
+			{"P1DT12H36M0.1237S", "P1DT12H36M0.12S", true},
+			{"P1DT12H36M0.1237S", "P1DT12H36M0.1299S", true},
+			{"PT1.5S", "PT1.50S", true},
+			{"PT1.5S", "PT1,5S", true},
+			{"PT1S", "PT1.001S", true},
+			{"P1DT12H36M0.1237S", "P1DT12H36M0.13S", false}, // cut, not rounded
+			{"PT1.5S", "PT1.51S", false},
+			{"PT60S", "PT1M", false}, // no unit conversion
+			{"PT1.5M", "PT1.50M", false},
+			{"P1D", "PT24H", false},
+		} {
+			if got := hash(form(c.a)) == hash(form(c.b)); got != c.same {
+				t.Errorf("%s and %s: same = %v, want %v", c.a, c.b, got, c.same)
+			}
+		}
+	}
+}
+
+func TestComparableDuration(t *testing.T) {
+	for in, want := range map[string]string{
+		"P1DT12H36M0.1237S": "P1DT12H36M0.12S",
+		"P1DT12H36M0.12S":   "P1DT12H36M0.12S",
+		"PT0.129S":          "PT0.12S",
+		"PT0.999S":          "PT0.99S",
+		"PT1.10S":           "PT1.1S",
+		"PT1.001S":          "PT1S",
+		"PT1.0S":            "PT1S",
+		"PT1,25S":           "PT1.25S",
+		"PT1,2567S":         "PT1.25S",
+		"PT4H35M59.14S":     "PT4H35M59.14S",
+		"PT16559S":          "PT16559S",
+		"PT1.5M":            "PT1.5M",
+		"P3Y":               "P3Y",
+		"P4W":               "P4W",
+		"":                  "",
+		"S":                 "S",
+		".5S":               ".5S",
+		"PT.5S":             "PT.5S",
+		"not a duration":    "not a duration",
+		"PT1.S":             "PT1.S",
+	} {
+		if got := string(lrs.ComparableDuration([]byte(in))); got != want {
+			t.Errorf("ComparableDuration(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

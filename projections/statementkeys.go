@@ -7,8 +7,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// Statement view key encoding, version 6 (6 stores each statement as
-// served, with "timestamp" set to "stored" when it came without one
+// Statement view key encoding, version 7 (7 changed the comparison hash of
+// the s keys, which leaves out a duration's precision beyond hundredths of
+// a second, see lrs.ComparableDuration; 6 stores each statement as served,
+// with "timestamp" set to "stored" when it came without one
 // (lrs.AppendServed); 5 added the postings of lrs.TermAuthority. A view of
 // an older version is rebuilt by `jejak replay`).
 // Every key starts with one byte naming its family; integers are
@@ -54,7 +56,7 @@ const (
 	famVerb     = 'e'
 	famName     = 'n'
 
-	statementFormat = "6"
+	statementFormat = "7"
 
 	// statementHead is the length of a p record before the statement JSON.
 	statementHead = 17
