@@ -412,6 +412,16 @@ func ComparableDuration(d []byte) []byte {
 	if sep < 1 || (d[sep] != '.' && d[sep] != ',') || !isDigit(d[sep-1]) {
 		return d
 	}
+	// The seconds' whole number follows the T, H or M before it; anything
+	// else (such as "0,0,00S") is no duration's seconds and is left as is,
+	// so the result is a fixed point.
+	whole := sep - 1
+	for whole >= 0 && isDigit(d[whole]) {
+		whole--
+	}
+	if whole < 0 || (d[whole] != 'T' && d[whole] != 'H' && d[whole] != 'M') {
+		return d
+	}
 	frac := d[sep+1 : end]
 	if len(frac) > 2 {
 		frac = frac[:2]
