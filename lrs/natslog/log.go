@@ -81,6 +81,50 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	return &Log{nc: nc, js: js, stream: stream, name: cfg.Stream, maxPayload: int(nc.MaxPayload())}, nil
 }
 
+// ErrNoStream is the error of OpenReading for a stream that does not
+// exist.
+var ErrNoStream = errors.New("no such stream")
+
+// OpenReading returns the Log on the existing stream named stream (default
+// DefaultStream), as it is: for commands that only read the log. It never
+// creates, checks or changes the stream's configuration, so a log
+// replicated on a cluster reads as well as the embedded one. A missing
+// stream is ErrNoStream. nc stays owned by the caller.
+func OpenReading(ctx context.Context, nc *nats.Conn, stream string) (*Log, error) {
+	if stream == "" {
+		stream = DefaultStream
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	st, err := lookupStream(ctx, js, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("stream %s: %w", stream, ErrNoStream)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", stream, err)
+	}
+	return &Log{nc: nc, js: js, stream: st, name: stream, maxPayload: int(nc.MaxPayload())}, nil
+}
+
+// Replicas returns the replicas of the existing stream named stream, or
+// ErrNoStream. It reads the configuration and changes nothing.
+func Replicas(ctx context.Context, nc *nats.Conn, stream string) (int, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, fmt.Errorf("jetstream: %w", err)
+	}
+	st, err := lookupStream(ctx, js, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0, fmt.Errorf("stream %s: %w", stream, ErrNoStream)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	return st.CachedInfo().Config.Replicas, nil
+}
+
 func retryable(err error) bool {
 	return errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
@@ -114,6 +158,9 @@ func verify(got, want jetstream.StreamConfig) error {
 	}
 	return nil
 }
+
+// Replicas returns the replicas of the log's stream, as it was opened.
+func (l *Log) Replicas() int { return l.stream.CachedInfo().Config.Replicas }
 
 // Name returns the stream name.
 func (l *Log) Name() string { return l.name }
@@ -407,6 +454,18 @@ func openStream(ctx context.Context, js jetstream.JetStream, want jetstream.Stre
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			stream, err = js.CreateStream(ctx, want)
 		}
+		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
+			return stream, err
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// lookupStream returns the existing stream name, retrying as openStream
+// does; it never creates one.
+func lookupStream(ctx context.Context, js jetstream.JetStream, name string) (jetstream.Stream, error) {
+	for attempt := 0; ; attempt++ {
+		stream, err := js.Stream(ctx, name)
 		if err == nil || attempt >= 20 || ctx.Err() != nil || !retryable(err) {
 			return stream, err
 		}
