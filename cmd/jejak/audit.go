@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/natslog"
 )
 
 // logRange selects events of the log.
@@ -77,7 +78,8 @@ func logFlags(f *envFlags, cfg *config) {
 }
 
 // openAuditLog opens the log for reading: the embedded one under the data
-// directory's lock, or an external one.
+// directory's lock, or an external one. It never creates, checks or
+// changes the stream.
 func openAuditLog(ctx context.Context, cfg config, stderr io.Writer) (*logConn, func(), error) {
 	logger, err := newLogger(cfg.LogLevel, stderr)
 	if err != nil {
@@ -92,8 +94,17 @@ func openAuditLog(ctx context.Context, cfg config, stderr io.Writer) (*logConn, 
 			return nil, nil, err
 		}
 	}
-	cfg.Replicas = 1
-	lc, err := openLog(ctx, cfg, logger.With("component", "audit"))
+	lc, err := connectLog(cfg, logger.With("component", "audit"))
+	if err == nil {
+		// Reading takes the stream as it is: its replicas, or anything
+		// else of its configuration, are no reader's business.
+		if lc.log, err = natslog.OpenReading(ctx, lc.nc, cfg.Stream); err != nil {
+			lc.close()
+			if errors.Is(err, natslog.ErrNoStream) {
+				err = fmt.Errorf("%s holds no log stream %s: nothing to read (is --stream right?)", logPlace(cfg), cfg.Stream)
+			}
+		}
+	}
 	if err != nil {
 		if lock != nil {
 			lock.unlock()

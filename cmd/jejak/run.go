@@ -107,6 +107,7 @@ type envFlags struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
 	env    map[string]string // flag name → env name
+	given  map[string]bool   // flags set by parse: on the command line or from the environment
 }
 
 func newFlags(name string, getenv func(string) string, stderr io.Writer) *envFlags {
@@ -158,10 +159,16 @@ func (f *envFlags) parse(args []string) error {
 			if serr := fl.Value.Set(v); serr != nil {
 				err = usageError{fmt.Sprintf("%s=%q: %v", f.env[fl.Name], v, serr)}
 			}
+			given[fl.Name] = true
 		}
 	})
+	f.given = given
 	return err
 }
+
+// isGiven reports whether the flag name was set on the command line or by
+// its environment fallback, rather than left at its default.
+func (f *envFlags) isGiven(name string) bool { return f.given[name] }
 
 func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level

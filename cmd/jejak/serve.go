@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -30,31 +31,34 @@ import (
 
 // config is the validated configuration shared by the commands.
 type config struct {
-	Addr        string
-	Data        string
-	NATSURL     string
-	NATSListen  string
-	Stream      string
-	Replicas    int
-	Credentials string
-	LogLevel    string
-	MaxBody     int
-	MaxAttach   int
-	Linger      time.Duration
-	MaxViewLag  int
-	MemoryMB    int
-	MetricsAddr string
-	FailureExit time.Duration
-	CORS        string
-	APICORS     string
-	MaxConns    int
-	MaxConnsIP  int
-	BodyTimeout time.Duration
-	MinBodyRate int
-	CacheMB     int
-	Rules       string
-	HomePage    string
-	OIDC        oidcConfig
+	Addr       string
+	Data       string
+	NATSURL    string
+	NATSListen string
+	Stream     string
+	Replicas   int
+	// replicasGiven is true when --replicas (or JEJAK_REPLICAS) was given,
+	// not left at its default.
+	replicasGiven bool
+	Credentials   string
+	LogLevel      string
+	MaxBody       int
+	MaxAttach     int
+	Linger        time.Duration
+	MaxViewLag    int
+	MemoryMB      int
+	MetricsAddr   string
+	FailureExit   time.Duration
+	CORS          string
+	APICORS       string
+	MaxConns      int
+	MaxConnsIP    int
+	BodyTimeout   time.Duration
+	MinBodyRate   int
+	CacheMB       int
+	Rules         string
+	HomePage      string
+	OIDC          oidcConfig
 	// AccessRetention is how long the access log keeps an entry.
 	AccessRetention time.Duration
 
@@ -65,12 +69,12 @@ func (c *config) bind(f *envFlags, serve bool) {
 	f.String(&c.Data, "data", "./data", "data directory: the embedded log under nats/, the views under views/")
 	f.String(&c.NATSURL, "nats-url", "", "use this NATS JetStream (e.g. nats://127.0.0.1:4222) instead of the embedded server")
 	f.String(&c.Stream, "stream", natslog.DefaultStream, "name of the JetStream stream that holds the log")
-	f.Int(&c.Replicas, "replicas", 1, "stream replicas when the stream is created (3 on a cluster)")
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.Int(&c.CacheMB, "cache-mb", 64, "Pebble memory per view, MiB: its memory tables are charged to it, blocks are cached in the rest")
 	f.String(&c.Rules, "rules", "", "directory holding jp-rules/ and catalogue/ (default: the rules built in); a change takes effect by `jejak replay`")
 	f.String(&c.HomePage, "home-page", bangkom.DefaultHomePage, "account homePage of ASN agents (the name is the NIP)")
 	if serve {
+		f.Int(&c.Replicas, "replicas", 1, "stream replicas when the stream is created (3 on a cluster); when not given, an existing stream is used with its replicas, and on a cluster a stream of 1 replica is refused")
 		f.String(&c.Addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 		f.String(&c.NATSListen, "nats-listen", "", "also let outside NATS clients (the nats CLI) reach the embedded server at host:port, as the read-only user of the data directory's nats-auditor.json (created on first use, its password shown once)")
 		f.String(&c.Credentials, "credentials", "", "HTTP Basic credentials key:secret[:role+role][,…] for bootstrap and tests, served beside the log's (see jejak credentials); on a log without credentials and without this flag, a first admin credential is created and its secret shown once")
@@ -99,7 +103,74 @@ type logConn struct {
 	log *natslog.Log
 }
 
+// openLog opens the log to write to it: the stream is created on first
+// use, or checked (see natslog.Open). When --replicas was not given, an
+// existing stream is taken with its replicas; on a cluster, a stream of
+// one replica is refused unless --replicas 1 was given (checkReplicas).
 func openLog(ctx context.Context, cfg config, logger *slog.Logger) (*logConn, error) {
+	lc, err := connectLog(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.replicasGiven {
+		reps, err := natslog.Replicas(ctx, lc.nc, cfg.Stream)
+		switch {
+		case err == nil:
+			cfg.Replicas = reps
+		case !errors.Is(err, natslog.ErrNoStream):
+			lc.close()
+			return nil, err
+		}
+		if err := checkReplicas(cfg, lc.nc.ConnectedClusterName(), err == nil); err != nil {
+			lc.close()
+			return nil, err
+		}
+	}
+	lc.log, err = natslog.Open(ctx, lc.nc, natslog.Config{Stream: cfg.Stream, Replicas: cfg.Replicas})
+	if err != nil {
+		lc.close()
+		return nil, err
+	}
+	return lc, nil
+}
+
+// checkReplicas refuses a log of one replica on a cluster (a server that
+// names its cluster) when --replicas was not given: one server lost, and
+// the log stops or is lost, which nobody running a cluster means by
+// default. exists tells whether the stream is there already.
+func checkReplicas(cfg config, cluster string, exists bool) error {
+	if cluster == "" || cfg.Replicas != 1 {
+		return nil
+	}
+	const knowingly = "give --replicas 1 to run a single-replica log on a cluster knowingly"
+	if exists {
+		return fmt.Errorf("the log stream %s has 1 replica, on NATS cluster %q (%s): the loss of one server stops or loses the log; Jejak never changes an existing stream: raise its replicas with the nats CLI (nats stream edit %s --replicas 3), or %s", cfg.Stream, cluster, redactURL(cfg.NATSURL), cfg.Stream, knowingly)
+	}
+	return fmt.Errorf("the log stream %s does not exist yet and would be created with 1 replica on NATS cluster %q (%s): the loss of one server would stop or lose the log; give --replicas 3 (JEJAK_REPLICAS) to create it replicated, or %s", cfg.Stream, cluster, redactURL(cfg.NATSURL), knowingly)
+}
+
+// redactURL is a --nats-url fit for a message: passwords are masked.
+func redactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// logPlace names where the log is read from, for messages.
+func logPlace(cfg config) string {
+	if cfg.NATSURL == "" {
+		return "the embedded log of data directory " + cfg.Data
+	}
+	return "NATS at " + redactURL(cfg.NATSURL)
+}
+
+// connectLog starts the embedded server and connects to it, or connects to
+// the external NATS of cfg.NATSURL; it opens no stream.
+func connectLog(cfg config, logger *slog.Logger) (*logConn, error) {
 	lc := &logConn{}
 	var err error
 	if cfg.NATSURL == "" {
@@ -123,11 +194,6 @@ func openLog(ctx context.Context, cfg config, logger *slog.Logger) (*logConn, er
 	if err != nil {
 		lc.close()
 		return nil, fmt.Errorf("connect to NATS: %w", err)
-	}
-	lc.log, err = natslog.Open(ctx, lc.nc, natslog.Config{Stream: cfg.Stream, Replicas: cfg.Replicas})
-	if err != nil {
-		lc.close()
-		return nil, err
 	}
 	return lc, nil
 }
@@ -195,6 +261,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	cfg.replicasGiven = f.isGiven("replicas")
 	logger, err := newLogger(cfg.LogLevel, stderr)
 	if err != nil {
 		return err
@@ -262,13 +329,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	})
 
 	// Attachment data lives beside the log, in a bucket named after it.
-	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: cfg.Replicas, Logger: logger})
+	objects, err := natslog.OpenObjects(ctx, lc.nc, natslog.ObjectsConfig{Bucket: cfg.Stream + "_ATTACHMENTS", Replicas: lc.log.Replicas(), Logger: logger})
 	if err != nil {
 		return err
 	}
 
 	// Reads of personal data are recorded in a stream of their own.
-	access, err := natslog.OpenAccess(ctx, lc.nc, natslog.AccessConfig{Stream: cfg.Stream + "_ACCESS", Replicas: cfg.Replicas,
+	access, err := natslog.OpenAccess(ctx, lc.nc, natslog.AccessConfig{Stream: cfg.Stream + "_ACCESS", Replicas: lc.log.Replicas(),
 		Retention: cfg.AccessRetention, Logger: logger})
 	if err != nil {
 		return err
