@@ -116,8 +116,9 @@ func (e *ChainError) Error() string {
 // linked (docs/adr/0009-foreign-events.md).
 type Verifier struct {
 	sum     AuditSummary
-	prev    Hash // hash of the last Jejak event
-	haveJ   bool // a Jejak event was verified (prev holds its hash)
+	prev    Hash   // hash of the last Jejak event
+	prevSeq uint64 // its sequence
+	haveJ   bool   // a Jejak event was verified (prev holds its hash)
 	started bool
 	parser  fastjson.Parser
 	since   []foreignLink // foreign events after the last Jejak event
@@ -175,7 +176,7 @@ func (v *Verifier) Event(seq uint64, data []byte, line int) error {
 				return fail("%v", err)
 			}
 		}
-		v.prev, v.haveJ, v.since = h, true, v.since[:0]
+		v.prev, v.prevSeq, v.haveJ, v.since = h, seq, true, v.since[:0]
 		v.sum.Counts[env.Type+" v"+strconv.Itoa(env.V)]++
 	}
 	if seq == v.watch {
@@ -204,7 +205,10 @@ func (v *Verifier) link(env Envelope, seq uint64) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("prev is %q, but the Jejak event before it hashes to %q: the log was altered", env.Prev, want)
+	if !v.haveJ {
+		return fmt.Errorf("event %d's prev is %q, but no Jejak event comes before it (want \"\"): the log was altered", seq, env.Prev)
+	}
+	return fmt.Errorf("event %d's prev does not match the hash of event %d, the Jejak event before it: prev is %q, event %d hashes to %q: the log was altered", seq, v.prevSeq, env.Prev, v.prevSeq, want)
 }
 
 // Line checks one line of an export: the line must agree with its data,

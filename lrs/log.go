@@ -3,6 +3,7 @@ package lrs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,6 +80,21 @@ type LogReader interface {
 	LastSeq(ctx context.Context) (uint64, error)
 	// Get returns the event at seq.
 	Get(ctx context.Context, seq uint64) (LogEvent, error)
+}
+
+// GapError is what Follow returns when the log skips sequences: events
+// From to To cannot be read (a damaged store lost them). The events before
+// From were delivered.
+type GapError struct {
+	Log      string
+	From, To uint64
+}
+
+func (e *GapError) Error() string {
+	if e.From == e.To {
+		return fmt.Sprintf("follow %s: event %d cannot be read (the log goes on at %d)", e.Log, e.From, e.To+1)
+	}
+	return fmt.Sprintf("follow %s: events %d to %d cannot be read (the log goes on at %d)", e.Log, e.From, e.To, e.To+1)
 }
 
 // Subject returns the log subject for events of kind in store.

@@ -32,8 +32,10 @@ func (r logRange) wants(env lrs.Envelope) bool {
 }
 
 // followLog calls fn with every event from r.FromSeq up to r.ToSeq (or the
-// log's last sequence when the walk began), in order.
-func followLog(ctx context.Context, lc *logConn, r logRange, fn func(lrs.LogEvent) error) error {
+// log's last sequence when the walk began), in order. Events the log cannot
+// give (a damaged store lost them) are handed to gap with why, and the walk
+// goes on after them unless gap returns an error.
+func followLog(ctx context.Context, lc *logConn, r logRange, fn func(lrs.LogEvent) error, gap func(from, to uint64, why error) error) error {
 	last, err := lc.log.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -42,30 +44,50 @@ func followLog(ctx context.Context, lc *logConn, r logRange, fn func(lrs.LogEven
 		r.ToSeq = last
 	}
 	from := max(r.FromSeq, 1)
-	if from > r.ToSeq {
-		return nil
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := errors.New("done")
-	err = lc.log.Follow(ctx, from, func(evs []lrs.LogEvent) error {
-		for _, ev := range evs {
-			if ev.Seq > r.ToSeq {
-				return done
+	for from <= r.ToSeq {
+		err = lc.log.Follow(ctx, from, func(evs []lrs.LogEvent) error {
+			for _, ev := range evs {
+				if ev.Seq > r.ToSeq {
+					return done
+				}
+				if err := fn(ev); err != nil {
+					return err
+				}
+				if ev.Seq == r.ToSeq {
+					return done
+				}
 			}
-			if err := fn(ev); err != nil {
-				return err
-			}
-			if ev.Seq == r.ToSeq {
-				return done
-			}
+			return nil
+		})
+		if errors.Is(err, done) {
+			return nil
 		}
-		return nil
-	})
-	if errors.Is(err, done) {
-		return nil
+		var ge *lrs.GapError
+		if !errors.As(err, &ge) {
+			return err
+		}
+		// why the first of them cannot be read, as the log says it
+		_, why := lc.log.Get(ctx, ge.From)
+		if why == nil {
+			why = errors.New("the log skips it when read in order")
+		}
+		if err := gap(ge.From, min(ge.To, r.ToSeq), why); err != nil {
+			return err
+		}
+		from = ge.To + 1
 	}
-	return err
+	return nil
+}
+
+// gapReason says which events a gap of followLog holds and why.
+func gapReason(from, to uint64, why error) string {
+	if from == to {
+		return fmt.Sprintf("event %d cannot be read: %v", from, why)
+	}
+	return fmt.Sprintf("events %d to %d cannot be read (event %d: %v)", from, to, from, why)
 }
 
 // logFlags binds the flags that choose a log: --data (embedded, server
@@ -159,22 +181,36 @@ func runLog(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer closeLog()
-	var unreadable []unreadableEvent
+	var unreadable, missing []unreadableEvent
 	err = withOutput(out, stdout, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		var err error
-		if unreadable, err = exportLog(ctx, lc, r, json.NewEncoder(bw)); err != nil {
+		if unreadable, missing, err = exportLog(ctx, lc, r, json.NewEncoder(bw)); err != nil {
 			return err
 		}
 		return bw.Flush()
 	})
-	if err != nil || len(unreadable) == 0 {
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "jejak: log export: %d events could not be shown; their lines hold their exact bytes (data) and say why (unreadable):\n", len(unreadable))
-	listEvents(stderr, unreadable)
-	return errUnreadable
+	if len(unreadable) > 0 {
+		fmt.Fprintf(stderr, "jejak: log export: %d events could not be shown; their lines hold their exact bytes (data) and say why (unreadable):\n", len(unreadable))
+		listEvents(stderr, unreadable)
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "jejak: log export: the log cannot give every event (a damaged store?): the export holds every other event, and lacks:\n")
+		listEvents(stderr, missing)
+		return errMissing
+	}
+	if len(unreadable) > 0 {
+		return errUnreadable
+	}
+	return nil
 }
+
+// errMissing makes main exit with status 4: the log could not give some
+// events, and the export lacks them (listed above).
+var errMissing = exitError{code: 4, msg: "the export lacks events the log could not give (listed above); it holds every other one"}
 
 // errUnreadable makes main exit with status 3: the export is complete,
 // but some events are written with their data only.
@@ -202,12 +238,14 @@ func listEvents(w io.Writer, evs []unreadableEvent) {
 // cannot show is written with its data only (see lrs.ExportLine) and
 // returned; it never stops at one. A foreign event has no stored time or
 // store: with --since, --until or --store it is left out (and returned).
-func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) ([]unreadableEvent, error) {
+//
+// Events the log cannot give at all are left out, returned as missing,
+// and the export goes on after them.
+func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) (unreadable, missing []unreadableEvent, err error) {
 	enc.SetEscapeHTML(false)
 	var p fastjson.Parser
-	var unreadable []unreadableEvent
 	filtered := !r.Since.IsZero() || !r.Until.IsZero() || r.Store != ""
-	err := followLog(ctx, lc, r, func(ev lrs.LogEvent) error {
+	err = followLog(ctx, lc, r, func(ev lrs.LogEvent) error {
 		if filtered {
 			env, err := lrs.ReadEvent(&p, ev.Seq, ev.Data)
 			if err != nil {
@@ -223,8 +261,11 @@ func exportLog(ctx context.Context, lc *logConn, r logRange, enc *json.Encoder) 
 			unreadable = append(unreadable, unreadableEvent{ev.Seq, err.Error()})
 		}
 		return enc.Encode(l)
+	}, func(from, to uint64, why error) error {
+		missing = append(missing, unreadableEvent{from, gapReason(from, to, why)})
+		return nil
 	})
-	return unreadable, err
+	return unreadable, missing, err
 }
 
 // runAudit serves `jejak audit verify|views|keygen`.
@@ -324,7 +365,10 @@ func runVerify(ctx context.Context, args []string, getenv func(string) string, s
 		defer closeLog()
 		v = lrs.NewVerifier(1)
 		v.Watch(signed.Seq)
-		verr = followLog(ctx, lc, logRange{}, func(ev lrs.LogEvent) error { return v.Event(ev.Seq, ev.Data, 0) })
+		verr = followLog(ctx, lc, logRange{}, func(ev lrs.LogEvent) error { return v.Event(ev.Seq, ev.Data, 0) },
+			func(from, to uint64, why error) error {
+				return &lrs.ChainError{Seq: from, Reason: gapReason(from, to, why) + ": the store lost it, or it was altered"}
+			})
 	}
 	sum := v.Summary()
 	if verr != nil {

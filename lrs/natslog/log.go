@@ -365,14 +365,27 @@ func (l *Log) Follow(ctx context.Context, from uint64, fn func([]lrs.LogEvent) e
 					break drain
 				}
 			}
-			for _, ev := range buf {
+			// A gap (a damaged store lost events): what comes before it
+			// is delivered, then the gap is the error.
+			var gap error
+			for i, ev := range buf {
 				if ev.Seq != next {
-					return fmt.Errorf("follow %s: expected event %d, got %d", l.name, next, ev.Seq)
+					if ev.Seq < next {
+						return fmt.Errorf("follow %s: expected event %d, got %d", l.name, next, ev.Seq)
+					}
+					gap = &lrs.GapError{Log: l.name, From: next, To: ev.Seq - 1}
+					buf = buf[:i]
+					break
 				}
 				next++
 			}
-			if err := fn(buf); err != nil {
-				return err
+			if len(buf) > 0 {
+				if err := fn(buf); err != nil {
+					return err
+				}
+			}
+			if gap != nil {
+				return gap
 			}
 		}
 	}
