@@ -26,7 +26,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
+func newMetrics(appender *lrs.Appender, views *projections.Views, integrity *projections.Integrity) *metrics {
 	m := &metrics{registry: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jejak_http_requests_total", Help: "HTTP requests answered, by method, route and status.",
@@ -46,6 +46,9 @@ func newMetrics(appender *lrs.Appender, views *projections.Views) *metrics {
 			func() float64 { return appender.HeldBack().Seconds() }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_append_queued_requests", Help: "Requests waiting for the next append."},
 			func() float64 { return float64(appender.Queued()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_log_integrity_break_sequence",
+			Help: "The log sequence where its hash chain breaks (an event altered or lost), where every view stopped; 0 while the chain holds as far as the views folded."},
+			func() float64 { return float64(integrity.BreakSeq()) }),
 		prometheus.NewGoCollector(),
 		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 	)

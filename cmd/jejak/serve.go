@@ -344,7 +344,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag, Logger: logger.With("component", "appender")})
 	health := &logHealth{lc: lc, appender: appender}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
-	met := newMetrics(appender, views)
+	integrity := new(projections.Integrity) // a break of the log's hash chain the views met
+	met := newMetrics(appender, views, integrity)
 	keyring := lrs.NewKeyring(fixedCreds)
 	met.watchAccess(access)
 	srv := api.New(api.Config{
@@ -365,10 +366,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		BodyTimeout:        cfg.BodyTimeout,
 		MinBodyRate:        int64(cfg.MinBodyRate),
 		Observe:            met.observe,
-		Ready:              health.ready,
-		OIDC:               oidc,
-		Access:             access,
-		HomePage:           cfg.HomePage,
+		Ready: func() error {
+			if err := health.ready(); err != nil {
+				return err
+			}
+			// not with the log's health: a restart does not mend a broken chain
+			return integrity.Err()
+		},
+		OIDC:     oidc,
+		Access:   access,
+		HomePage: cfg.HomePage,
 	})
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
@@ -409,7 +416,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}()
 	projDone := make(chan error, 1)
 	go func() {
-		err := projections.RunAll(projCtx, lc.log, views.All(), logger)
+		err := projections.RunAllWatched(projCtx, lc.log, views.All(), logger, integrity)
 		projDone <- err
 		if err != nil {
 			failed <- err
