@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,14 @@ func FuzzReadStatements(f *testing.F) {
 			}
 		}()
 		if _, err := lrs.PrepareStatements(context.Background(), lrs.StatementsInput{Body: stmts}, lrs.Credential{Key: "fuzz"}.Authority(), uuid.New); err != nil {
+			// application/json is passed through as sent: the handler's
+			// PrepareStatements refuses a bad body with 400. A multipart
+			// request's statements part is read and matched to its
+			// attachments here, so it must prepare.
+			var e *lrs.Error
+			if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/json" && errors.As(err, &e) && e.Code == lrs.EINVALID {
+				return
+			}
 			t.Fatalf("accepted statements do not prepare: %v", err)
 		}
 		root, err := fastjson.ParseBytes(stmts)
