@@ -239,6 +239,9 @@ func (a *Appender) Run(ctx context.Context) error {
 	defer close(a.done)
 	defer a.failQueued()
 	if err := a.resync(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before the tail was read: a shutdown, not a failure
+		}
 		return fmt.Errorf("appender: read log tail: %w", err)
 	}
 	pl, pipelined := a.cfg.Log.(PipelineLog)
