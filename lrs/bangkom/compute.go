@@ -276,35 +276,9 @@ func ComputeQuery(f Facts, rules *RuleSet, q Query) YearReport {
 	applyCaps(rep.Items, rules)
 	totals := map[string]*FormTotal{}
 	for i := range rep.Items {
-		it := &rep.Items[i]
-		ft := totals[it.Form]
-		if ft == nil {
-			ft = &FormTotal{Form: it.Form}
-			totals[it.Form] = ft
-		}
-		switch it.State {
-		case Approved:
-			rep.Recognized += it.JPRecognized
-			ft.Recognized += it.JPRecognized
-		case Pending:
-			rep.Pending += it.JPClaimed
-			ft.Pending += it.JPClaimed
-		case Rejected:
-			rep.Rejected += it.JPClaimed
-		}
+		rep.count(totals, &rep.Items[i])
 	}
-	for _, ft := range totals {
-		rep.ByForm = append(rep.ByForm, *ft)
-	}
-	slices.SortFunc(rep.ByForm, func(a, b FormTotal) int {
-		switch {
-		case a.Form < b.Form:
-			return -1
-		case a.Form > b.Form:
-			return 1
-		}
-		return 0
-	})
+	rep.ByForm = byForm(totals)
 	rep.Met = rep.Target > 0 && rep.Recognized >= rep.Target
 	rep.NotCounted = notCounted(f, year, asOf)
 	if hasTarget && target.MaxJP != nil && rep.Recognized > *target.MaxJP {
@@ -700,4 +674,33 @@ func isoDate(day time.Time) string {
 		b[f.at], b[f.at+1] = byte('0'+f.v/10), byte('0'+f.v%10)
 	}
 	return string(b)
+}
+
+// count adds an item to the report's totals and to its form's.
+func (rep *YearReport) count(totals map[string]*FormTotal, it *Item) {
+	ft := totals[it.Form]
+	if ft == nil {
+		ft = &FormTotal{Form: it.Form}
+		totals[it.Form] = ft
+	}
+	switch it.State {
+	case Approved:
+		rep.Recognized += it.JPRecognized
+		ft.Recognized += it.JPRecognized
+	case Pending:
+		rep.Pending += it.JPClaimed
+		ft.Pending += it.JPClaimed
+	case Rejected:
+		rep.Rejected += it.JPClaimed
+	}
+}
+
+// byForm lists the forms' totals in form order.
+func byForm(totals map[string]*FormTotal) []FormTotal {
+	out := make([]FormTotal, 0, len(totals))
+	for _, ft := range totals {
+		out = append(out, *ft)
+	}
+	slices.SortFunc(out, func(a, b FormTotal) int { return strings.Compare(a.Form, b.Form) })
+	return out
 }

@@ -2,8 +2,6 @@ package bangkom
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -94,21 +92,7 @@ func computePeriod(f Facts, rules *RuleSet, q Query) YearReport {
 				continue
 			}
 			rep.Items = append(rep.Items, it)
-			ft := totals[it.Form]
-			if ft == nil {
-				ft = &FormTotal{Form: it.Form}
-				totals[it.Form] = ft
-			}
-			switch it.State {
-			case Approved:
-				rep.Recognized += it.JPRecognized
-				ft.Recognized += it.JPRecognized
-			case Pending:
-				rep.Pending += it.JPClaimed
-				ft.Pending += it.JPClaimed
-			case Rejected:
-				rep.Rejected += it.JPClaimed
-			}
+			rep.count(totals, &it)
 		}
 		py.Met = py.Target > 0 && py.RecognizedToDate >= py.Target
 		rep.Period.Years = append(rep.Period.Years, py)
@@ -127,10 +111,7 @@ func computePeriod(f Facts, rules *RuleSet, q Query) YearReport {
 			rep.Target, rep.Met = py.Target, py.Met
 		}
 	}
-	for _, ft := range totals {
-		rep.ByForm = append(rep.ByForm, *ft)
-	}
-	slices.SortFunc(rep.ByForm, func(a, b FormTotal) int { return strings.Compare(a.Form, b.Form) })
+	rep.ByForm = byForm(totals)
 	rep.Notes = append(rep.Notes, fmt.Sprintf("period %s to %s: the totals and items are of learning dated in it; target and met are the %d annual target against learning dated %d-01-01 to %s",
 		rep.Period.From, rep.Period.To, rep.Year, rep.Year, rep.Period.To))
 	return rep
