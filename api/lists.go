@@ -73,17 +73,12 @@ func (s *Server) listPeople(c echo.Context) error {
 	if err := lrs.CanListPeople(p); err != nil {
 		return err
 	}
-	limit := defaultPeopleLimit
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > maxPeopleLimit {
-			return lrs.Errorf(lrs.EINVALID, "limit: %q is not a whole number from 1 to %d", q.Get("limit"), maxPeopleLimit)
-		}
-		limit = n
+	limit, err := limitParam(q, defaultPeopleLimit, maxPeopleLimit)
+	if err != nil {
+		return err
 	}
 	var after bangkom.NIP
 	if q.Has("cursor") {
-		var err error
 		if after, err = decodePeopleCursor(q.Get("cursor")); err != nil {
 			return err
 		}
@@ -111,7 +106,6 @@ func (s *Server) listPeople(c echo.Context) error {
 		people = append(people, person)
 		return true
 	}
-	var err error
 	if unit != "" {
 		err = s.cfg.JP.UnitPeople(ctx, unit, after, fn)
 	} else {
@@ -266,4 +260,17 @@ func (s *Server) listCatalogue(c echo.Context) error {
 		return writeCSV(c, "catalogue.csv", rows)
 	}
 	return c.JSON(http.StatusOK, items)
+}
+
+// limitParam reads a page's limit: def when absent, else a whole number
+// from 1 to max.
+func limitParam(q url.Values, def, max int) (int, error) {
+	if !q.Has("limit") {
+		return def, nil
+	}
+	n, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || n < 1 || n > max {
+		return 0, lrs.Errorf(lrs.EINVALID, "limit: %q is not a whole number from 1 to %d", q.Get("limit"), max)
+	}
+	return n, nil
 }

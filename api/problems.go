@@ -57,13 +57,9 @@ func (s *Server) claimProblems(c echo.Context) error {
 	if err := lrs.CanListProblems(p, f.Credential); err != nil {
 		return err
 	}
-	limit := defaultProblemsLimit
-	if q.Has("limit") {
-		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 || n > maxProblemsLimit {
-			return lrs.Errorf(lrs.EINVALID, "limit: %q is not a number from 1 to %d", q.Get("limit"), maxProblemsLimit)
-		}
-		limit = n
+	limit, err := limitParam(q, defaultProblemsLimit, maxProblemsLimit)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	s.waitJP(ctx)
@@ -88,7 +84,7 @@ func (s *Server) claimProblems(c echo.Context) error {
 	people := map[string]*lrs.PersonScope{}
 	scanned, last, full := 0, "", false
 	var lookupErr error
-	err := s.cfg.JP.Problems(ctx, f, func(prob bangkom.Problem, cursor string) bool {
+	err = s.cfg.JP.Problems(ctx, f, func(prob bangkom.Problem, cursor string) bool {
 		if len(out.Problems) == limit || scanned == maxProblemsScan {
 			full = true
 			return false
