@@ -280,16 +280,7 @@ func (r remoteCredentials) do(ctx context.Context, method, path string, body, ou
 			return fmt.Errorf("reach Jejak at %s: %w", r.cc.URL, err)
 		}
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	if res.StatusCode/100 != 2 {
-		var e struct{ Message string }
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return fmt.Errorf("Jejak answered %d: %s", res.StatusCode, e.Message)
-		}
-		return fmt.Errorf("Jejak answered %d: %s", res.StatusCode, b)
-	}
-	return json.Unmarshal(b, out)
+	return readAnswer(res, 8<<20, out)
 }
 
 func (r remoteCredentials) list(ctx context.Context) ([]api.CredentialInfo, error) {

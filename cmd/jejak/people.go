@@ -43,8 +43,14 @@ func (c clientConfig) post(ctx context.Context, path string, body []byte, out an
 	if err != nil {
 		return fmt.Errorf("reach Jejak at %s: %w", c.URL, err)
 	}
+	return readAnswer(res, 1<<20, out)
+}
+
+// readAnswer reads at most limit bytes of a Jejak answer and decodes its
+// JSON into out; a non-2xx answer is an error carrying the server's message.
+func readAnswer(res *http.Response, limit int64, out any) error {
 	defer res.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	b, _ := io.ReadAll(io.LimitReader(res.Body, limit))
 	if res.StatusCode/100 != 2 {
 		var e struct{ Message string }
 		if json.Unmarshal(b, &e) == nil && e.Message != "" {
