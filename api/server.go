@@ -542,6 +542,13 @@ func statusOf(code string) int {
 		return http.StatusUnsupportedMediaType
 	case lrs.ETOOMANY:
 		return http.StatusTooManyRequests
+	case lrs.ENOTDECIDED:
+		// Several nodes, and none decided the write in time (the deciding
+		// node was lost and another has not yet taken over): nothing was
+		// appended, or the outcome is unknown; the request may be sent
+		// again. Chosen over 500 so that load balancers and clients see a
+		// temporary condition (ADR 26).
+		return http.StatusServiceUnavailable
 	case lrs.EUNAVAILABLE:
 		// xAPI allows 500 for "network/server issues" (XAPI-00329) and no
 		// other 5xx (XAPI-00323); the message says to retry.

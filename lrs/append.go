@@ -36,6 +36,23 @@ type AppenderConfig struct {
 	// AppendTimeout bounds the wait for the log to acknowledge one append,
 	// and for reading the tail again after a failed one. Zero means 30s.
 	AppendTimeout time.Duration
+	// Lease says whether this node decides for the log now, and in which
+	// term (see ADR 26): it is asked before every append, and a request
+	// on a node that does not hold it is refused with ErrNotDecider,
+	// nothing of it sent. A new term makes the appender read the log's
+	// tail again before it decides anything: another node may have
+	// appended meanwhile. Nil means this node always decides (one node).
+	Lease func() (term uint64, held bool)
+}
+
+// ErrNotDecider is the cause of a refusal by an appender whose node does
+// not hold the log's lease: nothing of the request was sent to the log, so
+// it may be sent to the deciding node instead.
+var ErrNotDecider = errors.New("this node does not decide for the log now")
+
+// notDecider is the error requests refused with ErrNotDecider get.
+func notDecider() error {
+	return &Error{Code: ENOTDECIDED, Message: "no node decides for the log now; retry the request", Err: ErrNotDecider}
 }
 
 // Appender is the write path: it commits statement requests to the log,
@@ -72,6 +89,7 @@ type Appender struct {
 	// (the event may or may not be in the log) and the tail could not be
 	// read again since: nothing is decided or appended until it is.
 	stale bool
+	term  uint64 // the lease term the tail was read in
 }
 
 type tail struct {
@@ -268,6 +286,13 @@ func (a *Appender) Run(ctx context.Context) error {
 				return nil
 			}
 		}
+		if err := a.mayDecide(); err != nil {
+			if fl != nil {
+				fl = a.land(ctx, fl, nil)
+			}
+			a.refuseQueued(first, err)
+			continue
+		}
 		if a.stale {
 			if fl != nil {
 				fl = a.land(ctx, fl, nil)
@@ -342,6 +367,12 @@ func (a *Appender) send(ctx context.Context, pl PipelineLog, group []*appendReq)
 	if len(batches) == 0 {
 		// nothing new: what is waiting rides on the event in flight
 		return nil, waiting
+	}
+	if err := a.mayAppend(); err != nil {
+		for _, r := range waiting {
+			r.res <- appendResult{err: err}
+		}
+		return nil, nil
 	}
 	store := group[0].by.Store
 	req, next := a.next(AppendRequest{Subject: Subject(store, "statements")}, func(seq uint64, stored time.Time) []byte {
@@ -610,8 +641,9 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 			return
 		}
 		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
+			err = unavailableUnlessNotDecider(err)
 			for _, r := range waiting {
-				r.res <- appendResult{err: unavailable(err)}
+				r.res <- appendResult{err: err}
 			}
 			return
 		}
@@ -619,6 +651,45 @@ func (a *Appender) commit(ctx context.Context, group []*appendReq) {
 		// their answer
 		group = waiting
 	}
+}
+
+// unavailableUnlessNotDecider is unavailable(err), but a refusal for want
+// of the lease as it is: the request may go to the deciding node.
+func unavailableUnlessNotDecider(err error) error {
+	if errors.Is(err, ErrNotDecider) {
+		return err
+	}
+	return unavailable(err)
+}
+
+// mayDecide checks the lease before a request is decided: a refusal when
+// this node does not hold it; a new term marks the tail stale, to be read
+// again (another node may have appended in between).
+func (a *Appender) mayDecide() error {
+	if a.cfg.Lease == nil {
+		return nil
+	}
+	term, held := a.cfg.Lease()
+	if !held {
+		return notDecider()
+	}
+	if term != a.term {
+		a.term = term
+		a.stale = true
+	}
+	return nil
+}
+
+// mayAppend checks the lease again just before an event is sent: held, and
+// in the term the decision was made in.
+func (a *Appender) mayAppend() error {
+	if a.cfg.Lease == nil {
+		return nil
+	}
+	if term, held := a.cfg.Lease(); !held || term != a.term {
+		return notDecider()
+	}
+	return nil
 }
 
 func unavailable(err error) error {
@@ -656,6 +727,9 @@ func checkSeq(got, want uint64) error {
 // ErrLogMoved means another writer came first and the caller may decide
 // again and retry.
 func (a *Appender) appendEvent(ctx context.Context, req AppendRequest, build func(seq uint64, stored time.Time) []byte) (uint64, error) {
+	if err := a.mayAppend(); err != nil {
+		return 0, err
+	}
 	req, next := a.next(req, build)
 	a.inflight.Store(next.stored.UnixMilli())
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.AppendTimeout)
@@ -706,11 +780,14 @@ func (a *Appender) recover(ctx context.Context) error {
 // refuseQueued answers first and every request queued behind it: the log
 // cannot be written now.
 func (a *Appender) refuseQueued(first *appendReq, err error) {
-	first.res <- appendResult{err: unavailable(err)}
+	if !errors.Is(err, ErrNotDecider) {
+		err = unavailable(err)
+	}
+	first.res <- appendResult{err: err}
 	for {
 		select {
 		case r := <-a.reqs:
-			r.res <- appendResult{err: unavailable(err)}
+			r.res <- appendResult{err: err}
 		default:
 			return
 		}
@@ -780,7 +857,7 @@ func (a *Appender) commitDocument(ctx context.Context, r *appendReq) {
 			return
 		}
 		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
-			r.res <- appendResult{err: unavailable(err)}
+			r.res <- appendResult{err: unavailableUnlessNotDecider(err)}
 			return
 		}
 	}
@@ -798,7 +875,7 @@ func (a *Appender) commitEvent(ctx context.Context, r *appendReq) {
 			return
 		}
 		if retry := errors.Is(err, ErrLogMoved) && attempt < maxAppendAttempts; !retry {
-			r.res <- appendResult{err: unavailable(err)}
+			r.res <- appendResult{err: unavailableUnlessNotDecider(err)}
 			return
 		}
 	}

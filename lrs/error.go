@@ -17,6 +17,7 @@ const (
 	EMEDIATYPE    = "unsupported_media_type" // 415: a body of a type the resource does not take
 	ETOOMANY      = "too_many_requests"      // 429 with Retry-After: too many failed attempts or readers
 	EUNAVAILABLE  = "unavailable"            // 500 with Retry-After: the log or a view is not reachable
+	ENOTDECIDED   = "not_decided"            // 503 with Retry-After: no node could decide the write in time
 	EINTERNAL     = "internal"               // 500: our fault; details are logged, never shown
 )
 

@@ -159,12 +159,8 @@ func loadNATSAuth(dataDir, listen, stream string, stdout io.Writer) (*natslog.Em
 	}
 	a := natsAuditor{User: "auditor", PasswordHash: string(h)}
 	b, _ = json.MarshalIndent(a, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return nil, fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+		return nil, err
 	}
 	url := "nats://" + a.User + ":" + password + "@" + listen
 	fmt.Fprintf(stdout, `jejak: the NATS port %s takes only authenticated clients. Created its read-only user for

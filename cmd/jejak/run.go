@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // usageError is a mistake in the command line; main exits 2 for it.
@@ -206,4 +210,41 @@ func (l *dataLock) unlock() {
 	_ = l.f.Truncate(0)
 	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 	l.f.Close()
+}
+
+// nodeID returns the id of the node of data directory dir, made on first
+// use and kept in dir/node-id: a node that restarts is the same node, and
+// takes back at once a lease it held (ADR 26). Two running nodes never
+// share a data directory (lockData), so never an id.
+func nodeID(dir string) (string, error) {
+	path := filepath.Join(dir, "node-id")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		id, perr := uuid.ParseBytes(bytes.TrimSpace(b))
+		if perr != nil {
+			return "", fmt.Errorf("%s does not hold a node id (%v): remove it for a new one", path, perr)
+		}
+		return id.String(), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the node id: %w", err)
+	}
+	id := uuid.NewString()
+	if err := writeFileAtomic(path, []byte(id+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("keep the node id: %w", err)
+	}
+	return id, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file renamed
+// over it: a crash leaves the old file or the new one, never half of one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

@@ -61,6 +61,9 @@ type config struct {
 	OIDC          oidcConfig
 	// AccessRetention is how long the access log keeps an entry.
 	AccessRetention time.Duration
+	// LeaseTTL and DecideTimeout govern the deciding node (ADR 26).
+	LeaseTTL      time.Duration
+	DecideTimeout time.Duration
 
 	natsAuth *natslog.EmbeddedAuth // users of the embedded server when it listens
 }
@@ -91,6 +94,8 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.String(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, and Go profiles at /debug/pprof/, on a listener of their own (e.g. 127.0.0.1:9464); off when empty")
 		f.Int(&c.MemoryMB, "memory-limit-mb", 768, "soft limit of the Go heap in MiB (0: none; GOMEMLIMIT, when set, wins)")
 		f.Duration(&c.AccessRetention, "access-log-retention", natslog.DefaultAccessRetention, "how long the access log for personal data keeps an entry (UU 27/2022; the stream's max age, set at each start)")
+		f.Duration(&c.LeaseTTL, "lease-ttl", 3*time.Second, "with several nodes on one log: how long the deciding node's lease lasts unrenewed; another node takes over when it lapses (ADR 26)")
+		f.Duration(&c.DecideTimeout, "decide-timeout", 10*time.Second, "how long a write may wait to be decided, across a change of deciding node; then 503 with Retry-After")
 		f.Duration(&c.FailureExit, "log-failure-exit", time.Minute, "when the log cannot be written or reached for this long, exit non-zero so that a supervisor restarts Jejak (/readyz answers 503 meanwhile)")
 		c.OIDC.bind(f)
 	}
@@ -341,7 +346,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag, Logger: logger.With("component", "appender")})
+	// One node at a time decides and appends; the others forward their
+	// writes to it (ADR 26).
+	node, err := nodeID(cfg.Data)
+	if err != nil {
+		return err
+	}
+	lease, err := natslog.OpenLease(ctx, lc.nc, natslog.LeaseConfig{Bucket: cfg.Stream + "_DECIDER", Replicas: lc.log.Replicas(),
+		Node: node, Subject: natslog.DecideSubject(cfg.Stream, node), TTL: cfg.LeaseTTL, Logger: logger.With("component", "lease", "node", node)})
+	if err != nil {
+		return err
+	}
+	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag,
+		Lease: lease.Held, Logger: logger.With("component", "appender")})
+	door := natslog.NewDoor(natslog.DoorConfig{Conn: lc.nc, Appender: appender, Lease: lease, Statements: views.Statements, Documents: views.Documents,
+		Timeout: cfg.DecideTimeout, Logger: logger.With("component", "door")})
 	health := &logHealth{lc: lc, appender: appender}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	integrity := new(projections.Integrity) // a break of the log's hash chain the views met
@@ -356,7 +375,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		JP:                 views.JP,
 		BangkomProfile:     bangkomProfile(),
 		Frameworks:         frameworks,
-		Writer:             appender,
+		Writer:             door,
 		Logger:             logger,
 		MaxBodyBytes:       maxBody,
 		Attachments:        objects,
@@ -444,9 +463,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			failed <- err
 		}
 	}()
+	// The lease outlives the appender: it is given up once nothing more
+	// is appended. The door takes forwarded writes while the appender runs.
+	leaseCtx, stopLease := context.WithCancel(context.WithoutCancel(ctx))
+	leaseDone := make(chan struct{})
+	go func() {
+		defer close(leaseDone)
+		lease.Run(leaseCtx)
+	}()
+	doorDone := make(chan error, 1)
+	go func() {
+		err := door.Run(appCtx)
+		doorDone <- err
+		if err != nil {
+			failed <- err
+		}
+	}()
 	var bootErr error
 	if bootErr = keyring.WaitApplied(credsCtx, 0); bootErr == nil {
-		bootErr = bootstrapCredentials(ctx, appender, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
+		bootErr = bootstrapCredentials(ctx, door, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
 	}
 	if bootErr == nil && keyring.Len() == 0 {
 		logger.Warn("no credential is in use: every request gets 401; add one with `jejak credentials add --data` on the stopped node", "component", "credentials")
@@ -501,6 +536,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := <-appDone; err != nil && runErr == nil {
 		runErr = err
 	}
+	<-doorDone
+	stopLease()
+	<-leaseDone
 	<-metDone // a scrape reads the views' databases: done before they close
 	stopProjectors()
 	if err := <-projDone; err != nil && runErr == nil {

@@ -101,6 +101,21 @@ func TestDeployConfig_OnlyJejakWritesTheLog(t *testing.T) {
 	if _, err := alog.Append(pctx, lrs.AppendRequest{Subject: "jejak.default.statements", Data: []byte("{}"), MsgID: uuid.NewString(), ExpectLast: 1}); err == nil {
 		t.Fatal("the auditor appended to the log")
 	}
+	// nor hand a write to the deciding node
+	decide := natslog.DecideSubject(natslog.DefaultStream, uuid.NewString())
+	got, err := jc.SubscribeSync(decide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.Request(decide, lrs.AppendForwarded(nil, &lrs.Forwarded{}), time.Second); err == nil {
+		t.Fatal("the auditor's write reached the deciding node and was answered")
+	}
+	if _, err := got.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatal("the auditor forwarded a write to the deciding node")
+	}
 	js, _ := jetstream.New(ac)
 	dctx, dcancel := context.WithTimeout(ctx, time.Second)
 	defer dcancel()

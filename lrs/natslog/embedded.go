@@ -39,7 +39,8 @@ const InternalUser = "jejak"
 // AuditorPermissions let a NATS client inspect and read every stream of
 // the account (stream info, get a message, ephemeral consumers to read in
 // order) and nothing else: it cannot publish on the log's subjects
-// (jejak.>) or the access log's (jejak_access.>), nor touch the attachment store, nor create, change, purge or
+// (jejak.>) or the access log's (jejak_access.>), nor forward a write to the deciding node
+// (jejak_decide.>), nor touch the attachment store or the lease, nor create, change, purge or
 // delete a stream or a message, nor make durable consumers.
 func AuditorPermissions() *server.Permissions {
 	return &server.Permissions{
@@ -55,7 +56,7 @@ func AuditorPermissions() *server.Permissions {
 				"$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*",
 				"$JS.ACK.>", "$JS.FC.>",
 			},
-			Deny: []string{"jejak.>", "jejak_access.>", "$O.>", "$KV.>"},
+			Deny: []string{"jejak.>", "jejak_access.>", "jejak_decide.>", "$O.>", "$KV.>"},
 		},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}

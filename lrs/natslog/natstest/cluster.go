@@ -21,7 +21,10 @@ const ClusterName = "jejak-test"
 type Cluster struct {
 	Name    string
 	Servers []*server.Server
-	URLs    []string // one client URL per server, in order
+	URLs    []string // one client URL per server, in order; a restart keeps it
+
+	tb   testing.TB
+	opts []*server.Options
 }
 
 // URL is the client URLs joined by commas, as --nats-url takes them.
@@ -55,15 +58,17 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 // startCluster starts the servers; clash is true when one did not come
 // up, as when another process took its port meanwhile.
 func startCluster(tb testing.TB, n int) (c *Cluster, clash bool, err error) {
-	ports, err := freePorts(n)
+	ports, err := freePorts(2 * n) // cluster ports, then client ports
 	if err != nil {
 		return nil, false, err
 	}
+	clientPorts := ports[n:]
+	ports = ports[:n]
 	routes := make([]*url.URL, n)
 	for i, p := range ports {
 		routes[i] = &url.URL{Scheme: "nats-route", Host: net.JoinHostPort("127.0.0.1", fmt.Sprint(p))}
 	}
-	c = &Cluster{Name: ClusterName}
+	c = &Cluster{Name: ClusterName, tb: tb}
 	stop := func() {
 		for _, s := range c.Servers {
 			s.Shutdown()
@@ -74,7 +79,7 @@ func startCluster(tb testing.TB, n int) (c *Cluster, clash bool, err error) {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("n%d", i+1),
 			Host:       "127.0.0.1",
-			Port:       -1,
+			Port:       clientPorts[i],
 			JetStream:  true,
 			StoreDir:   tb.TempDir(),
 			SyncAlways: true,
@@ -93,6 +98,7 @@ func startCluster(tb testing.TB, n int) (c *Cluster, clash bool, err error) {
 		}
 		go s.Start()
 		c.Servers = append(c.Servers, s)
+		c.opts = append(c.opts, opts.Clone())
 	}
 	for i, s := range c.Servers {
 		if !s.ReadyForConnections(10 * time.Second) {
@@ -156,4 +162,42 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// Stop shuts server i down (its store stays), as a crash of that server
+// would look to the others and to clients: its connections close.
+func (c *Cluster) Stop(i int) {
+	c.tb.Helper()
+	c.Servers[i].Shutdown()
+	c.Servers[i].WaitForShutdown()
+}
+
+// Restart starts server i again on its ports and store, after Stop, and
+// returns once it takes connections (it catches up with the cluster by
+// itself).
+func (c *Cluster) Restart(i int) {
+	c.tb.Helper()
+	if c.Servers[i].Running() {
+		c.tb.Fatalf("Restart: server %d is running", i+1)
+	}
+	s, err := server.NewServer(c.opts[i].Clone())
+	if err != nil {
+		c.tb.Fatalf("Restart server %d: %v", i+1, err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		c.tb.Fatalf("Restart: server %d was not ready in 10s", i+1)
+	}
+	c.Servers[i] = s
+}
+
+// StreamLeader returns the index of the server leading stream (of the
+// global account), or -1 when none does now.
+func (c *Cluster) StreamLeader(stream string) int {
+	for i, s := range c.Servers {
+		if s.Running() && s.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+			return i
+		}
+	}
+	return -1
 }
