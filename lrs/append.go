@@ -43,6 +43,12 @@ type AppenderConfig struct {
 	// tail again before it decides anything: another node may have
 	// appended meanwhile. Nil means this node always decides (one node).
 	Lease func() (term uint64, held bool)
+	// NoPipeline keeps one event in flight at a time, each expecting only
+	// the log's last sequence. A replicated JetStream stream checks an
+	// expected last message id only when each replica applies the event,
+	// and a mismatch there stops the stream; without pipelining the
+	// expected sequence alone keeps the chain exact (ADR 26).
+	NoPipeline bool
 }
 
 // ErrNotDecider is the cause of a refusal by an appender whose node does
@@ -90,6 +96,9 @@ type Appender struct {
 	// read again since: nothing is decided or appended until it is.
 	stale bool
 	term  uint64 // the lease term the tail was read in
+	// pipelined is true while events may be sent before the previous one
+	// is acknowledged: each then also expects the previous message id.
+	pipelined bool
 }
 
 type tail struct {
@@ -263,6 +272,8 @@ func (a *Appender) Run(ctx context.Context) error {
 		return fmt.Errorf("appender: read log tail: %w", err)
 	}
 	pl, pipelined := a.cfg.Log.(PipelineLog)
+	pipelined = pipelined && !a.cfg.NoPipeline
+	a.pipelined = pipelined
 	var fl *flight // a statement event sent and not yet acknowledged
 	defer func() {
 		if fl != nil {
@@ -708,7 +719,10 @@ func (a *Appender) next(req AppendRequest, build func(seq uint64, stored time.Ti
 	seq := a.tail.seq + 1
 	req.Data = build(seq, stored)
 	req.ExpectLast = a.tail.seq
-	req.ExpectLastMsgID = a.tail.msgID
+	if a.pipelined {
+		// the previous event may still be in flight: expect it exactly
+		req.ExpectLastMsgID = a.tail.msgID
+	}
 	req.MsgID = a.cfg.NewID().String()
 	return req, tail{seq: seq, hash: HashEvent(req.Data), stored: stored, msgID: req.MsgID}
 }

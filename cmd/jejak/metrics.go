@@ -184,6 +184,19 @@ func (m *metrics) watchConnections(l *limitListener) {
 }
 
 // watchAccess reports the access log's queue and counters.
+// watchLease shows whether this node decides for the log (ADR 26).
+func (m *metrics) watchLease(l *natslog.Lease) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_decider", Help: "1 while this node holds the log's lease and decides its appends, 0 otherwise."},
+			func() float64 {
+				if _, held := l.Held(); held {
+					return 1
+				}
+				return 0
+			}),
+	)
+}
+
 func (m *metrics) watchAccess(a *natslog.AccessLog) {
 	m.registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jejak_access_queued_entries", Help: "Reads of personal data recorded (or about to be) and not yet stored in the access log."},

@@ -358,15 +358,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	appender := lrs.NewAppender(lrs.AppenderConfig{Log: lc.log, View: views.Statements, Documents: views.Documents, Linger: cfg.Linger, MaxLag: cfg.MaxViewLag,
-		Lease: lease.Held, Logger: logger.With("component", "appender")})
+		Lease: lease.Held, NoPipeline: lc.log.Replicas() > 1, Logger: logger.With("component", "appender")})
 	door := natslog.NewDoor(natslog.DoorConfig{Conn: lc.nc, Appender: appender, Lease: lease, Statements: views.Statements, Documents: views.Documents,
 		Timeout: cfg.DecideTimeout, Logger: logger.With("component", "door")})
-	health := &logHealth{lc: lc, appender: appender}
+	health := &logHealth{lc: lc, appender: appender, lease: lease}
 	maxBody := min(int64(cfg.MaxBody), int64(lc.log.MaxEventSize()-64<<10))
 	integrity := new(projections.Integrity) // a break of the log's hash chain the views met
 	met := newMetrics(appender, views, integrity)
 	keyring := lrs.NewKeyring(fixedCreds)
 	met.watchAccess(access)
+	met.watchLease(lease)
 	srv := api.New(api.Config{
 		Auth:               keyring,
 		Credentials:        keyring,
@@ -565,6 +566,7 @@ func isLoopback(host string) bool {
 type logHealth struct {
 	lc       *logConn
 	appender *lrs.Appender
+	lease    *natslog.Lease // the appender's failures count while it decides
 
 	mu    sync.Mutex
 	since time.Time // when the log became unhealthy; zero while healthy
@@ -577,6 +579,12 @@ func (h *logHealth) problem() error {
 	}
 	if h.lc.srv != nil && !h.lc.srv.JetStreamEnabled() {
 		return errors.New("the embedded server's JetStream is disabled (its store could not be written)")
+	}
+	if _, _, known := h.lease.Holder(); !known {
+		return errors.New("no node decides for the log now: writes wait for one to take the lease")
+	}
+	if _, deciding := h.lease.Held(); !deciding {
+		return nil // writes go to the deciding node: its health is its own
 	}
 	if since, err := h.appender.Failing(); !since.IsZero() {
 		return fmt.Errorf("appends to the log fail: %w", err)

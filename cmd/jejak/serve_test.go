@@ -107,6 +107,7 @@ func TestRun_Metrics(t *testing.T) {
 		`jejak_store_block_cache_misses_total{store="statements"}`,
 		`jejak_http_connections_refused_total 0`,
 		`jejak_http_connections_max `,
+		`jejak_decider 1`, // the only node decides
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("metrics lack %s", want)

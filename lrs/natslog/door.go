@@ -141,18 +141,21 @@ func (d *Door) LastSeq() uint64 { return max(d.lastSeq.Load(), d.cfg.Appender.La
 // Inflight is the appender's event in flight, if this node decides.
 func (d *Door) Inflight() (time.Time, bool) { return d.cfg.Appender.Inflight() }
 
-// retryPause is how long a write waits before it looks for the deciding
-// node again.
+// retryPause is how long a write waits before it tries again.
 const retryPause = 50 * time.Millisecond
 
 // write has f decided by the node holding the lease: this one, or another
-// over NATS. It tries again while no node decides, or the one it asked
-// turned out not to (nothing of f was appended then), until the timeout.
-// A forwarded write whose outcome is unknown (no answer in time) is not
-// sent again: it may have been appended.
+// over NATS. It tries again, until the timeout, while nothing of f was
+// appended (no node decides, or the one asked turned out not to), and for
+// statements also when the outcome is unknown (the deciding node was lost
+// with f in hand, or the log failed to answer): statements are stored by
+// id, once, so sending them again stores them if they were not and changes
+// nothing if they were. A document write or an event whose outcome is
+// unknown is not sent again: it is answered ENOTDECIDED (503).
 func (d *Door) write(ctx context.Context, f *lrs.Forwarded) (uint64, error) {
 	wctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
+	idempotent := f.Document == nil && f.Event == nil
 	var wire []byte
 	for {
 		h, self, ok := d.cfg.Lease.Holder()
@@ -179,18 +182,19 @@ func (d *Door) write(ctx context.Context, f *lrs.Forwarded) (uint64, error) {
 			}
 			return seq, nil
 		}
-		if !errors.Is(err, lrs.ErrNotDecider) {
+		code := lrs.ErrorCode(err)
+		again := errors.Is(err, lrs.ErrNotDecider) || (idempotent && (code == lrs.EUNAVAILABLE || code == lrs.ENOTDECIDED))
+		if !again || ctx.Err() != nil {
 			return 0, d.undecided(ctx, wctx, err)
 		}
-		// Nothing of f was appended: wait for a (new) deciding node.
 		t := time.NewTimer(retryPause)
 		select {
 		case <-wctx.Done():
 			t.Stop()
-			if ctx.Err() != nil {
-				return 0, lrs.Errorf(lrs.EUNAVAILABLE, "request cancelled before it was appended")
+			if errors.Is(err, lrs.ErrNotDecider) && ctx.Err() == nil {
+				return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: fmt.Sprintf("no node decided the write within %v (the deciding node is changing); nothing was appended; retry the request", d.cfg.Timeout), Err: err}
 			}
-			return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: fmt.Sprintf("no node decided the write within %v (the deciding node is changing); nothing was appended; retry the request", d.cfg.Timeout), Err: err}
+			return 0, d.undecided(ctx, wctx, err)
 		case <-d.cfg.Lease.Changed():
 			t.Stop()
 		case <-t.C:
@@ -198,16 +202,38 @@ func (d *Door) write(ctx context.Context, f *lrs.Forwarded) (uint64, error) {
 	}
 }
 
+// errHolderChanged ends the wait for a deciding node that lost the lease.
+var errHolderChanged = errors.New("another node decides for the log now")
+
 // forward sends wire to the deciding node h and returns its answer. No
 // one there to take it is ErrNotDecider (nothing was appended); no answer
-// in time leaves the outcome unknown.
+// before another node holds the lease, or before ctx ends, leaves the
+// outcome unknown (ENOTDECIDED without ErrNotDecider).
 func (d *Door) forward(ctx context.Context, h LeaseHolder, wire []byte) (uint64, error) {
-	m, err := d.cfg.Conn.RequestWithContext(ctx, h.Subject, wire)
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-d.cfg.Lease.Changed():
+				if now, _, ok := d.cfg.Lease.Holder(); !ok || now.Node != h.Node {
+					cancel(errHolderChanged)
+					return
+				}
+			}
+		}
+	}()
+	m, err := d.cfg.Conn.RequestWithContext(fctx, h.Subject, wire)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: "the deciding node is gone; retry the request", Err: lrs.ErrNotDecider}
 	}
 	if err != nil {
-		return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: fmt.Sprintf("the deciding node did not answer within %v; the write may or may not be stored: retry the request (a statement with an id is stored once)", d.cfg.Timeout), Err: err}
+		if cause := context.Cause(fctx); errors.Is(cause, errHolderChanged) {
+			err = cause
+		}
+		return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: fmt.Sprintf("the deciding node did not answer (%v); the write may or may not be stored: retry the request (a statement with an id is stored once)", err), Err: err}
 	}
 	rep, err := lrs.ReadForwardReply(m.Data)
 	if err != nil {

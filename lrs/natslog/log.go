@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,6 +30,9 @@ type Log struct {
 	stream     jetstream.Stream
 	name       string
 	maxPayload int
+
+	lostMu sync.Mutex
+	lost   chan struct{} // closed when the connection drops (see watchConn)
 }
 
 var (
@@ -66,7 +70,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 1
 	}
-	js, err := jetstream.New(nc)
+	// An append sent again leaves the first send's acknowledgement behind
+	// (see ackWait): it is forgotten after this long.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(time.Minute))
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
@@ -78,7 +84,39 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Log, error) {
 	if err := verify(stream.CachedInfo().Config, want); err != nil {
 		return nil, fmt.Errorf("stream %s exists with another configuration: %w; Jejak never changes an existing log stream: correct it with the nats CLI or choose another --stream", cfg.Stream, err)
 	}
-	return &Log{nc: nc, js: js, stream: stream, name: cfg.Stream, maxPayload: int(nc.MaxPayload())}, nil
+	l := &Log{nc: nc, js: js, stream: stream, name: cfg.Stream, maxPayload: int(nc.MaxPayload()), lost: make(chan struct{})}
+	l.watchConn()
+	return l, nil
+}
+
+// watchConn closes l.lost, and starts a new one, each time the connection
+// drops: an acknowledgement that was on its way then never arrives, and an
+// append waiting for it learns at once that its outcome is unknown rather
+// than after the append timeout.
+func (l *Log) watchConn() {
+	ch := l.nc.StatusChanged(nats.DISCONNECTED, nats.CLOSED)
+	go func() {
+		for st := range ch {
+			l.lostMu.Lock()
+			close(l.lost)
+			l.lost = make(chan struct{})
+			l.lostMu.Unlock()
+			if st == nats.CLOSED {
+				l.nc.RemoveStatusListener(ch)
+				return
+			}
+		}
+	}()
+}
+
+// connLost returns the channel closed at the next drop of the connection.
+func (l *Log) connLost() <-chan struct{} {
+	l.lostMu.Lock()
+	defer l.lostMu.Unlock()
+	if l.lost == nil { // a log opened for reading appends nothing
+		l.lost = make(chan struct{})
+	}
+	return l.lost
 }
 
 // ErrNoStream is the error of OpenReading for a stream that does not
@@ -199,22 +237,55 @@ func (l *Log) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// ackWait is how long an append waits for its acknowledgement before it
+// sends the same message again. The message keeps its id, so the stream
+// stores it once (its duplicate window is 2 minutes) and answers a resend
+// of a stored message with the sequence it was stored at: a message lost
+// while the stream had no leader, or with a dropped connection, is sent
+// again instead of leaving the append waiting for the whole append
+// timeout.
+const ackWait = time.Second
+
 // Append publishes r.Data and returns its sequence after the PubAck, i.e.
 // once the server has stored (and, embedded, synced) it. A mismatch of an
-// expected sequence or message id is ErrLogMoved.
+// expected sequence or message id is ErrLogMoved. Without an answer it
+// sends the message again (see ackWait) until ctx is done.
 func (l *Log) Append(ctx context.Context, r lrs.AppendRequest) (uint64, error) {
-	ack, err := l.js.Publish(ctx, r.Subject, r.Data, publishOpts(l.name, r)...)
-	if err != nil {
-		return 0, appendError(r.Subject, err)
+	for {
+		actx, cancel := context.WithTimeout(ctx, ackWait)
+		ack, err := l.js.Publish(actx, r.Subject, r.Data, publishOpts(l.name, r)...)
+		cancel()
+		if err == nil {
+			return ack.Sequence, nil
+		}
+		if ctx.Err() != nil || !resendable(err) {
+			return 0, appendError(r.Subject, err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, appendError(r.Subject, err)
+		case <-time.After(ackWait / 10):
+		}
 	}
-	return ack.Sequence, nil
+}
+
+// resendable tells whether an append's failure leaves it worth sending the
+// same message again: no answer, or no stream leader to answer.
+func resendable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrDisconnected)
 }
 
 // AppendAsync sends r and returns at once; the PendingAppend reports the
 // outcome, as Append would, within timeout. Appends sent one after another
-// are stored in that order.
+// are stored in that order. Without an answer within ackWait, or when the
+// connection drops, the same message is sent again (see ackWait).
 func (l *Log) AppendAsync(r lrs.AppendRequest, timeout time.Duration) (lrs.PendingAppend, error) {
-	fut, err := l.js.PublishMsgAsync(&nats.Msg{Subject: r.Subject, Data: r.Data}, publishOpts(l.name, r)...)
+	lost := l.connLost()
+	msg := func() *nats.Msg { return &nats.Msg{Subject: r.Subject, Data: r.Data} }
+	fut, err := l.js.PublishMsgAsync(msg(), publishOpts(l.name, r)...)
 	if err != nil {
 		return nil, appendError(r.Subject, err)
 	}
@@ -223,13 +294,29 @@ func (l *Log) AppendAsync(r lrs.AppendRequest, timeout time.Duration) (lrs.Pendi
 		defer close(p.done)
 		t := time.NewTimer(timeout)
 		defer t.Stop()
-		select {
-		case ack := <-fut.Ok():
-			p.seq = ack.Sequence
-		case err := <-fut.Err():
-			p.err = appendError(r.Subject, err)
-		case <-t.C:
-			p.err = fmt.Errorf("publish to %s: no acknowledgement within %v", r.Subject, timeout)
+		resend := time.NewTicker(ackWait)
+		defer resend.Stop()
+		for {
+			select {
+			case ack := <-fut.Ok():
+				p.seq = ack.Sequence
+				return
+			case err := <-fut.Err():
+				if !resendable(err) {
+					p.err = appendError(r.Subject, err)
+					return
+				}
+				continue // sent again at the next tick
+			case <-lost:
+				lost = l.connLost()
+			case <-resend.C:
+			case <-t.C:
+				p.err = fmt.Errorf("publish to %s: no acknowledgement within %v", r.Subject, timeout)
+				return
+			}
+			if again, err := l.js.PublishMsgAsync(msg(), publishOpts(l.name, r)...); err == nil {
+				fut = again
+			}
 		}
 	}()
 	return p, nil
