@@ -63,6 +63,7 @@ func OpenStatementIndex(dir string, opts *pebble.Options) (*StatementIndex, erro
 		v.Close()
 		return nil, fmt.Errorf("open statements view records %s: %w", rdir, err)
 	}
+	v.others = []*pebble.DB{ix.rec} // digested after the index (see Digest)
 	// The records must be at least as far as the index after any crash:
 	// an index entry whose record was lost could not be answered, while
 	// records past the checkpoint are written again when the view resumes.
@@ -108,10 +109,6 @@ func (ix *StatementIndex) Flush() error {
 func (ix *StatementIndex) stores() []StoreMetrics {
 	return append(ix.view.stores(), StoreMetrics{ix.name + "/" + recordsDir, ix.rec.Metrics()})
 }
-
-// Digest returns a SHA-256 over every key and value of the index database
-// and then of the records database (see view.Digest).
-func (ix *StatementIndex) Digest() (lrs.Hash, error) { return digest(ix.db, ix.rec) }
 
 // loadIDs builds the id filter from the database, sized for twice the ids
 // held.

@@ -26,6 +26,19 @@ import (
 type view struct {
 	name string
 	db   *pebble.DB
+	// others are the databases the view keeps beside db (the statement
+	// records), committed before db by beforeCommit.
+	others []*pebble.DB
+
+	// commitMu is held while a chunk commits to the view's databases, and
+	// while a snapshot of them is taken: a snapshot lies between chunks.
+	commitMu sync.Mutex
+	// digestMu guards the digest remembered with the position it was
+	// taken at (see SnapshotDigest); held while one is computed.
+	digestMu  sync.Mutex
+	digestPos uint64
+	digestSum lrs.Hash
+	digestOK  bool
 
 	applied atomic.Uint64
 	stored  atomic.Int64 // unix ms of the last applied event
@@ -266,6 +279,8 @@ func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 	if err := b.Set(keyCheckpoint, encodeCheckpoint(last.Seq, last.Stored.UnixMilli()), nil); err != nil {
 		return err
 	}
+	v.commitMu.Lock()
+	defer v.commitMu.Unlock()
 	if v.beforeCommit != nil {
 		if err := v.beforeCommit(); err != nil {
 			return fmt.Errorf("%s view: commit: %w", v.name, err)
@@ -284,12 +299,98 @@ func (v *view) commit(b *pebble.Batch, last lrs.Envelope) error {
 }
 
 // Digest returns a SHA-256 over every key and value of the view in key
-// order: two views with the same digest are the same, byte for byte.
-func (v *view) Digest() (lrs.Hash, error) { return digest(v.db) }
+// order (of its main database, then of the others): two views with the
+// same digest are the same, byte for byte.
+func (v *view) Digest() (lrs.Hash, error) {
+	dbs := make([]iterable, 0, 1+len(v.others))
+	dbs = append(dbs, v.db)
+	for _, db := range v.others {
+		dbs = append(dbs, db)
+	}
+	return digest(dbs...)
+}
+
+// Snapshot is a view as it stood between two chunks: every database of
+// it, and the position (checkpoint) they hold. Close it when done.
+type Snapshot struct {
+	position uint64
+	snaps    []*pebble.Snapshot
+}
+
+// Snapshot takes a snapshot of the view. It waits for a chunk being
+// committed, so that the records and the index of the statement view are
+// of the same chunk.
+func (v *view) Snapshot() (*Snapshot, error) {
+	v.commitMu.Lock()
+	snaps := make([]*pebble.Snapshot, 0, 1+len(v.others))
+	snaps = append(snaps, v.db.NewSnapshot())
+	for _, db := range v.others {
+		snaps = append(snaps, db.NewSnapshot())
+	}
+	v.commitMu.Unlock()
+	s := &Snapshot{snaps: snaps}
+	cp, err := getCopy(snaps[0], keyCheckpoint)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s view: read the checkpoint of a snapshot: %w", v.name, err)
+	}
+	if len(cp) == 16 {
+		s.position = binary.BigEndian.Uint64(cp)
+	}
+	return s, nil
+}
+
+// Position is the last log sequence the snapshot holds (0: none).
+func (s *Snapshot) Position() uint64 { return s.position }
+
+// Digest is the view's Digest as the snapshot holds it.
+func (s *Snapshot) Digest() (lrs.Hash, error) {
+	its := make([]iterable, len(s.snaps))
+	for i, sn := range s.snaps {
+		its[i] = sn
+	}
+	return digest(its...)
+}
+
+// Close releases the snapshot.
+func (s *Snapshot) Close() error {
+	var errs []error
+	for _, sn := range s.snaps {
+		errs = append(errs, sn.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// SnapshotDigest returns the view's position and its digest there, both
+// read from one snapshot. A digest reads the whole view: it is remembered
+// with its position and computed again only when the view has moved on.
+func (v *view) SnapshotDigest() (uint64, lrs.Hash, error) {
+	v.digestMu.Lock()
+	defer v.digestMu.Unlock()
+	s, err := v.Snapshot()
+	if err != nil {
+		return 0, lrs.Hash{}, err
+	}
+	defer s.Close()
+	if v.digestOK && v.digestPos == s.Position() {
+		return v.digestPos, v.digestSum, nil
+	}
+	sum, err := s.Digest()
+	if err != nil {
+		return 0, lrs.Hash{}, fmt.Errorf("%s view: digest: %w", v.name, err)
+	}
+	v.digestPos, v.digestSum, v.digestOK = s.Position(), sum, true
+	return s.Position(), sum, nil
+}
+
+// iterable is a database or a snapshot of one.
+type iterable interface {
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
 
 // digest returns a SHA-256 over every key and value of each database in
 // turn (see digestDB).
-func digest(dbs ...*pebble.DB) (lrs.Hash, error) {
+func digest(dbs ...iterable) (lrs.Hash, error) {
 	h := sha256.New()
 	for _, db := range dbs {
 		if err := digestDB(h, db); err != nil {
@@ -303,7 +404,7 @@ func digest(dbs ...*pebble.DB) (lrs.Hash, error) {
 
 // digestDB writes every key and value of db, in key order and with their
 // lengths, to h.
-func digestDB(h hash.Hash, db *pebble.DB) error {
+func digestDB(h hash.Hash, db iterable) error {
 	it, err := db.NewIter(nil)
 	if err != nil {
 		return err
