@@ -134,6 +134,15 @@ type Config struct {
 	// X-Experience-API-Consistent-Through is the stored time of the
 	// views' last event.
 	ReadOnly string
+	// Node, if set, says which node this is and which node decides the
+	// log's appends (GET /api/v1/status); nil shows node "" and no decider.
+	Node func() NodeStatus
+	// LogHead, if set, returns the log's stream name and last sequence
+	// (GET /api/v1/status); nil shows no log (a read-only node).
+	LogHead func(ctx context.Context) (stream string, head uint64, err error)
+	// Views are the views GET /api/v1/status shows, with their positions
+	// and digests.
+	Views []ViewStatus
 }
 
 // Server is the HTTP face of the LRS.
@@ -260,6 +269,7 @@ func New(cfg Config) *Server {
 	s.registerJP()
 	s.registerOIDC()
 	s.registerCredentials()
+	s.registerStatus()
 	if cfg.Access != nil {
 		getHead(e.Group("/api/v1", s.authenticate), "/access", s.getAccess)
 	}

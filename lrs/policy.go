@@ -380,6 +380,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
 	{read, "/api/v1/claims/problems", PolicyProblems, nil, "`admin`, `verifier`: every problem; an `analyst`, a person or a supervisor: the problems of the registered people whose records they may read (rule `person-data`); any credential: the problems of the statements it wrote (`?credential=` its key)"},
 	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
+	{read, "/api/v1/status", "status", nil, "`auditor`, `admin`: this node, the deciding node, the log's head, each view's position and digest"},
 	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`"},
 	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},
 	{[]string{http.MethodPost}, "/api/v1/catalogue", PolicyCatalogue, nil, "`admin`"},
@@ -492,6 +493,15 @@ func MayReadAccessLog(p Principal) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "forbidden: only an auditor or an admin may read the access log (policy: access-log)")
+}
+
+// MayReadStatus decides GET /api/v1/status (the node, the log's head,
+// the views' positions and digests): auditors and admins only.
+func MayReadStatus(p Principal) error {
+	if p.HasRole(RoleAuditor) || p.HasRole(RoleAdmin) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "forbidden: only an auditor or an admin may read the node's status (policy: status)")
 }
 
 // PolicyMarkdown returns the policy table as the README gives it.

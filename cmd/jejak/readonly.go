@@ -74,6 +74,7 @@ func serveReadOnly(ctx context.Context, cfg config, dir string, logger *slog.Log
 		Access:         processAccess{logger.With("component", "access")},
 		HomePage:       cfg.HomePage,
 		ReadOnly:       reason,
+		Views:          statusViews(views),
 	})
 	maxConns, _, err := connLimit(cfg.MaxConns)
 	if err != nil {

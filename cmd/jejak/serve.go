@@ -396,6 +396,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		OIDC:     oidc,
 		Access:   access,
 		HomePage: cfg.HomePage,
+		// GET /api/v1/status
+		Node: func() api.NodeStatus { return api.NodeStatus{} }, // the node's id and the decider: filled by the decider's lease
+		LogHead: func(ctx context.Context) (string, uint64, error) {
+			head, err := lc.log.LastSeq(ctx)
+			return lc.log.Name(), head, err
+		},
+		Views: statusViews(views),
 	})
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
