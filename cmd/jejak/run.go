@@ -48,6 +48,7 @@ Usage:
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
   jejak credentials add|list|rotate|revoke   manage credentials (kept on the log)
   jejak bench   [flags]   load an xAPI endpoint with ASN traffic and report
+  jejak status --url URL[,URL...]   compare nodes: log head, views' positions and digests
   jejak help              this text
 
 Run "jejak <command> -h" for a command's flags. Every flag has a JEJAK_*
@@ -92,6 +93,8 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return runExport(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args[1:], getenv, stdout, stderr)
 	case "log":
 		return runLog(ctx, args[1:], getenv, stdout, stderr)
 	case "audit":
