@@ -13,7 +13,6 @@ import (
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/lrstest"
 	"github.com/jejak-id/jejak/lrs/natslog"
-	"github.com/jejak-id/jejak/projections"
 )
 
 // statusEnv serves the API of one node with its views and log in GET
@@ -220,5 +219,3 @@ func TestStatus_WithoutNodeAndWithALogThatCannotBeRead(t *testing.T) {
 		t.Fatalf("views %+v", st.Views)
 	}
 }
-
-var _ api.ViewStatus = (*projections.StatementIndex)(nil)

@@ -18,13 +18,18 @@ import (
 	"github.com/jejak-id/jejak/projections"
 )
 
+// Every view shows its position and digest in GET /api/v1/status.
+var (
+	_ api.ViewStatus = (*projections.StatementIndex)(nil)
+	_ api.ViewStatus = (*projections.DocumentIndex)(nil)
+	_ api.ViewStatus = (*projections.JPIndex)(nil)
+)
+
 // statusViews are the views GET /api/v1/status shows.
 func statusViews(views *projections.Views) []api.ViewStatus {
 	var out []api.ViewStatus
 	for _, p := range views.All() {
-		if v, ok := p.(api.ViewStatus); ok {
-			out = append(out, v)
-		}
+		out = append(out, p.(api.ViewStatus))
 	}
 	return out
 }
