@@ -397,7 +397,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Access:   access,
 		HomePage: cfg.HomePage,
 		// GET /api/v1/status
-		Node: func() api.NodeStatus { return api.NodeStatus{} }, // the node's id and the decider: filled by the decider's lease
+		Node: func() api.NodeStatus {
+			st := api.NodeStatus{Node: node}
+			if h, self, ok := lease.Holder(); ok {
+				st.Decider, st.Deciding = h.Node, self
+			}
+			return st
+		},
 		LogHead: func(ctx context.Context) (string, uint64, error) {
 			head, err := lc.log.LastSeq(ctx)
 			return lc.log.Name(), head, err

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jejak-id/jejak/api"
 )
 
 // runStatusCmd runs `jejak status args…` and returns what it printed, its
@@ -74,6 +77,30 @@ func TestStatus_ComparesNodes(t *testing.T) {
 			if v.Position != rep.Target || len(v.Digest) != 64 {
 				t.Errorf("view %+v, want position %d and a digest", v, rep.Target)
 			}
+		}
+	})
+	t.Run("each node shows its own id and the same deciding node", func(t *testing.T) {
+		var rep statusReport
+		for i := 0; ; i++ { // until the second node has seen the lease
+			out, _, _ := runStatusCmd(t, "--url", a.base+","+b.base, "--json")
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Nodes) != 2 || rep.Nodes[0].Status == nil || rep.Nodes[1].Status == nil {
+				t.Fatalf("--json: %v\n%s", err, out)
+			}
+			if rep.Nodes[0].Status.Decider != nil && rep.Nodes[1].Status.Decider != nil {
+				break
+			}
+			if i == 300 {
+				t.Fatalf("a node names no deciding node: %+v %+v", rep.Nodes[0].Status, rep.Nodes[1].Status)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		sa, sb := rep.Nodes[0].Status, rep.Nodes[1].Status
+		if sa.Node == "" || sb.Node == "" || sa.Node == sb.Node {
+			t.Fatalf("node ids %q and %q: want two ids", sa.Node, sb.Node)
+		}
+		// the first node appended the statements: it decides
+		if *sa.Decider != (api.StatusDecider{Node: sa.Node, Self: true}) || *sb.Decider != (api.StatusDecider{Node: sa.Node, Self: false}) {
+			t.Fatalf("deciders %+v and %+v: want %s, itself on the first node", *sa.Decider, *sb.Decider, sa.Node)
 		}
 	})
 	t.Run("a view that differs at the same position is named with both nodes", func(t *testing.T) {
