@@ -191,13 +191,11 @@ func (sc statusClient) get(ctx context.Context, base string, digests bool) (*api
 func (sc statusClient) compare(ctx context.Context, bases []string, wait time.Duration) statusReport {
 	deadline := time.Now().Add(wait)
 	nodes := sc.fetch(ctx, bases, true)
-	var target uint64
-	for _, n := range nodes {
-		if n.Status != nil && n.Status.Log != nil && n.Status.Log.Head != nil {
-			target = max(target, *n.Status.Log.Head)
-		}
-	}
+	target, seen := highestHead(nodes)
 	for {
+		if !seen { // no node showed its log's head at the start: the first that does
+			target, seen = highestHead(nodes)
+		}
 		rep := judge(nodes, target)
 		rep.Target = target
 		if rep.code == 0 || rep.code == statusDiffer || !time.Now().Before(deadline) || ctx.Err() != nil {
@@ -213,6 +211,17 @@ func (sc statusClient) compare(ctx context.Context, bases []string, wait time.Du
 			nodes = sc.fetch(ctx, bases, true) // met, or the last word: with digests
 		}
 	}
+}
+
+// highestHead returns the highest log head the nodes show, and whether
+// any shows one.
+func highestHead(nodes []nodeStatus) (head uint64, seen bool) {
+	for _, n := range nodes {
+		if n.Status != nil && n.Status.Log != nil && n.Status.Log.Head != nil {
+			head, seen = max(head, *n.Status.Log.Head), true
+		}
+	}
+	return head, seen
 }
 
 // nodeName names a node in messages: its URL and, when known, its id.
