@@ -48,7 +48,9 @@ const (
 // benchConfig is the command line of `jejak bench`.
 type benchConfig struct {
 	URL         string
+	urls        []string // --url split at commas, trailing slashes trimmed
 	JPURL       string
+	jpURLs      []string
 	Auth        string
 	Version     string
 	Concurrency int
@@ -80,8 +82,8 @@ Flags:
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg benchConfig
 	f := newFlags("bench", getenv, stderr)
-	f.String(&cfg.URL, "url", "http://127.0.0.1:8080/xapi", "xAPI base URL of the LRS under test")
-	f.String(&cfg.JPURL, "jp-url", "", "Jejak /api/v1 base URL; when set, reads include JP lookups and the generated people are registered first")
+	f.String(&cfg.URL, "url", "http://127.0.0.1:8080/xapi", "xAPI base URL of the LRS under test, or several nodes' separated by commas: client i writes, reads and probes at URL i mod n")
+	f.String(&cfg.JPURL, "jp-url", "", "Jejak /api/v1 base URL (or several, separated by commas, as --url); when set, reads include JP lookups and the generated people are registered first")
 	f.String(&cfg.Auth, "auth", "", "key:secret for HTTP Basic authentication")
 	f.String(&cfg.Version, "xapi-version", "1.0.3", "X-Experience-API-Version header to send")
 	f.Int(&cfg.Concurrency, "concurrency", 8, "concurrent clients (≤ 1024)")
@@ -119,10 +121,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.check(); err != nil {
 		return err
 	}
-	for _, u := range []string{cfg.URL, cfg.JPURL} {
-		if u == "" {
-			continue
-		}
+	for _, u := range append(append([]string(nil), cfg.urls...), cfg.jpURLs...) {
 		if err := benchCheckLoopback(ctx, u, cfg.AllowRemote); err != nil {
 			return err
 		}
@@ -149,14 +148,14 @@ func benchFlag(f *envFlags, name, help string, def func(name, help string)) {
 
 func (c *benchConfig) check() error {
 	bad := func(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return bad("--url %q: want an http(s) URL such as http://127.0.0.1:8080/xapi", c.URL)
+	var err error
+	if c.urls, err = benchSplitURLs(c.URL); err != nil {
+		return bad("--url: %v; want an http(s) URL such as http://127.0.0.1:8080/xapi, or several separated by commas", err)
 	}
+	c.jpURLs = nil
 	if c.JPURL != "" {
-		u, err := url.Parse(c.JPURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return bad("--jp-url %q: want an http(s) URL such as http://127.0.0.1:8080/api/v1", c.JPURL)
+		if c.jpURLs, err = benchSplitURLs(c.JPURL); err != nil {
+			return bad("--jp-url: %v; want an http(s) URL such as http://127.0.0.1:8080/api/v1, or several separated by commas", err)
 		}
 	}
 	if c.Auth != "" {
@@ -169,6 +168,9 @@ func (c *benchConfig) check() error {
 	}
 	if c.Concurrency < 1 || c.Concurrency > benchMaxConcurrency {
 		return bad("--concurrency %d: want 1..%d", c.Concurrency, benchMaxConcurrency)
+	}
+	if n := max(len(c.urls), len(c.jpURLs)); c.Concurrency < n {
+		return bad("--concurrency %d is fewer than the %d URLs given: client i goes to URL i mod %d, so some would get no load", c.Concurrency, n, n)
 	}
 	c.batches = nil
 	for _, s := range strings.Split(c.Batch, ",") {
@@ -198,6 +200,30 @@ func (c *benchConfig) check() error {
 	}
 	return nil
 }
+
+// benchSplitURLs splits a comma-separated list of http(s) base URLs and
+// trims their trailing slashes; a URL given twice is refused (its node
+// would take twice the load).
+func benchSplitURLs(list string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range strings.Split(list, ",") {
+		raw = strings.TrimSuffix(strings.TrimSpace(raw), "/")
+		u, err := url.Parse(raw)
+		if raw == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%q is not an http(s) URL", raw)
+		}
+		if seen[raw] {
+			return nil, fmt.Errorf("%s is given twice", raw)
+		}
+		seen[raw] = true
+		out = append(out, raw)
+	}
+	return out, nil
+}
+
+// benchNode is the index of the URL client (or probe) i uses among n.
+func benchNode(i, n int) int { return i % n }
 
 // benchCheckLoopback refuses a target whose host is not, or does not resolve
 // only to, loopback addresses (127.0.0.0/8, ::1), unless allowRemote.
@@ -413,6 +439,7 @@ func (p *benchPool) take(r *rand.Rand) (benchClaim, bool) {
 
 // benchGen writes statements; one per worker (not safe for concurrent use).
 type benchGen struct {
+	worker int // its index: it goes to URL worker mod n
 	people []benchPerson
 	pool   *benchPool
 	r      *rand.Rand // traffic, from --seed
@@ -424,7 +451,7 @@ type benchGen struct {
 func newBenchGen(seed uint64, worker int, people []benchPerson, pool *benchPool) *benchGen {
 	var k [16]byte
 	_, _ = crand.Read(k[:])
-	return &benchGen{people: people, pool: pool,
+	return &benchGen{worker: worker, people: people, pool: pool,
 		r:   rand.New(rand.NewPCG(seed, uint64(worker)+1)),
 		ids: rand.New(rand.NewPCG(binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:]))),
 		now: time.Now()}
@@ -818,11 +845,37 @@ type benchStats struct {
 	t0       time.Time
 	timeline []atomic.Int64 // acknowledged statements per 10 ms since t0
 	lastAck  atomic.Int64   // ns since t0 of the latest ack
+
+	// 5xx answers (probes not counted): 503 with Retry-After, and any 5xx
+	// without it.
+	retry503, noRetry5xx atomic.Int64
+	nodes                []benchNodeStats // per URL of --url
+	// writes[w] holds the lifetimes of worker w's write requests, for the
+	// latency over the longest stall; at most benchMaxWriteLog in all.
+	writes    [][]benchWrite
+	writesN   atomic.Int64
+	writesCut atomic.Bool
 }
 
-func newBenchStats(t0 time.Time, span time.Duration) *benchStats {
+// benchNodeStats is what one node of --url answered to writes.
+type benchNodeStats struct {
+	writes, acked, errors atomic.Int64
+}
+
+// benchWrite is one write request's lifetime, in µs since the run's start
+// (uint32: 71 minutes, more than a run and its last request can last).
+type benchWrite struct {
+	start, end uint32
+	failed     bool
+}
+
+// benchMaxWriteLog bounds the write lifetimes kept (12 bytes each).
+const benchMaxWriteLog = 8 << 20
+
+func newBenchStats(t0 time.Time, span time.Duration, nodes, workers int) *benchStats {
 	return &benchStats{t0: t0, errors: map[string]int64{}, samples: map[string]string{},
-		timeline: make([]atomic.Int64, int(span/benchTimelineStep)+2)}
+		timeline: make([]atomic.Int64, int(span/benchTimelineStep)+2),
+		nodes:    make([]benchNodeStats, nodes), writes: make([][]benchWrite, workers)}
 }
 
 func (s *benchStats) fail(kind int, key string, sample string) {
@@ -833,6 +886,29 @@ func (s *benchStats) fail(kind int, key string, sample string) {
 		s.samples[k] = sample
 	}
 	s.mu.Unlock()
+}
+
+// failStatus counts a non-2xx answer, and whether a 5xx said when to retry.
+func (s *benchStats) failStatus(kind, status int, hdr http.Header, body []byte) {
+	if status/100 == 5 && kind != benchReqProbe {
+		switch {
+		case hdr.Get("Retry-After") == "":
+			s.noRetry5xx.Add(1)
+		case status == http.StatusServiceUnavailable:
+			s.retry503.Add(1)
+		}
+	}
+	s.fail(kind, strconv.Itoa(status), string(body))
+}
+
+// write keeps the lifetime of worker w's write request.
+func (s *benchStats) write(w int, start, end time.Time, failed bool) {
+	if s.writesN.Add(1) > benchMaxWriteLog {
+		s.writesCut.Store(true)
+		return
+	}
+	us := func(t time.Time) uint32 { return uint32(min(max(t.Sub(s.t0).Microseconds(), 0), math.MaxUint32)) }
+	s.writes[w] = append(s.writes[w], benchWrite{start: us(start), end: us(end), failed: failed})
 }
 
 func (s *benchStats) ack(n int, at time.Time) {
@@ -852,12 +928,12 @@ func (s *benchStats) ack(n int, at time.Time) {
 
 // benchClient makes the requests.
 type benchClient struct {
-	cfg  benchConfig
-	http *http.Client
-	key  string
-	sec  string
-	xapi string // base without trailing slash
-	jp   string
+	cfg   benchConfig
+	http  *http.Client
+	key   string
+	sec   string
+	xapis []string // bases without trailing slash; client i uses i mod n
+	jps   []string
 }
 
 func (c *benchClient) do(ctx context.Context, method, u string, body []byte) (int, http.Header, []byte, error) {
@@ -893,6 +969,7 @@ func (c *benchClient) do(ctx context.Context, method, u string, body []byte) (in
 type benchCTSample struct {
 	recv time.Time
 	ct   time.Time
+	node int // index in --url
 }
 
 // benchRun runs the warm-up and the measured phase and builds the report.
@@ -908,28 +985,33 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	}
 	defer tr.CloseIdleConnections()
 	c := &benchClient{cfg: cfg, http: &http.Client{Transport: tr, Timeout: benchRequestTimeout}, key: key, sec: sec,
-		xapi: strings.TrimSuffix(cfg.URL, "/"), jp: strings.TrimSuffix(cfg.JPURL, "/")}
+		xapis: cfg.urls, jps: cfg.jpURLs}
 
-	rep := &BenchReport{Target: c.xapi, XAPIVersion: cfg.Version, Concurrency: cfg.Concurrency, Batch: cfg.batches,
+	rep := &BenchReport{Target: strings.Join(c.xapis, ","), XAPIVersion: cfg.Version, Concurrency: cfg.Concurrency, Batch: cfg.batches,
 		Reads: cfg.Reads, People: cfg.People, Seed: cfg.Seed, WarmupS: cfg.Warmup.Seconds(), DurationS: cfg.Duration.Seconds(), Count: cfg.Count,
 		Errors: map[string]int64{}, ErrorSamples: map[string]string{}, Latency: map[string]BenchLatency{}}
 
-	// Preflight: the endpoint answers and takes the credentials.
-	status, hdr, body, err := c.do(ctx, http.MethodGet, c.xapi+"/statements?limit=1", nil)
-	if err != nil {
-		return nil, fmt.Errorf("reach the LRS at %s: %w", c.xapi, err)
+	// Preflight: every endpoint answers and takes the credentials; the
+	// projection is followed when all of them show consistent-through.
+	rep.Projection.Supported = true
+	for _, xapi := range c.xapis {
+		status, hdr, body, err := c.do(ctx, http.MethodGet, xapi+"/statements?limit=1", nil)
+		if err != nil {
+			return nil, fmt.Errorf("reach the LRS at %s: %w", xapi, err)
+		}
+		switch {
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			return nil, fmt.Errorf("the LRS at %s refused the credentials (%d): %s", xapi, status, strings.TrimSpace(string(body)))
+		case status/100 != 2:
+			fmt.Fprintf(stderr, "bench: warning: GET %s/statements?limit=1 answered %d: %s\n", xapi, status, strings.TrimSpace(string(body)))
+		}
+		if _, err := time.Parse(time.RFC3339Nano, hdr.Get("X-Experience-API-Consistent-Through")); err != nil {
+			rep.Projection.Supported = false
+		}
 	}
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return nil, fmt.Errorf("the LRS at %s refused the credentials (%d): %s", c.xapi, status, strings.TrimSpace(string(body)))
-	case status/100 != 2:
-		fmt.Fprintf(stderr, "bench: warning: GET %s/statements?limit=1 answered %d: %s\n", c.xapi, status, strings.TrimSpace(string(body)))
-	}
-	_, ctErr := time.Parse(time.RFC3339Nano, hdr.Get("X-Experience-API-Consistent-Through"))
-	rep.Projection.Supported = ctErr == nil
 
 	people := benchPeople(cfg.Seed, cfg.People)
-	if c.jp != "" {
+	if len(c.jps) > 0 {
 		benchRegister(ctx, c, people, stderr)
 	}
 	pool := &benchPool{}
@@ -942,10 +1024,10 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 		limit = strconv.FormatInt(cfg.Count, 10) + " statements"
 	}
 	fmt.Fprintf(stderr, "bench: %s for %s or %s, %d clients, batch %s, reads %.0f%%, warm-up %s\n",
-		c.xapi, cfg.Duration, limit, cfg.Concurrency, cfg.Batch, cfg.Reads*100, cfg.Warmup)
+		strings.Join(c.xapis, ", "), cfg.Duration, limit, cfg.Concurrency, cfg.Batch, cfg.Reads*100, cfg.Warmup)
 
 	if cfg.Warmup > 0 {
-		ws := newBenchStats(time.Now(), cfg.Warmup+benchRequestTimeout)
+		ws := newBenchStats(time.Now(), cfg.Warmup+benchRequestTimeout, len(c.xapis), len(gens))
 		benchPhase(ctx, c, gens, people, ws, cfg.Warmup, 0)
 		rep.WarmupStatements = ws.acked.Load()
 	}
@@ -956,7 +1038,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	// The measured run, with the consistent-through probe and RSS sampler.
 	t0 := time.Now()
 	cpu0 := benchCPU()
-	st := newBenchStats(t0, cfg.Duration+benchRequestTimeout+benchDrainMax)
+	st := newBenchStats(t0, cfg.Duration+benchRequestTimeout+benchDrainMax, len(c.xapis), len(gens))
 	var (
 		samplesMu sync.Mutex
 		samples   []benchCTSample
@@ -964,9 +1046,10 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	)
 	rss.sample()
 	srvCPU0, srvCPUErr := benchProcCPU(cfg.PID)
-	probe := func() {
+	// probe reads consistent-through from node i.
+	probe := func(i int) {
 		start := time.Now()
-		status, hdr, body, err := c.do(ctx, http.MethodGet, c.xapi+"/statements?limit=1", nil)
+		status, hdr, body, err := c.do(ctx, http.MethodGet, c.xapis[i]+"/statements?limit=1", nil)
 		recv := time.Now()
 		st.hist[benchReqProbe].record(recv.Sub(start))
 		if err != nil {
@@ -976,17 +1059,18 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 			return
 		}
 		if status/100 != 2 {
-			st.fail(benchReqProbe, strconv.Itoa(status), string(body))
+			st.failStatus(benchReqProbe, status, hdr, body)
 		}
 		if ct, err := time.Parse(time.RFC3339Nano, hdr.Get("X-Experience-API-Consistent-Through")); err == nil {
 			samplesMu.Lock()
-			samples = append(samples, benchCTSample{recv: recv, ct: ct})
+			samples = append(samples, benchCTSample{recv: recv, ct: ct, node: i})
 			samplesMu.Unlock()
 		}
 	}
-	// A probe every 200 ms. A server may hold a read until its view has
-	// caught up (Jejak does, up to 5 s), so probes overlap, at most
-	// benchProbesInFlight at a time; RSS is sampled on its own beat.
+	// A probe every 200 ms, to the nodes in turn. A server may hold a read
+	// until its view has caught up (Jejak does, up to 5 s), so probes
+	// overlap, at most benchProbesInFlight at a time; RSS is sampled on
+	// its own beat.
 	probeCtx, stopProbe := context.WithCancel(ctx)
 	var probes sync.WaitGroup
 	probes.Add(1)
@@ -995,7 +1079,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 		tick := time.NewTicker(benchProbeEvery)
 		defer tick.Stop()
 		var inflight atomic.Int32
-		for {
+		for k := 0; ; k++ {
 			select {
 			case <-probeCtx.Done():
 				return
@@ -1004,11 +1088,11 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 				if rep.Projection.Supported && inflight.Load() < benchProbesInFlight {
 					inflight.Add(1)
 					probes.Add(1)
-					go func() {
+					go func(i int) {
 						defer probes.Done()
 						defer inflight.Add(-1)
-						probe()
-					}()
+						probe(i)
+					}(benchNode(k, len(c.xapis)))
 				}
 			}
 		}
@@ -1022,20 +1106,38 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	sort.Slice(samples, func(i, j int) bool { return samples[i].recv.Before(samples[j].recv) })
 	inWindow := sort.Search(len(samples), func(i int) bool { return samples[i].recv.After(end) })
 
-	// Drain: how long until consistent-through covers the last ack.
+	// Drain: how long until every node's consistent-through covers the
+	// last ack (the last node to get there counts).
 	lastAck := t0.Add(time.Duration(st.lastAck.Load()))
 	if rep.Projection.Supported && st.acked.Load() > 0 && ctx.Err() == nil {
 		deadline := time.Now().Add(benchDrainMax)
-		for time.Now().Before(deadline) && ctx.Err() == nil {
-			probe()
-			rss.sample()
-			if n := len(samples); n > 0 && !samples[n-1].ct.Before(lastAck.Truncate(time.Millisecond)) {
-				rep.Projection.CaughtUp = true
-				rep.Projection.LagMS = benchMS(samples[n-1].recv.Sub(lastAck))
-				rep.Projection.PerSec = float64(st.acked.Load()) / samples[n-1].recv.Sub(t0).Seconds()
-				break
+		behind := make([]bool, len(c.xapis))
+		for i := range behind {
+			behind[i] = true
+		}
+		left := len(behind)
+		var caught time.Time
+		for left > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+			for i := range behind {
+				if !behind[i] {
+					continue
+				}
+				probe(i)
+				if n := len(samples); n > 0 && samples[n-1].node == i && !samples[n-1].ct.Before(lastAck.Truncate(time.Millisecond)) {
+					behind[i] = false
+					left--
+					caught = samples[n-1].recv
+				}
 			}
-			time.Sleep(20 * time.Millisecond)
+			rss.sample()
+			if left > 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if left == 0 {
+			rep.Projection.CaughtUp = true
+			rep.Projection.LagMS = benchMS(caught.Sub(lastAck))
+			rep.Projection.PerSec = float64(st.acked.Load()) / caught.Sub(t0).Seconds()
 		}
 	}
 	rss.sample()
@@ -1055,12 +1157,22 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 			rep.Latency[benchReqNames[k]] = s
 		}
 	}
+	rep.ErrorsByStatus = map[string]int64{}
 	for k, v := range st.errors {
 		rep.Errors[k] = v
 		if !strings.HasPrefix(k, benchReqNames[benchReqProbe]) {
 			rep.ErrorsTotal += v
+			_, status, _ := strings.Cut(k, " ")
+			rep.ErrorsByStatus[status] += v
 		}
 	}
+	rep.Status503RetryAfter = st.retry503.Load()
+	rep.Status5xxNoRetryAfter = st.noRetry5xx.Load()
+	for i := range st.nodes {
+		n := &st.nodes[i]
+		rep.Nodes = append(rep.Nodes, BenchNode{URL: c.xapis[i], WriteRequests: n.writes.Load(), StatementsAcked: n.acked.Load(), WriteErrors: n.errors.Load()})
+	}
+	rep.stall(st, elapsed)
 	for k, v := range st.samples {
 		rep.ErrorSamples[k] = strings.TrimSpace(v)
 	}
@@ -1114,23 +1226,32 @@ func benchPhase(ctx context.Context, c *benchClient, gens []*benchGen, people []
 					st.sent.Add(int64(n))
 				}
 				body, claims, approvals := g.batch(n)
+				node := benchNode(g.worker, len(c.xapis))
+				ns := &st.nodes[node]
+				ns.writes.Add(1)
 				start := time.Now()
-				status, _, errBody, err := c.do(ctx, http.MethodPost, c.xapi+"/statements", body)
+				status, hdr, errBody, err := c.do(ctx, http.MethodPost, c.xapis[node]+"/statements", body)
 				recv := time.Now()
 				st.hist[benchReqWrite].record(recv.Sub(start))
 				switch {
 				case err != nil:
 					if ctx.Err() == nil {
 						st.fail(benchReqWrite, "transport", err.Error())
+						ns.errors.Add(1)
 					}
 				case status/100 != 2:
-					st.fail(benchReqWrite, strconv.Itoa(status), string(errBody))
+					st.failStatus(benchReqWrite, status, hdr, errBody)
+					ns.errors.Add(1)
 				default:
 					st.acked.Add(int64(n))
+					ns.acked.Add(int64(n))
 					st.approvals.Add(int64(approvals))
 					st.bytes.Add(int64(len(body)))
 					st.ack(n, recv)
 					g.pool.add(claims)
+				}
+				if err == nil || ctx.Err() == nil {
+					st.write(g.worker, start, recv, err != nil || status/100 != 2)
 				}
 			}
 		}(gens[w])
@@ -1151,15 +1272,15 @@ func benchPhase(ctx context.Context, c *benchClient, gens []*benchGen, people []
 func benchRead(ctx context.Context, c *benchClient, g *benchGen, people []benchPerson, st *benchStats) {
 	p := &people[g.r.IntN(len(people))]
 	kind, u := benchReqReadStatements, ""
-	if c.jp != "" && g.r.IntN(2) == 0 {
+	if len(c.jps) > 0 && g.r.IntN(2) == 0 {
 		kind = benchReqReadJP
-		u = c.jp + "/people/" + p.nip + "/jp?year=" + strconv.Itoa(g.now.Year())
+		u = c.jps[benchNode(g.worker, len(c.jps))] + "/people/" + p.nip + "/jp?year=" + strconv.Itoa(g.now.Year())
 	} else {
 		agent := `{"objectType":"Agent","account":{"homePage":"` + bangkom.DefaultHomePage + `","name":"` + p.nip + `"}}`
-		u = c.xapi + "/statements?agent=" + url.QueryEscape(agent) + "&limit=100"
+		u = c.xapis[benchNode(g.worker, len(c.xapis))] + "/statements?agent=" + url.QueryEscape(agent) + "&limit=100"
 	}
 	start := time.Now()
-	status, _, body, err := c.do(ctx, http.MethodGet, u, nil)
+	status, hdr, body, err := c.do(ctx, http.MethodGet, u, nil)
 	st.hist[kind].record(time.Since(start))
 	switch {
 	case err != nil:
@@ -1167,7 +1288,7 @@ func benchRead(ctx context.Context, c *benchClient, g *benchGen, people []benchP
 			st.fail(kind, "transport", err.Error())
 		}
 	case status/100 != 2:
-		st.fail(kind, strconv.Itoa(status), string(body))
+		st.failStatus(kind, status, hdr, body)
 	}
 }
 
@@ -1191,13 +1312,13 @@ func benchRegister(ctx context.Context, c *benchClient, people []benchPerson, st
 			chunk = append(chunk, bp)
 		}
 		body, _ := json.Marshal(chunk)
-		status, _, msg, err := c.do(ctx, http.MethodPost, c.jp+"/people", body)
+		status, _, msg, err := c.do(ctx, http.MethodPost, c.jps[0]+"/people", body)
 		if err != nil || status/100 != 2 {
 			if err != nil {
 				msg = []byte(err.Error())
 			}
 			fmt.Fprintf(stderr, "bench: warning: registering the generated people at %s/people failed (%d): %s; JP lookups of unregistered NIPs will answer 404\n",
-				c.jp, status, strings.TrimSpace(string(msg)))
+				c.jps[0], status, strings.TrimSpace(string(msg)))
 			return
 		}
 	}
@@ -1313,7 +1434,44 @@ type BenchReport struct {
 	ErrorsTotal       int64                   `json:"errors_total"`
 	Errors            map[string]int64        `json:"errors"`
 	ErrorSamples      map[string]string       `json:"error_samples,omitempty"`
-	RSS               *BenchRSS               `json:"rss,omitempty"`
+	// ErrorsByStatus: the errors of every request kind but the probe, by
+	// HTTP status ("503") or "transport" (no answer: refused, reset,
+	// timed out).
+	ErrorsByStatus map[string]int64 `json:"errors_by_status"`
+	// Status503RetryAfter: 503 answers that carried Retry-After;
+	// Status5xxNoRetryAfter: 5xx answers that did not (probes not counted).
+	Status503RetryAfter   int64       `json:"status_503_retry_after"`
+	Status5xxNoRetryAfter int64       `json:"status_5xx_no_retry_after"`
+	Nodes                 []BenchNode `json:"nodes"`
+	LongestStall          BenchStall  `json:"longest_stall"`
+	RSS                   *BenchRSS   `json:"rss,omitempty"`
+}
+
+// BenchNode is what one URL of --url answered to writes.
+type BenchNode struct {
+	URL             string `json:"url"`
+	WriteRequests   int64  `json:"write_requests"`
+	StatementsAcked int64  `json:"statements_acked"`
+	WriteErrors     int64  `json:"write_errors"`
+}
+
+// BenchStall is the longest interval of the measured run in which no
+// write was acknowledged (the start of the run and its end count as
+// edges), to the 10 ms of the ack timeline: StartS is the end of the 10 ms
+// in which the ack before it came, EndS the start of the 10 ms in which
+// the ack after it came (or the end of the run). The write figures are of
+// the write requests whose lifetime overlapped it: their latency, and how
+// many failed. Complete is false when the run had more write requests than
+// the bench keeps lifetimes of (8 Mi): then the figures cover the first.
+type BenchStall struct {
+	StartS   float64 `json:"start_s"`
+	EndS     float64 `json:"end_s"`
+	LengthS  float64 `json:"length_s"`
+	Requests int64   `json:"writes"`
+	Failed   int64   `json:"writes_failed"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	Complete bool    `json:"complete"`
 }
 
 // BenchProjection is what X-Experience-API-Consistent-Through showed.
@@ -1353,6 +1511,67 @@ type BenchRSS struct {
 func benchMS(d time.Duration) float64 { return benchRound1(float64(d.Microseconds()) / 1000) }
 func benchRound1(f float64) float64   { return math.Round(f*10) / 10 }
 func benchRound3(f float64) float64   { return math.Round(f*1000) / 1000 }
+
+// benchLongestStall returns the longest interval of [0, runEnd) that holds
+// no ack, given the acks per step since the start (counts). An interval
+// runs from the end of the step of the ack before it (or 0) to the start
+// of the step of the ack after it (or runEnd); of equal ones, the first.
+func benchLongestStall(counts []int64, step, runEnd time.Duration) (start, end time.Duration) {
+	last := time.Duration(0) // the end of the step of the latest ack so far
+	for i, n := range counts {
+		at := time.Duration(i) * step
+		if at >= runEnd {
+			break
+		}
+		if n == 0 {
+			continue
+		}
+		if at-last > end-start {
+			start, end = last, at
+		}
+		last = at + step
+	}
+	if runEnd-last > end-start {
+		start, end = last, runEnd
+	}
+	return start, end
+}
+
+// benchOverlapping returns how many of the writes overlapped [from, to)
+// (started before it ended and ended after it began), how many of those
+// failed, and their p99 and longest latency.
+func benchOverlapping(writes [][]benchWrite, from, to time.Duration) (n, failed int64, p99, longest time.Duration) {
+	f, t := from.Microseconds(), to.Microseconds()
+	var lat []int64
+	for _, ws := range writes {
+		for _, w := range ws {
+			if int64(w.start) < t && int64(w.end) > f {
+				lat = append(lat, int64(w.end)-int64(w.start))
+				if w.failed {
+					failed++
+				}
+			}
+		}
+	}
+	if len(lat) == 0 {
+		return 0, 0, 0, 0
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	rank := int(math.Ceil(0.99*float64(len(lat)))) - 1
+	return int64(len(lat)), failed, time.Duration(lat[max(rank, 0)]) * time.Microsecond, time.Duration(lat[len(lat)-1]) * time.Microsecond
+}
+
+// stall fills LongestStall from the ack timeline and the write lifetimes.
+func (rep *BenchReport) stall(st *benchStats, elapsed time.Duration) {
+	counts := make([]int64, len(st.timeline))
+	for i := range st.timeline {
+		counts[i] = st.timeline[i].Load()
+	}
+	from, to := benchLongestStall(counts, benchTimelineStep, elapsed)
+	n, failed, p99, longest := benchOverlapping(st.writes, from, to)
+	rep.LongestStall = BenchStall{StartS: benchRound3(from.Seconds()), EndS: benchRound3(to.Seconds()), LengthS: benchRound3((to - from).Seconds()),
+		Requests: n, Failed: failed, P99: benchMS(p99), Max: benchMS(longest), Complete: !st.writesCut.Load()}
+}
 
 // projection fills the consistent-through figures from the probe samples
 // and the ack timeline (wall clock: meaningful on loopback, one clock).
@@ -1485,5 +1704,26 @@ func (rep *BenchReport) print(w io.Writer) {
 			}
 			fmt.Fprintf(w, "  %-22s %8d  %s\n", k, rep.Errors[k], sample)
 		}
+		fmt.Fprintf(w, "5xx answers: %d × 503 with Retry-After, %d × 5xx without Retry-After\n", rep.Status503RetryAfter, rep.Status5xxNoRetryAfter)
+	}
+
+	if len(rep.Nodes) > 1 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "node	write requests	statements acknowledged	write errors\n")
+		for _, n := range rep.Nodes {
+			fmt.Fprintf(tw, "%s	%d	%d	%d\n", n.URL, n.WriteRequests, n.StatementsAcked, n.WriteErrors)
+		}
+		tw.Flush()
+	}
+
+	s := rep.LongestStall
+	fmt.Fprintf(w, "\nlongest stall without an acknowledged write: %.2f s, from %.2f s to %.2f s of the run (to 10 ms)\n", s.LengthS, s.StartS, s.EndS)
+	if s.Requests > 0 {
+		fmt.Fprintf(w, "writes over it: %d (%d failed), p99 %.1f ms, max %.1f ms", s.Requests, s.Failed, s.P99, s.Max)
+		if !s.Complete {
+			fmt.Fprintf(w, " (of the first %d write requests only)", benchMaxWriteLog)
+		}
+		fmt.Fprintln(w)
 	}
 }
