@@ -40,7 +40,9 @@ const (
 	benchProbeEvery     = 200 * time.Millisecond
 	benchProbesInFlight = 8
 	benchDrainMax       = 30 * time.Second // wait for consistent-through after the last ack
-	benchRequestTimeout = time.Minute
+	benchRequestTimeout = time.Minute      // the most --request-timeout may be
+	benchDownFor        = time.Second      // a node that refused a connection is skipped this long
+	benchAllDownPause   = 100 * time.Millisecond
 	benchApprovalShare  = 0.05
 	benchTimelineStep   = 10 * time.Millisecond
 )
@@ -58,6 +60,7 @@ type benchConfig struct {
 	batches     []int
 	Duration    time.Duration
 	Warmup      time.Duration
+	Timeout     time.Duration
 	Count       int64
 	Reads       float64
 	People      int
@@ -93,6 +96,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	benchFlag(f, "warmup", "unmeasured traffic before the run (≤ 1m)", func(n, h string) {
 		f.fs.DurationVar(&cfg.Warmup, n, 0, h)
+	})
+	benchFlag(f, "request-timeout", "give up on a request after this long (≤ 1m); it counts as a transport error", func(n, h string) {
+		f.fs.DurationVar(&cfg.Timeout, n, benchRequestTimeout, h)
 	})
 	benchFlag(f, "count", "total statements to post, 0 = bounded by --duration only (≤ 100000000)", func(n, h string) {
 		f.fs.Int64Var(&cfg.Count, n, 0, h)
@@ -185,6 +191,9 @@ func (c *benchConfig) check() error {
 	}
 	if c.Warmup < 0 || c.Warmup > benchMaxWarmup {
 		return bad("--warmup %s: want 0..%s", c.Warmup, benchMaxWarmup)
+	}
+	if c.Timeout <= 0 || c.Timeout > benchRequestTimeout {
+		return bad("--request-timeout %s: want more than 0 and at most %s", c.Timeout, benchRequestTimeout)
 	}
 	if c.Count < 0 || c.Count > benchMaxCount {
 		return bad("--count %d: want 0..%d", c.Count, benchMaxCount)
@@ -849,6 +858,7 @@ type benchStats struct {
 	// 5xx answers (probes not counted): 503 with Retry-After, and any 5xx
 	// without it.
 	retry503, noRetry5xx atomic.Int64
+	redirected           atomic.Int64     // writes answered by another node after theirs refused the connection
 	nodes                []benchNodeStats // per URL of --url
 	// writes[w] holds the lifetimes of worker w's write requests, for the
 	// latency over the longest stall; at most benchMaxWriteLog in all.
@@ -934,6 +944,58 @@ type benchClient struct {
 	sec   string
 	xapis []string // bases without trailing slash; client i uses i mod n
 	jps   []string
+	// down[i]: until when (Unix ns) node i is skipped, after it refused a
+	// connection.
+	down []atomic.Int64
+}
+
+// pick returns the node client i sends to: its own, i mod n, unless that
+// one refused a connection within benchDownFor; then the next one that
+// did not. When all did, its own.
+func (c *benchClient) pick(i int) int {
+	n := len(c.xapis)
+	own := benchNode(i, n)
+	now := time.Now().UnixNano()
+	for k := 0; k < n; k++ {
+		if j := (own + k) % n; c.down[j].Load() <= now {
+			return j
+		}
+	}
+	return own
+}
+
+// benchRefused tells a request that failed before anything was sent: the
+// connection could not be made (refused, or the dial timed out).
+func benchRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// doSpread sends a request to the node pick gives client i. When that
+// node refuses the connection (nothing was sent), it is skipped for
+// benchDownFor and the request goes to the next node, as a load balancer
+// would; when every node refuses, the error is returned after a pause of
+// benchAllDownPause. It returns the node that answered (or the last one
+// tried) and how many nodes refused.
+func (c *benchClient) doSpread(ctx context.Context, i int, method, path string, body []byte) (node, refused int, status int, hdr http.Header, resp []byte, err error) {
+	node = c.pick(i)
+	for {
+		status, hdr, resp, err = c.do(ctx, method, c.xapis[node]+path, body)
+		if err == nil || !benchRefused(err) || ctx.Err() != nil {
+			return node, refused, status, hdr, resp, err
+		}
+		refused++
+		c.down[node].Store(time.Now().Add(benchDownFor).UnixNano())
+		next := c.pick(i)
+		if c.down[next].Load() > time.Now().UnixNano() || refused >= len(c.xapis) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(benchAllDownPause):
+			}
+			return node, refused, status, hdr, resp, err
+		}
+		node = next
+	}
 }
 
 func (c *benchClient) do(ctx context.Context, method, u string, body []byte) (int, http.Header, []byte, error) {
@@ -984,21 +1046,29 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 		DisableCompression:  true,
 	}
 	defer tr.CloseIdleConnections()
-	c := &benchClient{cfg: cfg, http: &http.Client{Transport: tr, Timeout: benchRequestTimeout}, key: key, sec: sec,
-		xapis: cfg.urls, jps: cfg.jpURLs}
+	c := &benchClient{cfg: cfg, http: &http.Client{Transport: tr, Timeout: cfg.Timeout}, key: key, sec: sec,
+		xapis: cfg.urls, jps: cfg.jpURLs, down: make([]atomic.Int64, len(cfg.urls))}
 
 	rep := &BenchReport{Target: strings.Join(c.xapis, ","), XAPIVersion: cfg.Version, Concurrency: cfg.Concurrency, Batch: cfg.batches,
 		Reads: cfg.Reads, People: cfg.People, Seed: cfg.Seed, WarmupS: cfg.Warmup.Seconds(), DurationS: cfg.Duration.Seconds(), Count: cfg.Count,
 		Errors: map[string]int64{}, ErrorSamples: map[string]string{}, Latency: map[string]BenchLatency{}}
 
-	// Preflight: every endpoint answers and takes the credentials; the
-	// projection is followed when all of them show consistent-through.
+	// Preflight: every endpoint answers and takes the credentials (one
+	// that refuses the connection is a warning while another answers: its
+	// clients go to the next); the projection is followed when all that
+	// answer show consistent-through.
 	rep.Projection.Supported = true
-	for _, xapi := range c.xapis {
+	answered := 0
+	for i, xapi := range c.xapis {
 		status, hdr, body, err := c.do(ctx, http.MethodGet, xapi+"/statements?limit=1", nil)
+		if err != nil && benchRefused(err) && (answered > 0 || i < len(c.xapis)-1) {
+			fmt.Fprintf(stderr, "bench: warning: %s refused the connection (%v); its clients go to the next node while it does\n", xapi, err)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reach the LRS at %s: %w", xapi, err)
 		}
+		answered++
 		switch {
 		case status == http.StatusUnauthorized || status == http.StatusForbidden:
 			return nil, fmt.Errorf("the LRS at %s refused the credentials (%d): %s", xapi, status, strings.TrimSpace(string(body)))
@@ -1027,7 +1097,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 		strings.Join(c.xapis, ", "), cfg.Duration, limit, cfg.Concurrency, cfg.Batch, cfg.Reads*100, cfg.Warmup)
 
 	if cfg.Warmup > 0 {
-		ws := newBenchStats(time.Now(), cfg.Warmup+benchRequestTimeout, len(c.xapis), len(gens))
+		ws := newBenchStats(time.Now(), cfg.Warmup+cfg.Timeout, len(c.xapis), len(gens))
 		benchPhase(ctx, c, gens, people, ws, cfg.Warmup, 0)
 		rep.WarmupStatements = ws.acked.Load()
 	}
@@ -1038,7 +1108,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	// The measured run, with the consistent-through probe and RSS sampler.
 	t0 := time.Now()
 	cpu0 := benchCPU()
-	st := newBenchStats(t0, cfg.Duration+benchRequestTimeout+benchDrainMax, len(c.xapis), len(gens))
+	st := newBenchStats(t0, cfg.Duration+cfg.Timeout+benchDrainMax, len(c.xapis), len(gens))
 	var (
 		samplesMu sync.Mutex
 		samples   []benchCTSample
@@ -1046,8 +1116,9 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 	)
 	rss.sample()
 	srvCPU0, srvCPUErr := benchProcCPU(cfg.PID)
-	// probe reads consistent-through from node i.
-	probe := func(i int) {
+	// probe reads consistent-through from node i; it tells whether the
+	// node refused the connection.
+	probe := func(i int) (refused bool) {
 		start := time.Now()
 		status, hdr, body, err := c.do(ctx, http.MethodGet, c.xapis[i]+"/statements?limit=1", nil)
 		recv := time.Now()
@@ -1056,7 +1127,11 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 			if ctx.Err() == nil {
 				st.fail(benchReqProbe, "transport", err.Error())
 			}
-			return
+			if benchRefused(err) {
+				c.down[i].Store(time.Now().Add(benchDownFor).UnixNano())
+				return true
+			}
+			return false
 		}
 		if status/100 != 2 {
 			st.failStatus(benchReqProbe, status, hdr, body)
@@ -1066,6 +1141,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 			samples = append(samples, benchCTSample{recv: recv, ct: ct, node: i})
 			samplesMu.Unlock()
 		}
+		return false
 	}
 	// A probe every 200 ms, to the nodes in turn. A server may hold a read
 	// until its view has caught up (Jejak does, up to 5 s), so probes
@@ -1092,7 +1168,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 						defer probes.Done()
 						defer inflight.Add(-1)
 						probe(i)
-					}(benchNode(k, len(c.xapis)))
+					}(c.pick(k))
 				}
 			}
 		}
@@ -1122,7 +1198,12 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 				if !behind[i] {
 					continue
 				}
-				probe(i)
+				if refused := probe(i); refused {
+					behind[i] = false
+					left--
+					rep.Projection.Unreachable = append(rep.Projection.Unreachable, c.xapis[i])
+					continue
+				}
 				if n := len(samples); n > 0 && samples[n-1].node == i && !samples[n-1].ct.Before(lastAck.Truncate(time.Millisecond)) {
 					behind[i] = false
 					left--
@@ -1134,7 +1215,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
-		if left == 0 {
+		if left == 0 && !caught.IsZero() {
 			rep.Projection.CaughtUp = true
 			rep.Projection.LagMS = benchMS(caught.Sub(lastAck))
 			rep.Projection.PerSec = float64(st.acked.Load()) / caught.Sub(t0).Seconds()
@@ -1166,6 +1247,7 @@ func benchRun(ctx context.Context, cfg benchConfig, stderr io.Writer) (*BenchRep
 			rep.ErrorsByStatus[status] += v
 		}
 	}
+	rep.Redirected = st.redirected.Load()
 	rep.Status503RetryAfter = st.retry503.Load()
 	rep.Status5xxNoRetryAfter = st.noRetry5xx.Load()
 	for i := range st.nodes {
@@ -1226,12 +1308,14 @@ func benchPhase(ctx context.Context, c *benchClient, gens []*benchGen, people []
 					st.sent.Add(int64(n))
 				}
 				body, claims, approvals := g.batch(n)
-				node := benchNode(g.worker, len(c.xapis))
+				start := time.Now()
+				node, refused, status, hdr, errBody, err := c.doSpread(ctx, g.worker, http.MethodPost, "/statements", body)
+				recv := time.Now()
 				ns := &st.nodes[node]
 				ns.writes.Add(1)
-				start := time.Now()
-				status, hdr, errBody, err := c.do(ctx, http.MethodPost, c.xapis[node]+"/statements", body)
-				recv := time.Now()
+				if err == nil && refused > 0 {
+					st.redirected.Add(1)
+				}
 				st.hist[benchReqWrite].record(recv.Sub(start))
 				switch {
 				case err != nil:
@@ -1277,10 +1361,20 @@ func benchRead(ctx context.Context, c *benchClient, g *benchGen, people []benchP
 		u = c.jps[benchNode(g.worker, len(c.jps))] + "/people/" + p.nip + "/jp?year=" + strconv.Itoa(g.now.Year())
 	} else {
 		agent := `{"objectType":"Agent","account":{"homePage":"` + bangkom.DefaultHomePage + `","name":"` + p.nip + `"}}`
-		u = c.xapis[benchNode(g.worker, len(c.xapis))] + "/statements?agent=" + url.QueryEscape(agent) + "&limit=100"
+		u = "/statements?agent=" + url.QueryEscape(agent) + "&limit=100"
 	}
 	start := time.Now()
-	status, hdr, body, err := c.do(ctx, http.MethodGet, u, nil)
+	var (
+		status int
+		hdr    http.Header
+		body   []byte
+		err    error
+	)
+	if kind == benchReqReadJP {
+		status, hdr, body, err = c.do(ctx, http.MethodGet, u, nil)
+	} else {
+		_, _, status, hdr, body, err = c.doSpread(ctx, g.worker, http.MethodGet, u, nil)
+	}
 	st.hist[kind].record(time.Since(start))
 	switch {
 	case err != nil:
@@ -1440,7 +1534,10 @@ type BenchReport struct {
 	ErrorsByStatus map[string]int64 `json:"errors_by_status"`
 	// Status503RetryAfter: 503 answers that carried Retry-After;
 	// Status5xxNoRetryAfter: 5xx answers that did not (probes not counted).
-	Status503RetryAfter   int64       `json:"status_503_retry_after"`
+	Status503RetryAfter int64 `json:"status_503_retry_after"`
+	// Redirected: writes answered by another node because theirs refused
+	// the connection (nothing sent; not errors).
+	Redirected            int64       `json:"writes_redirected"`
 	Status5xxNoRetryAfter int64       `json:"status_5xx_no_retry_after"`
 	Nodes                 []BenchNode `json:"nodes"`
 	LongestStall          BenchStall  `json:"longest_stall"`
@@ -1493,6 +1590,9 @@ type BenchProjection struct {
 	// LagMS: from the last ack until consistent-through passed it.
 	CaughtUp bool    `json:"caught_up"`
 	LagMS    float64 `json:"projection_lag_ms"`
+	// Unreachable: nodes that refused the connection after the run, so
+	// that CaughtUp and LagMS are of the others.
+	Unreachable []string `json:"unreachable,omitempty"`
 }
 
 // BenchRSS is the server's resident memory during the run, and the CPU
@@ -1705,6 +1805,12 @@ func (rep *BenchReport) print(w io.Writer) {
 			fmt.Fprintf(w, "  %-22s %8d  %s\n", k, rep.Errors[k], sample)
 		}
 		fmt.Fprintf(w, "5xx answers: %d × 503 with Retry-After, %d × 5xx without Retry-After\n", rep.Status503RetryAfter, rep.Status5xxNoRetryAfter)
+	}
+	if rep.Redirected > 0 {
+		fmt.Fprintf(w, "\n%d writes went to another node because theirs refused the connection (not errors: nothing had been sent)\n", rep.Redirected)
+	}
+	if len(p.Unreachable) > 0 {
+		fmt.Fprintf(w, "not waited for after the run (the connection was refused): %s\n", strings.Join(p.Unreachable, ", "))
 	}
 
 	if len(rep.Nodes) > 1 {

@@ -139,7 +139,7 @@ func TestBench_Flags(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--duration") {
 		t.Fatalf("JEJAK_DURATION=31m: %v", err)
 	}
-	for _, args := range [][]string{{"--batch", "0"}, {"--batch", "1,x"}, {"--reads", "1.5"}, {"--concurrency", "5000"}, {"--count", "-1"}, {"--people", "1"}} {
+	for _, args := range [][]string{{"--batch", "0"}, {"--batch", "1,x"}, {"--reads", "1.5"}, {"--concurrency", "5000"}, {"--count", "-1"}, {"--people", "1"}, {"--request-timeout", "0s"}, {"--request-timeout", "2m"}} {
 		err := run(context.Background(), append([]string{"bench"}, args...), func(string) string { return "" }, nil, io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) {
@@ -399,4 +399,43 @@ func TestBench_SpreadOverNodes(t *testing.T) {
 		}
 	}
 	t.Logf("\n%s", table.String())
+}
+
+// A node that refuses connections (nothing listens at its port): its
+// client's writes go to the next node, not counted as errors, and the
+// run does not wait for its projection.
+func TestBench_RefusedNodeIsSkipped(t *testing.T) {
+	a := startServe(t, t.TempDir(), "--credentials", testKey+":"+testSecret+":verifier")
+	dead := "http://" + freeAddr(t) + "/xapi"
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	args := []string{"bench", "--url", a.base + "," + dead, "--auth", testKey + ":" + testSecret, "--concurrency", "2",
+		"--batch", "5", "--count", "300", "--duration", "3s", "--people", "100", "--request-timeout", "10s", "--json"}
+	if err := run(ctx, args, func(string) string { return "" }, nil, &out, &errOut); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	var rep BenchReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(errOut.String(), dead+" refused the connection") {
+		t.Errorf("no warning about %s:\n%s", dead, errOut.String())
+	}
+	if rep.StatementsAcked <= 0 || rep.ErrorsTotal != 0 || rep.Redirected == 0 {
+		t.Fatalf("acked %d, errors %v, redirected %d\n%s", rep.StatementsAcked, rep.Errors, rep.Redirected, out.String())
+	}
+	if rep.Nodes[1].WriteRequests != 0 || rep.Nodes[0].StatementsAcked != rep.StatementsAcked {
+		t.Errorf("nodes %+v", rep.Nodes)
+	}
+	if got := countStatements(t, a.base); int64(got) != rep.StatementsAcked {
+		t.Errorf("the live node holds %d statements, %d acknowledged", got, rep.StatementsAcked)
+	}
+	if !rep.Projection.CaughtUp || len(rep.Projection.Unreachable) != 1 || rep.Projection.Unreachable[0] != dead {
+		t.Errorf("projection %+v", rep.Projection)
+	}
+	// only refused connections are retried elsewhere: a request that was sent is not
+	if benchRefused(context.DeadlineExceeded) || benchRefused(io.ErrUnexpectedEOF) {
+		t.Error("an error after sending counts as refused")
+	}
 }
