@@ -76,12 +76,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # free_port prints a loopback TCP port nobody listens on and no earlier call
-# of this script handed out.
+# of this script handed out, below the kernel's ephemeral range (so that no
+# outgoing connection holds it when a server binds it later).
 declare -A used_ports=()
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+((ephemeral_low > 11000)) || ephemeral_low=32768
 free_port() {
 	local p
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (ephemeral_low - 10000)))
 		[[ -z ${used_ports[$p]:-} ]] || continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			used_ports[$p]=1
@@ -298,6 +301,20 @@ check() {
 			failed_checks=1
 		fi
 	fi
+	# A server whose replica could not apply an entry of the stream marks
+	# it with a write error ("critical write error") and stops applying
+	# it; it stays so across a restart of that server: name the servers.
+	local stopped="" first=""
+	for i in 1 2 3; do
+		if grep -q "stream 'JEJAK > JEJAK' critical write error" "$tmp/run/nats-$i.log" 2>/dev/null; then
+			stopped+="${stopped:+, }n$i"
+			[[ -n $first ]] || first=$(grep -o "stream 'JEJAK > JEJAK' critical write error: [a-z ]*" "$tmp/run/nats-$i.log" | head -1 | sed 's/.*critical write error: //; s/ *$//')
+		fi
+	done
+	if [[ -n $stopped ]]; then
+		verdict+="; stream JEJAK stopped on $stopped (critical write error: $first)"
+		failed_checks=1
+	fi
 	checks=$verdict
 }
 
@@ -321,7 +338,7 @@ row() {
 		(if $base > 0 then "\((.acked_per_s / $base * 100 | round) / 100)×" else "–" end) + " | " +
 		"\(.errors_total)" +
 		(if .errors_total > 0 then " (" + ([.errors_by_status | to_entries[] | "\(.key): \(.value)"] | join(", ")) +
-			"; 503 with Retry-After: \(.status_503_retry_after), 5xx without: \(.status_5xx_no_retry_after))" else "" end) +
+			"; 503 with Retry-After: \(.status_503_retry_after), 5xx without Retry-After: \(.status_5xx_no_retry_after))" else "" end) +
 		(if .writes_redirected > 0 then ", \(.writes_redirected) redirected" else "" end) + " | " +
 		"\(.longest_stall.length_s) s (\(.longest_stall.start_s)–\(.longest_stall.end_s) s) | " +
 		"\(.longest_stall.p99_ms) ms (\(.longest_stall.writes) writes, \(.longest_stall.writes_failed) failed) | \($checks) |"' "$r")")
@@ -352,8 +369,14 @@ wait "${jejak_pid[victim]}" 2>/dev/null || true
 bench_wait || { tail_logs; exit 1; }
 # Restarted on its data directory, it must catch up with the others.
 start_jejak "$victim"
-wait_http "http://127.0.0.1:${hport[victim]}/readyz" 60 || { tail_logs; log "jejak node $victim was not ready again within 60 s"; exit 1; }
+restarted="node $victim ready again"
+if ! wait_http "http://127.0.0.1:${hport[victim]}/readyz" 60; then
+	log "jejak node $victim was not ready again within 60 s"
+	restarted="NODE $victim NOT READY AGAIN within 60 s"
+	failed_checks=1
+fi
 check 2
+checks="$restarted; $checks"
 label="2 nodes, SIGKILL of the deciding node $victim at ${fault_at} s"
 [[ -z $decider_note ]] || label="2 nodes, SIGKILL of node 1 at ${fault_at} s, not of the decider ($decider_note)"
 row "$label" "$checks"
@@ -372,8 +395,14 @@ sleep $((restart_at - fault_at))
 log "restarting nats-server n$leader at ${restart_at}s"
 start_nats "$leader"
 bench_wait || { tail_logs; exit 1; }
-wait_http "http://127.0.0.1:${mport[leader]}/healthz" 30 || log "nats-server n$leader was not healthy again within 30 s"
+healthy="n$leader healthy again"
+if ! wait_http "http://127.0.0.1:${mport[leader]}/healthz" 30; then
+	log "nats-server n$leader was not healthy again within 30 s: $(curl -sS --max-time 2 "http://127.0.0.1:${mport[leader]}/healthz" 2>&1 | head -c 300)"
+	healthy="n$leader NOT HEALTHY AGAIN within 30 s"
+	failed_checks=1
+fi
 check 2
+checks="$healthy; $checks"
 row "2 nodes, SIGKILL of the stream leader's NATS server (n$leader) at ${fault_at} s, restarted at ${restart_at} s" "$checks"
 keep "stream-leader-killed"
 stop_all
