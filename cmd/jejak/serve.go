@@ -387,11 +387,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MinBodyRate:        int64(cfg.MinBodyRate),
 		Observe:            met.observe,
 		Ready: func() error {
-			if err := health.ready(); err != nil {
+			herr := health.ready()
+			// kept apart from the log's health (a restart does not mend a
+			// broken chain), and named first: it is what an operator must see
+			if err := integrity.Err(); err != nil {
 				return err
 			}
-			// not with the log's health: a restart does not mend a broken chain
-			return integrity.Err()
+			return herr
 		},
 		OIDC:     oidc,
 		Access:   access,
@@ -494,6 +496,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 	var bootErr error
+	// HTTP opens once some node is known to decide (this one, on its own):
+	// a write that comes at once is not kept waiting for it.
+	lease.WaitKnown(ctx, cfg.DecideTimeout)
 	if bootErr = keyring.WaitApplied(credsCtx, 0); bootErr == nil {
 		bootErr = bootstrapCredentials(ctx, door, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
 	}

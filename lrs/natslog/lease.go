@@ -125,6 +125,26 @@ func (l *Lease) Holder() (h LeaseHolder, self, ok bool) {
 	return l.holder, false, l.holder.Node != "" && l.holder.Node != l.cfg.Node
 }
 
+// WaitKnown waits until a deciding node is known, at most for d or until
+// ctx is done, and says whether one is.
+func (l *Lease) WaitKnown(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		ch := l.Changed()
+		if _, _, ok := l.Holder(); ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // Changed returns a channel closed at the next change of holder seen.
 func (l *Lease) Changed() <-chan struct{} {
 	l.mu.Lock()
