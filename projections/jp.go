@@ -59,7 +59,18 @@ type JPIndex struct {
 	voidMu   sync.RWMutex
 	voided   map[uuid.UUID]uint64
 	newVoids map[uuid.UUID]uint64
+	// registered holds every NIP the registry holds (a registry entry is
+	// never removed), so that a claim needs no seek to learn whether its
+	// NIP is registered. registeredAll is false when there were more than
+	// maxRegisteredCache: a NIP not in the map is then looked up. Only the
+	// fold uses them; reloaded after a failed Apply.
+	registered    map[bangkom.NIP]struct{}
+	registeredAll bool
 }
+
+// maxRegisteredCache bounds the registered NIPs kept in memory (about 50
+// bytes each); past it, lookups seek as before.
+const maxRegisteredCache = 1 << 20
 
 // OpenJPIndex opens (or creates) the view in dir. It refuses a view folded
 // with other rules: rebuild it with `jejak replay`.
@@ -76,7 +87,7 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 		return false
 	}
 	ix := &JPIndex{view: v, rules: rules, homePage: homePage,
-		catalogueAdded: map[string]bangkom.CatalogueEntry{}, pending: map[uuid.UUID]struct{}{},
+		catalogueAdded: map[string]bangkom.CatalogueEntry{}, pending: map[uuid.UUID]struct{}{}, registered: map[bangkom.NIP]struct{}{},
 		voided: map[uuid.UUID]uint64{}, newVoids: map[uuid.UUID]uint64{}}
 	have, err := v.get(keyRules)
 	if err != nil {
@@ -108,6 +119,16 @@ func OpenJPIndex(dir string, opts *pebble.Options, rules *bangkom.RuleSet, homeP
 func (ix *JPIndex) loadCaches() error {
 	clear(ix.pending)
 	clear(ix.newVoids)
+	clear(ix.registered)
+	ix.registeredAll = true
+	if err := ix.scanFamily(famPerson, func(k, _ []byte) error {
+		if len(k) > 9 { // famPerson, the NIP, the 8-byte sequence
+			ix.noteRegistered(bangkom.NIP(k[1 : len(k)-8]))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	voided := map[uuid.UUID]uint64{}
 	if err := ix.scanFamily(famVoided, func(k, v []byte) error {
 		voided[uuid.UUID(k[1:17])] = binary.BigEndian.Uint64(v)
@@ -230,7 +251,7 @@ func (ix *JPIndex) applyStatement(b *pebble.Batch, seq uint64, pos position, st 
 		// A claim of a NIP the registry does not hold (yet) is kept and
 		// counts once the person is registered; until then it is listed
 		// as a problem, which a read passes over once the person is.
-		if _, found, err := ix.latestPerson(b, c.NIP, 0); err != nil {
+		if found, err := ix.isRegistered(b, c.NIP); err != nil {
 			return err
 		} else if !found {
 			if err := ix.fileProblem(b, unregistered(c, st), pos); err != nil {
@@ -376,6 +397,7 @@ func (ix *JPIndex) applyPeople(b *pebble.Batch, env lrs.Envelope) error {
 		if err := b.Set(personKey(string(p.NIP), env.Seq), js, nil); err != nil {
 			return err
 		}
+		ix.noteRegistered(p.NIP)
 		if err := b.Set(unitKey(p.Unit, string(p.NIP)), []byte(p.Unit), nil); err != nil {
 			return err
 		}
@@ -470,6 +492,32 @@ func (ix *JPIndex) latestPerson(r reader, nip bangkom.NIP, asOf uint64) (bangkom
 		return p, false, err
 	}
 	return p, true, nil
+}
+
+// isRegistered reports whether the registry holds nip, as the fold sees it
+// (see JPIndex.registered).
+func (ix *JPIndex) isRegistered(r reader, nip bangkom.NIP) (bool, error) {
+	if _, ok := ix.registered[nip]; ok {
+		return true, nil
+	}
+	if ix.registeredAll {
+		return false, nil
+	}
+	_, found, err := ix.latestPerson(r, nip, 0)
+	return found, err
+}
+
+// noteRegistered adds nip to the registered NIPs, or gives the map up as
+// incomplete past maxRegisteredCache.
+func (ix *JPIndex) noteRegistered(nip bangkom.NIP) {
+	if _, ok := ix.registered[nip]; ok || !ix.registeredAll {
+		return
+	}
+	if len(ix.registered) >= maxRegisteredCache {
+		ix.registeredAll = false
+		return
+	}
+	ix.registered[nip] = struct{}{}
 }
 
 // history returns every registry entry of nip up to asOf, in log order.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
+	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/projections"
 )
 
 // problemsLog is the claims that counted nothing, as an old log
@@ -165,5 +167,43 @@ func TestJP_ProblemsRebuildIdentically(t *testing.T) {
 	}
 	if digestOf(t, one) != digestOf(t, again) {
 		t.Fatal("the view folded in one chunk differs from the one folded event by event")
+	}
+}
+
+// Whether a claim's NIP is registered is answered from memory, loaded from
+// the view when it opens: the registry folded before a restart counts as
+// much as the registry folded in the same run, and the view is the same,
+// byte for byte, as one folded without a restart.
+func TestJP_RegisteredNIPsSurviveARestart(t *testing.T) {
+	rules := loadRules(t)
+	evs, _ := problemsLog(t)
+	one := openJP(t, rules)
+	if err := one.Apply(evs); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	open := func() *projections.JPIndex {
+		opts := lrstest.PebbleOptions()
+		defer opts.Cache.Unref()
+		ix, err := projections.OpenJPIndex(dir, opts, rules, bangkom.DefaultHomePage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	first := open()
+	if err := first.Apply(evs[:1]); err != nil { // the registry only
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := open()
+	defer again.Close()
+	if err := again.Apply(evs[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if digestOf(t, one) != digestOf(t, again) {
+		t.Fatal("the view folded across a restart differs from the one folded at once: a registered NIP was taken for unregistered, or the reverse")
 	}
 }
