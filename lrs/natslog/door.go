@@ -141,6 +141,11 @@ func (d *Door) LastSeq() uint64 { return max(d.lastSeq.Load(), d.cfg.Appender.La
 // Inflight is the appender's event in flight, if this node decides.
 func (d *Door) Inflight() (time.Time, bool) { return d.cfg.Appender.Inflight() }
 
+// forwardAttempt bounds the wait for the deciding node's answer to a batch
+// of statements before it is sent again: an answer can be lost with the
+// NATS server that carried it, and statements are stored by id once.
+const forwardAttempt = 3 * time.Second
+
 // retryPause is how long a write waits before it tries again.
 const retryPause = 50 * time.Millisecond
 
@@ -171,7 +176,13 @@ func (d *Door) write(ctx context.Context, f *lrs.Forwarded) (uint64, error) {
 					return 0, lrs.Errorf(lrs.ETOOLARGE, "the write takes %d bytes to forward to the deciding node, more than the %d NATS carries", len(wire), d.cfg.Conn.MaxPayload())
 				}
 			}
-			seq, err = d.forward(wctx, h, wire)
+			fctx, fcancel := wctx, context.CancelFunc(func() {})
+			if idempotent {
+				// an answer lost with a NATS server is asked for again
+				fctx, fcancel = context.WithTimeout(wctx, forwardAttempt)
+			}
+			seq, err = d.forward(fctx, h, wire)
+			fcancel()
 		default:
 			err = &lrs.Error{Code: lrs.ENOTDECIDED, Message: "no node decides for the log now; retry the request", Err: lrs.ErrNotDecider}
 		}
