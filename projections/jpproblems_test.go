@@ -10,8 +10,6 @@ import (
 
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
-	"github.com/jejak-id/jejak/lrs/lrstest"
-	"github.com/jejak-id/jejak/projections"
 )
 
 // problemsLog is the claims that counted nothing, as an old log
@@ -181,24 +179,7 @@ func TestJP_RegisteredNIPsSurviveARestart(t *testing.T) {
 	if err := one.Apply(evs); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	open := func() *projections.JPIndex {
-		opts := lrstest.PebbleOptions()
-		defer opts.Cache.Unref()
-		ix, err := projections.OpenJPIndex(dir, opts, rules, bangkom.DefaultHomePage)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ix
-	}
-	first := open()
-	if err := first.Apply(evs[:1]); err != nil { // the registry only
-		t.Fatal(err)
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again := open()
+	again := reopenedAfter(t, rules, evs[:1]) // the registry only
 	defer again.Close()
 	if err := again.Apply(evs[1:]); err != nil {
 		t.Fatal(err)

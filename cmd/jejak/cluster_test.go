@@ -51,17 +51,23 @@ func streamReplicas(t *testing.T, url, stream string) int {
 	return 0
 }
 
-// streamInfo returns the info of stream on the cluster, or nil when there
-// is no such stream.
-func streamInfo(t *testing.T, url, stream string) *jetstream.StreamInfo {
+// jetStreamAt connects to the NATS of url for the rest of the test.
+func jetStreamAt(t *testing.T, url string) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	st, err := js.Stream(context.Background(), stream)
+	return js
+}
+
+// streamInfo returns the info of stream on the cluster, or nil when there
+// is no such stream.
+func streamInfo(t *testing.T, url, stream string) *jetstream.StreamInfo {
+	t.Helper()
+	st, err := jetStreamAt(t, url).Stream(context.Background(), stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
 	}

@@ -48,6 +48,47 @@ func startChildWith(t *testing.T, data string, env []string, stderr io.Writer, a
 	return cmd, base
 }
 
+// sentBatch is a batch of statements a test posted, and whether it was
+// acknowledged.
+type sentBatch struct {
+	ids   []string
+	acked bool
+}
+
+// checkBatches reads every batch's statements back at base: an
+// acknowledged batch must be stored whole, and no batch half (invariants 2
+// and 3). It returns how many batches were acknowledged and how many are
+// stored.
+func checkBatches(t *testing.T, base string, batches []*sentBatch) (acked, present int) {
+	t.Helper()
+	for i, b := range batches {
+		found := 0
+		for _, id := range b.ids {
+			status, body, _ := call(t, http.MethodGet, base+"/statements?statementId="+id, nil)
+			switch status {
+			case http.StatusOK:
+				found++
+			case http.StatusNotFound:
+			default:
+				t.Fatalf("GET %s = %d %s", id, status, body)
+			}
+		}
+		if b.acked {
+			acked++
+			if found != len(b.ids) {
+				t.Fatalf("acknowledged batch %d: %d of %d statements stored", i, found, len(b.ids))
+			}
+		}
+		if found != 0 && found != len(b.ids) {
+			t.Fatalf("batch %d is half stored: %d of %d statements", i, found, len(b.ids))
+		}
+		if found > 0 {
+			present++
+		}
+	}
+	return acked, present
+}
+
 // A client posts batches while the server is killed with SIGKILL; after a
 // restart every acknowledged statement is there and no batch is half there
 // (invariants 2 and 3).
@@ -59,12 +100,8 @@ func TestCrash_AcknowledgedBatchesSurviveKill(t *testing.T) {
 	cmd, base := startChild(t, data)
 
 	const clients, perBatch = 4, 20
-	type batchRec struct {
-		ids   []string
-		acked bool
-	}
 	var mu sync.Mutex
-	var batches []*batchRec
+	var batches []*sentBatch
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -73,7 +110,7 @@ func TestCrash_AcknowledgedBatchesSurviveKill(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for n := 0; ctx.Err() == nil; n++ {
-				b := &batchRec{}
+				b := &sentBatch{}
 				var stmts []any
 				for range perBatch {
 					id := uuid.NewString()
@@ -125,32 +162,7 @@ func TestCrash_AcknowledgedBatchesSurviveKill(t *testing.T) {
 	wg.Wait()
 
 	_, base = startChild(t, data)
-	ackedBatches, present := 0, 0
-	for i, b := range batches {
-		found := 0
-		for _, id := range b.ids {
-			status, body, _ := call(t, http.MethodGet, base+"/statements?statementId="+id, nil)
-			switch status {
-			case http.StatusOK:
-				found++
-			case http.StatusNotFound:
-			default:
-				t.Fatalf("GET %s = %d %s", id, status, body)
-			}
-		}
-		if b.acked {
-			ackedBatches++
-			if found != len(b.ids) {
-				t.Fatalf("acknowledged batch %d: %d of %d statements survived the kill", i, found, len(b.ids))
-			}
-		}
-		if found != 0 && found != len(b.ids) {
-			t.Fatalf("batch %d is half present: %d of %d statements", i, found, len(b.ids))
-		}
-		if found > 0 {
-			present++
-		}
-	}
+	ackedBatches, present := checkBatches(t, base, batches)
 	if ackedBatches < 100 {
 		t.Fatalf("only %d batches were acknowledged before the kill", ackedBatches)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/jejak-id/jejak/lrs/natslog"
@@ -24,14 +23,7 @@ import (
 
 // deciderNode returns the id of the node holding the log's lease, "" when
 // none does.
-func deciderNode(t *testing.T, url string) string {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+func deciderNode(js jetstream.JetStream) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	kv, err := js.KeyValue(ctx, natslog.DefaultStream+"_DECIDER")
@@ -60,7 +52,7 @@ func nodeOf(t *testing.T, data string) string {
 // clusterLoad is the writes of the scale-out test and what each got.
 type clusterLoad struct {
 	mu      sync.Mutex
-	batches []*loadBatch
+	batches []*sentBatch
 	// contested ids: every node PUTs each with content of its own; the
 	// contents that got 204
 	won map[string][]string
@@ -70,11 +62,6 @@ type clusterLoad struct {
 	// failures by node and status; every 5xx must carry Retry-After
 	failures map[string]int
 	noRetry  []string
-}
-
-type loadBatch struct {
-	ids   []string
-	acked bool
 }
 
 func (l *clusterLoad) fail(node string, res *http.Response) {
@@ -135,7 +122,8 @@ func TestCluster_NodesWriteAsOneAndSurviveLosses(t *testing.T) {
 			t.Logf("node 1 (child) logged:\n%s", childLog.String())
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); deciderNode(t, url) != nodeOf(t, data[0]); {
+	js := jetStreamAt(t, url)
+	for deadline := time.Now().Add(20 * time.Second); deciderNode(js) != nodeOf(t, data[0]); {
 		if time.Now().After(deadline) {
 			t.Fatal("node 1 did not take the lease")
 		}
@@ -162,7 +150,7 @@ func TestCluster_NodesWriteAsOneAndSurviveLosses(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for k := 0; ctx.Err() == nil; k++ {
-					b := &loadBatch{}
+					b := &sentBatch{}
 					var stmts []string
 					for j := range 5 {
 						id := uuid.NewString()
@@ -316,32 +304,7 @@ func TestCluster_NodesWriteAsOneAndSurviveLosses(t *testing.T) {
 
 	// Read everything back on node 2 (node 3's views are compared below).
 	base := n2.base
-	ackedN, present := 0, 0
-	for i, b := range load.batches {
-		found := 0
-		for _, id := range b.ids {
-			status, body, _ := call(t, http.MethodGet, base+"/statements?statementId="+id, nil)
-			switch status {
-			case http.StatusOK:
-				found++
-			case http.StatusNotFound:
-			default:
-				t.Fatalf("GET %s = %d %s", id, status, body)
-			}
-		}
-		if b.acked {
-			ackedN++
-			if found != len(b.ids) {
-				t.Fatalf("acknowledged batch %d: %d of %d statements stored", i, found, len(b.ids))
-			}
-		}
-		if found != 0 && found != len(b.ids) {
-			t.Fatalf("batch %d is half stored: %d of %d statements", i, found, len(b.ids))
-		}
-		if found > 0 {
-			present++
-		}
-	}
+	ackedN, present := checkBatches(t, base, load.batches)
 	for _, id := range contested {
 		won := load.won[id]
 		status, body, _ := call(t, http.MethodGet, base+"/statements?statementId="+id, nil)
