@@ -56,10 +56,15 @@ type AppenderConfig struct {
 // it may be sent to the deciding node instead.
 var ErrNotDecider = errors.New("this node does not decide for the log now")
 
-// notDecider is the error requests refused with ErrNotDecider get.
-func notDecider() error {
-	return &Error{Code: ENOTDECIDED, Message: "no node decides for the log now; retry the request", Err: ErrNotDecider}
+// NotDecided is a refusal for want of a deciding node (ENOTDECIDED, 503)
+// with ErrNotDecider as its cause: nothing of the request was appended,
+// and message says why to the client.
+func NotDecided(message string) *Error {
+	return &Error{Code: ENOTDECIDED, Message: message, Err: ErrNotDecider}
 }
+
+// notDecider is the error requests refused with ErrNotDecider get.
+func notDecider() error { return NotDecided("no node decides for the log now; retry the request") }
 
 // Appender is the write path: it commits statement requests to the log,
 // merging requests that arrive while an append is in flight into the next
@@ -272,8 +277,7 @@ func (a *Appender) Run(ctx context.Context) error {
 		return fmt.Errorf("appender: read log tail: %w", err)
 	}
 	pl, pipelined := a.cfg.Log.(PipelineLog)
-	pipelined = pipelined && !a.cfg.NoPipeline
-	a.pipelined = pipelined
+	a.pipelined = pipelined && !a.cfg.NoPipeline
 	var fl *flight // a statement event sent and not yet acknowledged
 	defer func() {
 		if fl != nil {
@@ -325,7 +329,7 @@ func (a *Appender) Run(ctx context.Context) error {
 			continue
 		}
 		group := a.gather(first)
-		if !pipelined {
+		if !a.pipelined {
 			a.commit(ctx, group)
 			continue
 		}
@@ -794,9 +798,7 @@ func (a *Appender) recover(ctx context.Context) error {
 // refuseQueued answers first and every request queued behind it: the log
 // cannot be written now.
 func (a *Appender) refuseQueued(first *appendReq, err error) {
-	if !errors.Is(err, ErrNotDecider) {
-		err = unavailable(err)
-	}
+	err = unavailableUnlessNotDecider(err)
 	first.res <- appendResult{err: err}
 	for {
 		select {

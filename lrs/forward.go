@@ -47,7 +47,7 @@ func (r ForwardReply) Err() error {
 	case "":
 		return nil
 	case ENOTDECIDED:
-		return &Error{Code: r.Code, Message: r.Message, Err: ErrNotDecider}
+		return NotDecided(r.Message)
 	}
 	return &Error{Code: r.Code, Message: r.Message}
 }

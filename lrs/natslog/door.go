@@ -91,7 +91,7 @@ func (d *Door) handle(ctx context.Context, m *nats.Msg) {
 		return
 	}
 	if _, held := d.cfg.Lease.Held(); !held {
-		d.reply(m, lrs.ReplyOf(0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: "this node does not decide for the log now; retry the request", Err: lrs.ErrNotDecider}))
+		d.reply(m, lrs.ReplyOf(0, lrs.NotDecided("this node does not decide for the log now; retry the request")))
 		return
 	}
 	hctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
@@ -176,15 +176,13 @@ func (d *Door) write(ctx context.Context, f *lrs.Forwarded) (uint64, error) {
 					return 0, lrs.Errorf(lrs.ETOOLARGE, "the write takes %d bytes to forward to the deciding node, more than the %d NATS carries", len(wire), d.cfg.Conn.MaxPayload())
 				}
 			}
-			fctx, fcancel := wctx, context.CancelFunc(func() {})
+			var attempt time.Duration
 			if idempotent {
-				// an answer lost with a NATS server is asked for again
-				fctx, fcancel = context.WithTimeout(wctx, forwardAttempt)
+				attempt = forwardAttempt // an answer lost with a NATS server is asked for again
 			}
-			seq, err = d.forward(fctx, h, wire)
-			fcancel()
+			seq, err = d.forward(wctx, h, wire, attempt)
 		default:
-			err = &lrs.Error{Code: lrs.ENOTDECIDED, Message: "no node decides for the log now; retry the request", Err: lrs.ErrNotDecider}
+			err = lrs.NotDecided("no node decides for the log now; retry the request")
 		}
 		if err == nil {
 			d.seen(seq)
@@ -219,8 +217,14 @@ var errHolderChanged = errors.New("another node decides for the log now")
 // forward sends wire to the deciding node h and returns its answer. No
 // one there to take it is ErrNotDecider (nothing was appended); no answer
 // before another node holds the lease, or before ctx ends, leaves the
-// outcome unknown (ENOTDECIDED without ErrNotDecider).
-func (d *Door) forward(ctx context.Context, h LeaseHolder, wire []byte) (uint64, error) {
+// outcome unknown (ENOTDECIDED without ErrNotDecider). A non-zero attempt
+// bounds the wait for the answer.
+func (d *Door) forward(ctx context.Context, h LeaseHolder, wire []byte, attempt time.Duration) (uint64, error) {
+	if attempt > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, attempt)
+		defer cancel()
+	}
 	fctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
@@ -238,7 +242,7 @@ func (d *Door) forward(ctx context.Context, h LeaseHolder, wire []byte) (uint64,
 	}()
 	m, err := d.cfg.Conn.RequestWithContext(fctx, h.Subject, wire)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return 0, &lrs.Error{Code: lrs.ENOTDECIDED, Message: "the deciding node is gone; retry the request", Err: lrs.ErrNotDecider}
+		return 0, lrs.NotDecided("the deciding node is gone; retry the request")
 	}
 	if err != nil {
 		if cause := context.Cause(fctx); errors.Is(cause, errHolderChanged) {

@@ -186,10 +186,6 @@ func (l *Lease) step(ctx context.Context) {
 		case err == nil:
 			l.mu.Lock()
 			l.rev, l.seenAt = nrev, sent
-			if l.heldUntil.IsZero() {
-				l.mu.Unlock()
-				return // lost meanwhile (see lose)
-			}
 			l.heldUntil = sent.Add(l.cfg.TTL * 3 / 4)
 			l.mu.Unlock()
 		case errors.Is(err, jetstream.ErrKeyRevisionMismatch), errors.Is(err, jetstream.ErrKeyNotFound):
@@ -242,10 +238,15 @@ func (l *Lease) see(h LeaseHolder, rev uint64) time.Time {
 	}
 	if h != l.holder {
 		l.holder = h
-		close(l.changed)
-		l.changed = make(chan struct{})
+		l.announce()
 	}
 	return l.seenAt
+}
+
+// announce wakes whoever waits on Changed; l.mu is held.
+func (l *Lease) announce() {
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 func (l *Lease) acquire(rev uint64, sent time.Time) {
@@ -253,8 +254,7 @@ func (l *Lease) acquire(rev uint64, sent time.Time) {
 	l.rev, l.seenAt, l.term = rev, sent, rev
 	l.heldUntil = sent.Add(l.cfg.TTL * 3 / 4)
 	l.holder = LeaseHolder{Node: l.cfg.Node, Subject: l.cfg.Subject}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.announce()
 	l.mu.Unlock()
 	l.cfg.Logger.Info("this node decides for the log now", "term", rev)
 }
@@ -265,8 +265,7 @@ func (l *Lease) lose(why string) {
 	l.heldUntil = time.Time{}
 	l.holder = LeaseHolder{}
 	l.seenAt = time.Time{}
-	close(l.changed)
-	l.changed = make(chan struct{})
+	l.announce()
 	l.mu.Unlock()
 	if was {
 		l.cfg.Logger.Warn("this node no longer decides for the log", "why", why)
