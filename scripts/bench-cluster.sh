@@ -46,19 +46,9 @@ bench_pid=""
 
 log() { echo "bench-cluster: $*" >&2; }
 
-# stop PID: SIGTERM to its process group (each process runs under setsid),
-# SIGKILL after 10 s.
-stop() {
-	local pid=$1
-	[[ -n $pid ]] || return 0
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
+# stop PID [SECONDS] (scripts/lib.sh)
+# shellcheck source=lib.sh
+source "$root/scripts/lib.sh"
 
 stop_all() {
 	local p

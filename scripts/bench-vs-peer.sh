@@ -23,23 +23,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/jejak-bench.XXXXXX")
 jejak_pid=""
 peer_pid=""
 
-# stop PID: SIGTERM to its process group (each server runs under setsid), then
-# SIGKILL after 15 s.
-stop() {
-	local pid=$1
-	[[ -n $pid ]] || return 0
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL -- "-$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
+# stop PID [SECONDS] (scripts/lib.sh)
+# shellcheck source=lib.sh
+source "$root/scripts/lib.sh"
 
 cleanup() {
-	stop "$jejak_pid"
-	stop "$peer_pid"
+	stop "$jejak_pid" 15
+	stop "$peer_pid" 15
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -87,7 +77,7 @@ bench() { # bench NAME URL PID
 }
 
 bench jejak "http://127.0.0.1:$port/xapi" "$jejak_pid"
-stop "$jejak_pid"
+stop "$jejak_pid" 15
 jejak_pid=""
 
 # --- xapi-statements --------------------------------------------------------
@@ -137,7 +127,7 @@ EOF
 			peer_status="jejak bench against xapi-statements failed: $(tail -n 3 "$tmp/peer.bench.err" | tr '\n' ' ')"
 		fi
 	fi
-	stop "$peer_pid"
+	stop "$peer_pid" 15
 	peer_pid=""
 fi
 
