@@ -11,12 +11,16 @@
 #   scripts/bench-cluster.sh                   # 20 s per run, 4 clients, batches of 10
 #   DURATION=10s scripts/bench-cluster.sh
 #   DURATION=30s CONCURRENCY=8 BATCH=1,10,100 scripts/bench-cluster.sh
+#   NODE_CPU=0.4 scripts/bench-cluster.sh      # each Jejak node held to 0.4 of a core (root)
+#   FAULTS=0 scripts/bench-cluster.sh          # only the runs with 1, 2 and 3 nodes
 set -euo pipefail
 
 DURATION=${DURATION:-20s}
 CONCURRENCY=${CONCURRENCY:-4}
 BATCH=${BATCH:-10}
 BENCH_OUT=${BENCH_OUT:-} # if set, a directory to keep each run's JSON report and logs in
+NODE_CPU=${NODE_CPU:-}   # if set, the share of one core each Jejak node may use, e.g. 0.4
+FAULTS=${FAULTS:-1}      # 0 leaves out the two fault runs
 
 if [[ $DURATION =~ ^([0-9]+)s$ ]]; then
 	secs=${BASH_REMATCH[1]}
@@ -30,6 +34,29 @@ if ((secs < 5 || secs > 600)); then echo "DURATION must be 5s..10m" >&2; exit 2;
 case $CONCURRENCY in '' | *[!0-9]*) echo "CONCURRENCY must be a whole number" >&2; exit 2 ;; esac
 if ((CONCURRENCY < 3 || CONCURRENCY > 256)); then echo "CONCURRENCY must be 3..256 (every one of 3 nodes gets a client)" >&2; exit 2; fi
 [[ $BATCH =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "BATCH must be sizes separated by commas, e.g. 10 or 1,10,100" >&2; exit 2; }
+[[ $FAULTS == 0 || $FAULTS == 1 ]] || { echo "FAULTS must be 0 or 1" >&2; exit 2; }
+# NODE_CPU: a CPU quota for each Jejak node's control group, as if each node
+# had a host of that size to itself; the NATS servers and the load share
+# what is left. Needs a writable cgroup file system (cgroup v2 or v1's cpu
+# controller), which usually means root.
+quota_us=""
+if [[ -n $NODE_CPU ]]; then
+	[[ $NODE_CPU =~ ^(0?\.[0-9]+|[1-9][0-9]*(\.[0-9]+)?)$ ]] || { echo "NODE_CPU must be a share of one core, e.g. 0.4 or 1.5" >&2; exit 2; }
+	quota_us=$(awk -v c="$NODE_CPU" 'BEGIN { printf "%d", c * 100000 }')
+	((quota_us >= 1000)) || { echo "NODE_CPU must be at least 0.01" >&2; exit 2; }
+	if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+		cgroot=/sys/fs/cgroup
+		grep -qw cpu "$cgroot/cgroup.controllers" || { echo "NODE_CPU: the cgroup v2 cpu controller is not available" >&2; exit 2; }
+		grep -qw cpu "$cgroot/cgroup.subtree_control" || echo +cpu >"$cgroot/cgroup.subtree_control" ||
+			{ echo "NODE_CPU: cannot enable the cpu controller in $cgroot/cgroup.subtree_control" >&2; exit 2; }
+	elif [[ -d /sys/fs/cgroup/cpu ]]; then
+		cgroot=/sys/fs/cgroup/cpu
+	else
+		echo "NODE_CPU: no cgroup cpu controller under /sys/fs/cgroup" >&2
+		exit 2
+	fi
+	[[ -w $cgroot ]] || { echo "NODE_CPU: $cgroot is not writable (run as root)" >&2; exit 2; }
+fi
 for tool in go curl jq setsid timeout; do
 	command -v "$tool" >/dev/null || { echo "bench-cluster needs $tool" >&2; exit 2; }
 done
@@ -41,7 +68,7 @@ if ((secs >= 20)); then fault_at=6 restart_at=12; else fault_at=$((secs * 3 / 10
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jejak-cluster.XXXXXX")
 BIN=$tmp/bin
-declare -a nats_pid=() jejak_pid=()
+declare -a nats_pid=() jejak_pid=() cgroups=()
 bench_pid=""
 
 log() { echo "bench-cluster: $*" >&2; }
@@ -60,6 +87,8 @@ stop_all() {
 
 cleanup() {
 	stop_all
+	local g
+	for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -101,6 +130,15 @@ log "building jejak and nats-server into $BIN"
 mkdir -p "$BIN"
 (cd "$root" && timeout 600 go build -o "$BIN/jejak" ./cmd/jejak)
 (cd "$root" && timeout 600 go build -o "$BIN/nats-server" github.com/nats-io/nats-server/v2)
+# in-cgroup DIR CMD...: runs CMD in the control group DIR, or as it is when
+# DIR is empty (the process moves itself before it becomes CMD).
+cat >"$BIN/in-cgroup" <<'EOF_IN_CGROUP'
+#!/bin/sh
+[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1
+shift
+exec "$@"
+EOF_IN_CGROUP
+chmod +x "$BIN/in-cgroup"
 
 # NATS: the shape of deploy/nats.conf (accounts, the jejak and auditor users
 # with their permissions, sync_interval: always, max_payload: 8MB, a cluster
@@ -148,11 +186,33 @@ start_nats() {
 # start_jejak I: starts Jejak node I on its own data directory and port.
 declare -a hport=()
 start_jejak() {
-	local i=$1
-	setsid "$BIN/jejak" serve --nats-url "$nats_url" --replicas 3 --data "$tmp/run/jejak-$i" \
+	local i=$1 cg=""
+	if [[ -n $quota_us ]]; then
+		node_cgroup "$i"
+		cg=$cgroup
+	fi
+	setsid "$BIN/in-cgroup" "$cg" "$BIN/jejak" serve --nats-url "$nats_url" --replicas 3 --data "$tmp/run/jejak-$i" \
 		--addr "127.0.0.1:${hport[i]}" --credentials "bench:$secret:admin+verifier" --log-level warn \
 		>>"$tmp/run/jejak-$i.log" 2>&1 </dev/null &
 	jejak_pid[i]=$!
+}
+
+# node_cgroup I: makes (once) the control group that holds Jejak node I to
+# NODE_CPU of a core and sets cgroup to its directory.
+cgroup=""
+node_cgroup() {
+	local g=$cgroot/jejak-bench-$$-$1
+	if [[ ! -d $g ]]; then
+		mkdir "$g"
+		cgroups+=("$g")
+		if [[ -f $g/cpu.max ]]; then
+			echo "$quota_us 100000" >"$g/cpu.max"
+		else
+			echo 100000 >"$g/cpu.cfs_period_us"
+			echo "$quota_us" >"$g/cpu.cfs_quota_us"
+		fi
+	fi
+	cgroup=$g
 }
 
 # tail_logs: the last lines of every log of the run, for a failure.
@@ -348,59 +408,61 @@ for n in 1 2 3; do
 done
 
 # --- 2 nodes, the deciding node killed ---------------------------------------
-setup 2
-bench_start "2 nodes, decider killed" 2
-sleep "$fault_at"
-decider 2
-[[ -z $decider_note ]] || log "$decider_note"
-log "SIGKILL of Jejak node $victim (pid ${jejak_pid[victim]}) at ${fault_at}s"
-kill -KILL -- "-${jejak_pid[victim]}" 2>/dev/null || kill -KILL "${jejak_pid[victim]}"
-wait "${jejak_pid[victim]}" 2>/dev/null || true
-bench_wait || { tail_logs; exit 1; }
-# Restarted on its data directory, it must catch up with the others.
-start_jejak "$victim"
-restarted="node $victim ready again"
-if ! wait_http "http://127.0.0.1:${hport[victim]}/readyz" 60; then
-	log "jejak node $victim was not ready again within 60 s"
-	restarted="NODE $victim NOT READY AGAIN within 60 s"
-	failed_checks=1
-fi
-check 2
-checks="$restarted; $checks"
-label="2 nodes, SIGKILL of the deciding node $victim at ${fault_at} s"
-[[ -z $decider_note ]] || label="2 nodes, SIGKILL of node 1 at ${fault_at} s, not of the decider ($decider_note)"
-row "$label" "$checks"
-keep "decider-killed"
-stop_all
+if ((FAULTS)); then
+	setup 2
+	bench_start "2 nodes, decider killed" 2
+	sleep "$fault_at"
+	decider 2
+	[[ -z $decider_note ]] || log "$decider_note"
+	log "SIGKILL of Jejak node $victim (pid ${jejak_pid[victim]}) at ${fault_at}s"
+	kill -KILL -- "-${jejak_pid[victim]}" 2>/dev/null || kill -KILL "${jejak_pid[victim]}"
+	wait "${jejak_pid[victim]}" 2>/dev/null || true
+	bench_wait || { tail_logs; exit 1; }
+	# Restarted on its data directory, it must catch up with the others.
+	start_jejak "$victim"
+	restarted="node $victim ready again"
+	if ! wait_http "http://127.0.0.1:${hport[victim]}/readyz" 60; then
+		log "jejak node $victim was not ready again within 60 s"
+		restarted="NODE $victim NOT READY AGAIN within 60 s"
+		failed_checks=1
+	fi
+	check 2
+	checks="$restarted; $checks"
+	label="2 nodes, SIGKILL of the deciding node $victim at ${fault_at} s"
+	[[ -z $decider_note ]] || label="2 nodes, SIGKILL of node 1 at ${fault_at} s, not of the decider ($decider_note)"
+	row "$label" "$checks"
+	keep "decider-killed"
+	stop_all
 
-# --- 2 nodes, the stream leader's NATS server killed and restarted -----------
-setup 2
-bench_start "2 nodes, stream leader killed" 2
-sleep "$fault_at"
-leader=$(stream_leader) || { log "no server named the leader of stream JEJAK"; tail_logs; exit 1; }
-log "SIGKILL of nats-server n$leader (pid ${nats_pid[leader]}), the leader of stream JEJAK, at ${fault_at}s"
-kill -KILL -- "-${nats_pid[leader]}" 2>/dev/null || kill -KILL "${nats_pid[leader]}"
-wait "${nats_pid[leader]}" 2>/dev/null || true
-sleep $((restart_at - fault_at))
-log "restarting nats-server n$leader at ${restart_at}s"
-start_nats "$leader"
-bench_wait || { tail_logs; exit 1; }
-healthy="n$leader healthy again"
-if ! wait_http "http://127.0.0.1:${mport[leader]}/healthz" 30; then
-	log "nats-server n$leader was not healthy again within 30 s: $(curl -sS --max-time 2 "http://127.0.0.1:${mport[leader]}/healthz" 2>&1 | head -c 300)"
-	healthy="n$leader NOT HEALTHY AGAIN within 30 s"
-	failed_checks=1
+	# --- 2 nodes, the stream leader's NATS server killed and restarted -----------
+	setup 2
+	bench_start "2 nodes, stream leader killed" 2
+	sleep "$fault_at"
+	leader=$(stream_leader) || { log "no server named the leader of stream JEJAK"; tail_logs; exit 1; }
+	log "SIGKILL of nats-server n$leader (pid ${nats_pid[leader]}), the leader of stream JEJAK, at ${fault_at}s"
+	kill -KILL -- "-${nats_pid[leader]}" 2>/dev/null || kill -KILL "${nats_pid[leader]}"
+	wait "${nats_pid[leader]}" 2>/dev/null || true
+	sleep $((restart_at - fault_at))
+	log "restarting nats-server n$leader at ${restart_at}s"
+	start_nats "$leader"
+	bench_wait || { tail_logs; exit 1; }
+	healthy="n$leader healthy again"
+	if ! wait_http "http://127.0.0.1:${mport[leader]}/healthz" 30; then
+		log "nats-server n$leader was not healthy again within 30 s: $(curl -sS --max-time 2 "http://127.0.0.1:${mport[leader]}/healthz" 2>&1 | head -c 300)"
+		healthy="n$leader NOT HEALTHY AGAIN within 30 s"
+		failed_checks=1
+	fi
+	check 2
+	checks="$healthy; $checks"
+	row "2 nodes, SIGKILL of the stream leader's NATS server (n$leader) at ${fault_at} s, restarted at ${restart_at} s" "$checks"
+	keep "stream-leader-killed"
+	stop_all
 fi
-check 2
-checks="$healthy; $checks"
-row "2 nodes, SIGKILL of the stream leader's NATS server (n$leader) at ${fault_at} s, restarted at ${restart_at} s" "$checks"
-keep "stream-leader-killed"
-stop_all
 
 # --- the table -----------------------------------------------------------------
 echo
 echo "Three nats-servers (R3, sync_interval: always) and Jejak $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo dev) on 127.0.0.1, $(nproc) CPUs;"
-echo "jejak bench --concurrency $CONCURRENCY --batch $BATCH --duration $DURATION, client i posting to node i mod n."
+echo "jejak bench --concurrency $CONCURRENCY --batch $BATCH --duration $DURATION, client i posting to node i mod n${quota_us:+; each Jejak node held to $NODE_CPU of a core (cgroup cpu quota)}."
 echo
 echo "| setup | acknowledged | /s | × one node | failed (by kind) | longest stall | p99 over the outage | checks |"
 echo "|---|---:|---:|---:|---|---|---|---|"
