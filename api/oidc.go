@@ -3,11 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,9 +101,8 @@ var PersonScopes = []string{lrs.ScopeStatementsWrite, lrs.ScopeStatementsReadMin
 // HTTP Basic keeps working.
 type OIDC struct {
 	cfg     OIDCConfig
-	browser bool // the browser flow is configured
-	secure  bool // cookies are Secure (https redirect URL)
-	aead    cipher.AEAD
+	browser bool      // the browser flow is configured
+	jar     *Sessions // seals the browser flow's cookies
 
 	mu    sync.Mutex
 	p     *discovered
@@ -174,9 +170,10 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	if err != nil || u.Host == "" || !strings.HasSuffix(u.Path, "/auth/callback") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, lrs.Errorf(lrs.EINVALID, "OpenID Connect redirect URL %q: want the public URL of /auth/callback, e.g. https://jejak.example.go.id/auth/callback", cfg.RedirectURL)
 	}
+	secure := false
 	switch {
 	case u.Scheme == "https":
-		o.secure = true
+		secure = true
 	case u.Scheme == "http" && isLoopbackHost(u.Hostname()):
 	default:
 		return nil, lrs.Errorf(lrs.EINVALID, "OpenID Connect redirect URL %q: must be https (http only on loopback), for the session cookie is Secure", cfg.RedirectURL)
@@ -184,8 +181,7 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	if len(cfg.SessionKey) != 32 {
 		return nil, lrs.Errorf(lrs.EINVALID, "OpenID Connect session key: want 32 bytes, have %d", len(cfg.SessionKey))
 	}
-	block, _ := aes.NewCipher(cfg.SessionKey)
-	o.aead, _ = cipher.NewGCM(block)
+	o.jar, _ = NewSessions(cfg.SessionKey, secure, cfg.SessionTTL, cfg.Now)
 	o.browser = true
 	return o, nil
 }
@@ -420,62 +416,11 @@ func personAuthn(p lrs.Principal) authn {
 	return authn{principal: p, credential: lrs.Credential{Key: p.Key, Name: p.Name, Person: p.Person, Roles: p.Roles, Scopes: p.Scopes, Store: p.Store}}
 }
 
-// Cookies. With https they carry the __Host- prefix: Secure, Path=/, no
-// Domain, so no other host or path can set or shadow them.
+// Cookies. With https they carry the __Host- prefix (Sessions.CookieName).
 const (
 	sessionCookieName = "jejak_session"
 	loginCookieName   = "jejak_login"
 )
-
-func (o *OIDC) cookieName(base string) string {
-	if o.secure {
-		return "__Host-" + base
-	}
-	return base
-}
-
-func (o *OIDC) cookie(base, value string, maxAge time.Duration) *http.Cookie {
-	ck := &http.Cookie{
-		Name:     o.cookieName(base),
-		Value:    value,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   o.secure,
-		SameSite: http.SameSiteLaxMode,
-		MaxAge:   int(maxAge / time.Second),
-	}
-	if maxAge <= 0 {
-		ck.MaxAge = -1
-	}
-	return ck
-}
-
-// seal encrypts and authenticates v for the cookie named base (the name is
-// the additional data, so one cookie's value cannot stand for another's).
-func (o *OIDC) seal(base string, v any) string {
-	plain, _ := json.Marshal(v)
-	nonce := make([]byte, o.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(o.aead.Seal(nonce, nonce, plain, []byte(base)))
-}
-
-// open reverses seal; false if value was not sealed with this key for base.
-func (o *OIDC) open(base, value string, v any) bool {
-	b, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil || len(b) < o.aead.NonceSize() {
-		return false
-	}
-	plain, err := o.aead.Open(nil, b[:o.aead.NonceSize()], b[o.aead.NonceSize():], []byte(base))
-	return err == nil && json.Unmarshal(plain, v) == nil
-}
-
-// session is the content of the session cookie.
-type session struct {
-	NIP     string   `json:"nip"`
-	Name    string   `json:"name,omitempty"`
-	Roles   []string `json:"roles,omitempty"`
-	Expires int64    `json:"exp"` // Unix seconds
-}
 
 // login is the content of the sign-in cookie, from /auth/login to
 // /auth/callback.
@@ -489,11 +434,11 @@ type login struct {
 
 // sessionCookie returns the session cookie's value, if the request has one.
 func (s *Server) sessionCookie(c echo.Context) (string, bool) {
-	o := s.cfg.OIDC
-	if o == nil || !o.browser {
+	j := s.sessions()
+	if j == nil {
 		return "", false
 	}
-	ck, err := c.Cookie(o.cookieName(sessionCookieName))
+	ck, err := c.Cookie(j.CookieName(sessionCookieName))
 	if err != nil || ck.Value == "" {
 		return "", false
 	}
@@ -506,17 +451,17 @@ func (s *Server) sessionCookie(c echo.Context) (string, bool) {
 // change something needs the X-Requested-With header, which a page of
 // another site cannot send without the CORS preflight this server refuses.
 func (s *Server) checkSession(c echo.Context, value string) (authn, error) {
-	o := s.cfg.OIDC
+	j := s.sessions()
 	addr := clientAddr(c.Request())
 	if wait := s.addrFails.blocked(addr); wait > 0 {
 		return authn{}, tooMany(c, wait, "too many failed authentications from %s; retry later", addr)
 	}
 	var ss session
-	if !o.open(sessionCookieName, value, &ss) {
+	if !j.open(sessionCookieName, value, &ss) {
 		s.addrFails.fail(addr)
 		return authn{}, invalidToken(c, "the session cookie is not one of this server's; sign in again at /auth/login")
 	}
-	if !o.cfg.Now().Before(time.Unix(ss.Expires, 0)) {
+	if !j.now().Before(time.Unix(ss.Expires, 0)) {
 		return authn{}, invalidToken(c, "the session expired at %s; sign in again at /auth/login", time.Unix(ss.Expires, 0).UTC().Format(time.RFC3339))
 	}
 	switch c.Request().Method {
@@ -525,6 +470,9 @@ func (s *Server) checkSession(c echo.Context, value string) (authn, error) {
 		if c.Request().Header.Get("X-Requested-With") == "" {
 			return authn{}, lrs.Errorf(lrs.EFORBIDDEN, "forbidden: a %s authenticated by the session cookie must carry the X-Requested-With header (policy: csrf)", c.Request().Method)
 		}
+	}
+	if ss.Cred != "" {
+		return s.credentialSession(ss)
 	}
 	return personAuthn(lrs.Principal{
 		Kind:   lrs.PrincipalPerson,
@@ -591,7 +539,7 @@ func (s *Server) authLogin(c echo.Context) error {
 		Return:   ret,
 		Expires:  o.cfg.Now().Add(loginTTL).Unix(),
 	}
-	c.SetCookie(o.cookie(loginCookieName, o.seal(loginCookieName, l), loginTTL))
+	c.SetCookie(o.jar.Cookie(loginCookieName, o.jar.seal(loginCookieName, l), loginTTL))
 	return c.Redirect(http.StatusFound, p.oauth.AuthCodeURL(l.State, oauth2.S256ChallengeOption(l.Verifier), oidc.Nonce(l.Nonce)))
 }
 
@@ -603,12 +551,12 @@ func (s *Server) authCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ck, err := c.Cookie(o.cookieName(loginCookieName))
+	ck, err := c.Cookie(o.jar.CookieName(loginCookieName))
 	var l login
-	if err != nil || !o.open(loginCookieName, ck.Value, &l) {
+	if err != nil || !o.jar.open(loginCookieName, ck.Value, &l) {
 		return lrs.Errorf(lrs.EINVALID, "no sign-in is in progress in this browser (its cookie is missing or not this server's); start again at /auth/login")
 	}
-	c.SetCookie(o.cookie(loginCookieName, "", 0)) // one use only
+	c.SetCookie(o.jar.Cookie(loginCookieName, "", 0)) // one use only
 	if !o.cfg.Now().Before(time.Unix(l.Expires, 0)) {
 		return lrs.Errorf(lrs.EINVALID, "the sign-in took longer than %v; start again at /auth/login", loginTTL)
 	}
@@ -652,7 +600,7 @@ func (s *Server) authCallback(c echo.Context) error {
 		return lrs.Errorf(lrs.EFORBIDDEN, "forbidden: %v", err)
 	}
 	ss := session{NIP: pr.Person, Name: pr.Name, Roles: pr.Roles, Expires: o.cfg.Now().Add(o.cfg.SessionTTL).Unix()}
-	c.SetCookie(o.cookie(sessionCookieName, o.seal(sessionCookieName, ss), o.cfg.SessionTTL))
+	c.SetCookie(o.jar.Cookie(sessionCookieName, o.jar.seal(sessionCookieName, ss), o.cfg.SessionTTL))
 	o.cfg.Logger.Info("signed in", "component", "oidc", "principal", pr.Key, "roles", pr.Roles)
 	return c.Redirect(http.StatusSeeOther, l.Return)
 }
@@ -660,11 +608,11 @@ func (s *Server) authCallback(c echo.Context) error {
 // authLogout ends the browser session by removing its cookie. The
 // provider's own session (single sign-on) is the provider's to end.
 func (s *Server) authLogout(c echo.Context) error {
-	o, err := s.browserOIDC()
-	if err != nil {
+	if s.sessions() == nil {
+		_, err := s.browserOIDC()
 		return err
 	}
-	c.SetCookie(o.cookie(sessionCookieName, "", 0))
+	s.SignOut(c.Response())
 	return c.NoContent(http.StatusNoContent)
 }
 

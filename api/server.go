@@ -117,6 +117,9 @@ type Config struct {
 	AuthFailures    int
 	AuthKeyFailures int
 	AuthWindow      time.Duration
+	// Sessions, if set, seals the session cookies of the web's key sign-in
+	// (SignIn); without it, the browser sign-in's are used, if any.
+	Sessions *Sessions
 	// OIDC, if set, accepts bearer tokens of an OpenID Connect provider for
 	// people, and serves the browser sign-in under /auth (oidc.go).
 	OIDC *OIDC

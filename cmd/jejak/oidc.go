@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,4 +122,24 @@ func loadSessionKey(file, dataDir string) ([]byte, error) {
 		return nil, err
 	}
 	return key, nil
+}
+
+// webSessions returns the Sessions that seal the web's session cookies,
+// with the key of the browser sign-in (--oidc-session-key-file, else the
+// data directory's); the cookies are Secure when Jejak is reached over
+// https (--public-url, or an https --oidc-redirect-url).
+func webSessions(cfg config) (*api.Sessions, error) {
+	secure := strings.HasPrefix(cfg.OIDC.RedirectURL, "https://")
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, usageError{fmt.Sprintf("--public-url %q: want the http or https URL people reach Jejak at", cfg.PublicURL)}
+		}
+		secure = secure || u.Scheme == "https"
+	}
+	key, err := loadSessionKey(cfg.OIDC.SessionKeyFile, cfg.Data)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewSessions(key, secure, cfg.OIDC.SessionTTL, nil)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/natslog"
 	"github.com/jejak-id/jejak/projections"
+	"github.com/jejak-id/jejak/web"
 )
 
 // config is the validated configuration shared by the commands.
@@ -58,6 +59,7 @@ type config struct {
 	CacheMB       int
 	Rules         string
 	HomePage      string
+	PublicURL     string
 	OIDC          oidcConfig
 	// AccessRetention is how long the access log keeps an entry.
 	AccessRetention time.Duration
@@ -97,6 +99,7 @@ func (c *config) bind(f *envFlags, serve bool) {
 		f.Duration(&c.LeaseTTL, "lease-ttl", 3*time.Second, "with several nodes on one log: how long the deciding node's lease lasts unrenewed; another node takes over when it lapses (ADR 26)")
 		f.Duration(&c.DecideTimeout, "decide-timeout", 10*time.Second, "how long a write may wait to be decided, across a change of deciding node; then 503 with Retry-After")
 		f.Duration(&c.FailureExit, "log-failure-exit", time.Minute, "when the log cannot be written or reached for this long, exit non-zero so that a supervisor restarts Jejak (/readyz answers 503 meanwhile)")
+		f.String(&c.PublicURL, "public-url", "", "the URL people reach Jejak at (e.g. https://jejak.example.go.id); with https the web's cookies are Secure")
 		c.OIDC.bind(f)
 	}
 }
@@ -295,6 +298,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	sessions, err := webSessions(cfg)
+	if err != nil {
+		return err
+	}
 	if oidc != nil {
 		// a provider out of reach is logged and tried again on use
 		_ = oidc.Discover(ctx)
@@ -396,6 +403,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return herr
 		},
 		OIDC:     oidc,
+		Sessions: sessions,
 		Access:   access,
 		HomePage: cfg.HomePage,
 		// GET /api/v1/status
@@ -434,7 +442,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// Bodies get their deadline per request from the API (--body-timeout,
 	// --min-body-rate), so a slow but steady large upload is not cut.
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
+	pages, err := web.New(web.Config{API: srv, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	httpSrv := &http.Server{Handler: pages, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 
 	// Every long-lived goroutine is owned here and stopped in order:
 	// HTTP, then the access log (it stores the reads HTTP answered), then
