@@ -37,6 +37,7 @@ const usage = `jejak — an event-sourced xAPI learning record store.
 Usage:
   jejak serve   [flags]   run the LRS (embedded NATS JetStream by default)
   jejak serve --read-only --views DIR   answer reads from views built by replay --out, with no log
+  jejak serve --demo      on an empty data directory, first make a demo agency to try every page
   jejak replay  [flags]   rebuild the views from the log (server stopped), or build them as of a moment
   jejak log export        the log as NDJSON, one event a line
   jejak audit verify      check the hash chain of a log or an export; sign or check a head

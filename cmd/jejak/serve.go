@@ -262,10 +262,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var cfg config
 	var readOnly bool
 	var viewsFrom string
+	var demo bool
 	f := newFlags("serve", getenv, stderr)
 	cfg.bind(f, true)
 	f.Bool(&readOnly, "read-only", false, "take no writes and need no log: answer the xAPI and analyst reads from --views (built by `jejak replay --out DIR`), refuse every write with 405; credentials from --credentials only")
 	f.String(&viewsFrom, "views", "", "with --read-only: the directory of views to serve, as `jejak replay --out DIR` left it")
+	f.Bool(&demo, "demo", false, "on an empty log, make a demo agency (units, people, a year of learning, pending claims, assessments) and its sign-in accounts, their secrets written once to DATA/demo-akun.txt; a log holding the demo is left as it is, any other log is refused")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -277,6 +279,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	switch {
 	case viewsFrom != "" && !readOnly:
 		return usageError{"--views serves replayed views read-only: give --read-only too"}
+	case readOnly && demo:
+		return usageError{"--demo writes a demo to the log: it does not go with --read-only"}
 	case readOnly && viewsFrom == "":
 		return usageError{"--read-only serves views built by `jejak replay --out DIR`: give --views DIR"}
 	case readOnly:
@@ -512,7 +516,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// HTTP opens once some node is known to decide (this one, on its own):
 	// a write that comes at once is not kept waiting for it.
 	lease.WaitKnown(ctx, cfg.DecideTimeout)
-	if bootErr = keyring.WaitApplied(credsCtx, 0); bootErr == nil {
+	bootErr = keyring.WaitApplied(credsCtx, 0)
+	if bootErr == nil && demo {
+		bootErr = startDemo(ctx, demoEnv{Head: lc.log.LastSeq, Keyring: keyring, Events: door, API: srv, Data: cfg.Data, Place: logPlace(cfg),
+			Addr: ln.Addr().String(), HomePage: cfg.HomePage, Stdout: stdout, Now: time.Now()})
+	}
+	if bootErr == nil {
 		bootErr = bootstrapCredentials(ctx, door, keyring, len(fixedCreds), cfg.Data, ln.Addr().String(), stdout)
 	}
 	if bootErr == nil && keyring.Len() == 0 {
