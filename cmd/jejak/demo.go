@@ -86,7 +86,8 @@ func makeDemo(ctx context.Context, e demoEnv) error {
 	if _, err := appendCredential(ctx, e.Events, e.Keyring, lrs.CredentialChange{Op: lrs.CredentialPut, By: "demo", Credential: &admin}, lrs.DefaultStore); err != nil {
 		return fmt.Errorf("--demo: put the %s credential on the log: %w", demoKeyAdmin, err)
 	}
-	w := &demoWriter{api: e.API, plan: plan, homePage: e.HomePage, secrets: map[string]string{demoKeyAdmin: secret}}
+	w := &demoWriter{api: e.API, plan: plan, homePage: e.HomePage, secrets: map[string]string{demoKeyAdmin: secret},
+		accounts: []demoAccount{{Key: demoKeyAdmin, Role: "admin", SignIn: true}}}
 	for _, step := range []func(context.Context) error{w.registry, w.credentials, w.learning, w.decisions, w.assessments, w.problems, w.lastCredentials} {
 		if err := step(ctx); err != nil {
 			return fmt.Errorf("--demo: %w", err)
@@ -205,7 +206,6 @@ func (w *demoWriter) who(nip bangkom.NIP) string {
 // supervisor).
 func (w *demoWriter) credentials(ctx context.Context) error {
 	pl := w.plan
-	w.accounts = append(w.accounts, demoAccount{Key: demoKeyAdmin, Role: "admin", SignIn: true})
 	accounts := []demoAccount{
 		{Key: demoKeyPegawai, Name: pl.pegawai.Name, Person: pl.pegawai.NIP, Role: "pegawai / staff: " + w.who(pl.pegawai.NIP), SignIn: true},
 		{Key: demoKeyAtasan, Name: pl.heads[0].Name, Person: pl.heads[0].NIP, Role: "atasan / supervisor: " + w.who(pl.heads[0].NIP), SignIn: true},

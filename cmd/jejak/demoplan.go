@@ -147,12 +147,18 @@ type demoForm struct {
 const demoTypes = bangkom.IRIBase + "/activity-types/"
 
 var demoForms = []demoForm{
-	{"NK-ELEARN", "elearning", 3, "E-learning: ", "E-learning: ", demoTypes + "e-learning-course", false, 0.34, 3, false},
-	{"NK-COACHING", "coaching", 0, "Coaching: ", "Coaching: ", demoTypes + "coaching-session", false, 0.16, 2, false},
-	{"NK-MENTORING", "mentoring", 0, "Mentoring: ", "Mentoring: ", demoTypes + "coaching-session", false, 0.1, 2, false},
-	{"NK-MANDIRI", "mandiri", 0, "Belajar mandiri: ", "Self-study: ", demoTypes + "self-study", false, 0.25, 2, false},
-	{"KLS-WORKSHOP", "workshop", 0, "Lokakarya ", "Workshop: ", demoTypes + "classroom-course", true, 0.1, 10, false},
-	{"KLS-TEKNIS", "pelatihan", 24, "Pelatihan ", "Training: ", demoTypes + "classroom-course", true, 0.05, 24, true},
+	{Form: "NK-ELEARN", Path: "elearning", JP: 3, PrefixID: "E-learning: ", PrefixEN: "E-learning: ",
+		ActivityType: demoTypes + "e-learning-course", Weight: 0.34, EstimatedJP: 3},
+	{Form: "NK-COACHING", Path: "coaching", PrefixID: "Coaching: ", PrefixEN: "Coaching: ",
+		ActivityType: demoTypes + "coaching-session", Weight: 0.16, EstimatedJP: 2},
+	{Form: "NK-MENTORING", Path: "mentoring", PrefixID: "Mentoring: ", PrefixEN: "Mentoring: ",
+		ActivityType: demoTypes + "coaching-session", Weight: 0.1, EstimatedJP: 2},
+	{Form: "NK-MANDIRI", Path: "mandiri", PrefixID: "Belajar mandiri: ", PrefixEN: "Self-study: ",
+		ActivityType: demoTypes + "self-study", Weight: 0.25, EstimatedJP: 2},
+	{Form: "KLS-WORKSHOP", Path: "workshop", PrefixID: "Lokakarya ", PrefixEN: "Workshop: ",
+		ActivityType: demoTypes + "classroom-course", ByProvider: true, Weight: 0.1, EstimatedJP: 10},
+	{Form: "KLS-TEKNIS", Path: "pelatihan", JP: 24, PrefixID: "Pelatihan ", PrefixEN: "Training: ",
+		ActivityType: demoTypes + "classroom-course", ByProvider: true, Weight: 0.05, EstimatedJP: 24, ClassroomLarge: true},
 }
 
 // demoActivity is one catalogue entry of the demo.
@@ -162,16 +168,16 @@ type demoActivity struct {
 	Form                demoForm
 }
 
+func newDemoActivity(t demoTopic, f demoForm) demoActivity {
+	return demoActivity{IRI: demoIRI + f.Path + "/" + t.Slug, NameID: f.PrefixID + t.ID, NameEN: f.PrefixEN + t.EN, Topic: t, Form: f}
+}
+
 // demoCatalogue is every topic in every form.
 func demoCatalogue() []demoActivity {
 	var out []demoActivity
 	for _, t := range demoTopics {
 		for _, f := range demoForms {
-			out = append(out, demoActivity{
-				IRI:    demoIRI + f.Path + "/" + t.Slug,
-				NameID: f.PrefixID + t.ID, NameEN: f.PrefixEN + t.EN,
-				Topic: t, Form: f,
-			})
+			out = append(out, newDemoActivity(t, f))
 		}
 	}
 	return out
@@ -226,7 +232,6 @@ type demoAssessment struct {
 // demoPlan is everything the demo writes, in the order it is written.
 type demoPlan struct {
 	now, yearStart time.Time
-	wib            *time.Location
 	people         []bangkom.Person
 	byNIP          map[bangkom.NIP]bangkom.Person
 	top            bangkom.Person
@@ -264,7 +269,7 @@ func newDemoPlan(now time.Time) *demoPlan {
 	now = now.In(wib)
 	src := rand.NewChaCha8([32]byte{demoSeed})
 	p := &demoPlan{
-		now: now, wib: wib,
+		now:       now,
 		yearStart: time.Date(now.Year(), 1, 1, 0, 0, 0, 0, wib),
 		byNIP:     map[bangkom.NIP]bangkom.Person{},
 		src:       src, rng: rand.New(src),
@@ -375,7 +380,7 @@ func (p *demoPlan) activity(f demoForm, taken map[string]bool, per bangkom.Perso
 		if len(own) > 0 && p.rng.IntN(4) > 0 {
 			t = own[p.rng.IntN(len(own))]
 		}
-		a := demoActivity{IRI: demoIRI + f.Path + "/" + t.Slug, NameID: f.PrefixID + t.ID, NameEN: f.PrefixEN + t.EN, Topic: t, Form: f}
+		a := newDemoActivity(t, f)
 		if !taken[a.IRI] || f.Form == "NK-COACHING" || f.Form == "NK-MENTORING" || f.Form == "NK-MANDIRI" {
 			taken[a.IRI] = true
 			return a
