@@ -567,23 +567,28 @@ func (p *demoPlan) planOldPending() {
 	}
 }
 
-// planAssessments assesses about half of each standard's competencies
-// within the last two years, some over three years ago (stale), and
-// leaves the rest not assessed. The demo pegawai gets one of each state.
+// planAssessments assesses a quarter of the people in every competency
+// of their standard (within the last two years), half of them in some
+// (a fifth of those over three years ago: stale), and leaves the rest
+// never assessed. A level is about the required one. The demo pegawai
+// gets one of each state.
 func (p *demoPlan) planAssessments() {
 	for _, per := range p.people {
+		assessed := []float64{1, 0.45, 0.45, 0}[p.rng.IntN(4)] // the share of competencies assessed
 		for i, std := range demoPositionNamed(per.Position).standards() {
 			if per.NIP == p.pegawai.NIP {
 				p.assessPegawai(i, std)
 				continue
 			}
-			switch x := p.rng.Float64(); {
-			case x < 0.45:
-				level := std.Level + []int{-1, -1, 0, 0, 0, 1}[p.rng.IntN(6)]
-				p.assess(per.NIP, std.Code, max(1, min(5, level)), p.now.AddDate(0, 0, -30-p.rng.IntN(640)))
-			case x < 0.55:
-				p.assess(per.NIP, std.Code, max(1, std.Level-p.rng.IntN(2)), p.now.AddDate(-4, 0, -p.rng.IntN(300)))
+			if p.rng.Float64() >= assessed {
+				continue
 			}
+			if assessed < 1 && p.rng.IntN(5) == 0 {
+				p.assess(per.NIP, std.Code, max(1, std.Level-p.rng.IntN(2)), p.now.AddDate(-4, 0, -p.rng.IntN(300)))
+				continue
+			}
+			level := std.Level + []int{-1, -1, 0, 0, 0, 1}[p.rng.IntN(6)]
+			p.assess(per.NIP, std.Code, max(1, min(5, level)), p.now.AddDate(0, 0, -30-p.rng.IntN(640)))
 		}
 	}
 }
