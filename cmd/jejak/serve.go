@@ -558,6 +558,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	go health.watch(appCtx, cfg.FailureExit, failed, logger)
 	logger.Info("serving", "component", "http", "addr", ln.Addr().String(), "max_conns", maxConns, "max_conns_per_ip", cfg.MaxConnsIP, "rlimit_nofile", nofile, "log", lc.log.Name(), "embedded", lc.srv != nil, "data", cfg.Data)
+	fmt.Fprintf(stdout, "jejak: web (Bahasa Indonesia / English) at http://%s/\n", ln.Addr())
 	fmt.Fprintf(stdout, "jejak: serving xAPI at http://%s/xapi\n", ln.Addr())
 
 	var runErr error
