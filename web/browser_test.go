@@ -171,7 +171,7 @@ func (tb *tab) location() string {
 func (tb *tab) shot(name string) {
 	tb.t.Helper()
 	var png []byte
-	tb.run("screenshot", chromedp.FullScreenshot(&png, 90))
+	tb.run("screenshot", chromedp.FullScreenshot(&png, 100))
 	tb.shots++
 	dir := tb.t.ArtifactDir()
 	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s.png", tb.shots, name)), png, 0o644); err != nil {
