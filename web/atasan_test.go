@@ -281,3 +281,26 @@ func TestAtasan_OnlyTheSupervisorDecides(t *testing.T) {
 		t.Fatalf("%d claims left in the queue, want 4: %s", n, b)
 	}
 }
+
+// A verifier signed in with its key decides from its own queue (every
+// claim, with no supervisor of its own); an admin, who has no queue, is
+// told so.
+func TestAtasan_VerifierDecidesAndAdminHasNoQueue(t *testing.T) {
+	s := newSite(t)
+	c := seedClaims(t, s)
+	v := s.browser(t)
+	v.signIn("verifier")
+	p := v.get("/atasan")
+	expectPage(t, p, http.StatusOK, "Persetujuan klaim")
+	order(t, p, c.mandiri, c.coachRekan, c.coachSiti, c.coachRekan2, c.coachSiti2)
+	p = v.post("/atasan/putuskan", url.Values{"putusan": {"tolak"}, "id": {c.coachSiti2}, "alasan": {"Bukan kegiatan coaching"}})
+	expectPage(t, p, http.StatusOK, "Keputusan Anda telah disimpan.")
+	if it := s.jpItem(t, nipPegawai, c.coachSiti2); it.State != "rejected" || it.Reason != "Bukan kegiatan coaching" || !strings.Contains(it.RejectedBy, "verifikator-uji") {
+		t.Fatalf("after the verifier rejected it: %+v", it)
+	}
+	expectPage(t, v.get("/atasan/riwayat"), http.StatusOK, "Riwayat keputusan tersedia bagi atasan")
+
+	a := s.browser(t)
+	a.signIn("admin")
+	expectPage(t, a.get("/atasan"), http.StatusOK, "tidak memiliki antrean persetujuan sendiri")
+}
