@@ -80,6 +80,7 @@ func (s *Server) registerJP() {
 	getHead(g, "/approvals", s.recordAccess(approvalsTarget, s.approvals))
 	s.registerLists(g)
 	getHead(g, "/claims/problems", s.recordAccess(problemsTarget, s.claimProblems))
+	s.registerDecisions(g)
 	g.POST("/people", s.postPeople)
 	g.POST("/catalogue", s.postCatalogue)
 	s.registerCompetency(g)

@@ -19,9 +19,9 @@ import (
 
 // Policy rule names of the ASN API and Bangkom decisions.
 const (
-	PolicyPersonData  = "person-data"    // GET /api/v1/people/{nip}/…
+	PolicyPersonData  = "person-data"    // GET /api/v1/people/{nip}/…, /api/v1/claims/{id}/evidence
 	PolicyUnitData    = "unit-data"      // GET /api/v1/units/{unit}/…
-	PolicyApprovals   = "approvals"      // GET /api/v1/approvals[?supervisor=|?unit=]
+	PolicyApprovals   = "approvals"      // GET /api/v1/approvals[?supervisor=|?unit=], /api/v1/decisions
 	PolicyPeopleList  = "people-list"    // GET /api/v1/people
 	PolicyUnitList    = "unit-list"      // GET /api/v1/units
 	PolicyCatalogue   = "catalogue"      // GET, POST /api/v1/catalogue
@@ -146,6 +146,18 @@ func CanReadApprovals(p Principal, supervisor string) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "only the supervisor themselves, a verifier or an admin may read a supervisor's approvals (policy: %s)", PolicyApprovals)
+}
+
+// CanReadEvidence decides a download of a claim's evidence (its
+// attachments' data): whoever may read the claimant's records
+// (CanReadPerson), and a verifier, who may decide any claim. found is
+// false when the claim is not known: then only admins and verifiers may
+// learn that.
+func CanReadEvidence(p Principal, t PersonScope, found bool) error {
+	if p.HasRole(RoleAdmin) || p.HasRole(RoleVerifier) || (found && CanReadPerson(p, t, true) == nil) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "only the claimant, their supervisors, an analyst of their unit or instansi, a verifier or an admin may download a claim's evidence (policy: %s)", PolicyPersonData)
 }
 
 // InVerifierQueue reports whether the claims of person t belong in the
@@ -376,6 +388,8 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/units/:unit/jp", PolicyUnitData, nil, unitWho},
 	{read, "/api/v1/units/:unit/competencies", PolicyUnitData, nil, unitWho},
 	{read, "/api/v1/approvals", PolicyApprovals, nil, "`?supervisor=`: that supervisor themselves, a `verifier`, an `admin`; `?unit=`: a `verifier` (whose units, if any, hold the unit), an `analyst` who may read the unit, an `admin`; neither: a `verifier`'s own queue (the claims it may decide, within its units if it has any), or a person's as supervisor"},
+	{read, "/api/v1/decisions", PolicyApprovals, nil, "`?supervisor=`: that supervisor themselves, a `verifier`, an `admin`; no parameter: a person's own decisions as supervisor"},
+	{read, "/api/v1/claims/:id/evidence", PolicyPersonData, nil, "whoever may read the claimant's records by rule `person-data`; a `verifier`; an `admin` (an unknown claim is 404 to verifiers and admins, 403 to others)"},
 	{read, "/api/v1/siasn", PolicySIASNExport, nil, "`admin`, `verifier`"},
 	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
 	{read, "/api/v1/claims/problems", PolicyProblems, nil, "`admin`, `verifier`: every problem; an `analyst`, a person or a supervisor: the problems of the registered people whose records they may read (rule `person-data`); any credential: the problems of the statements it wrote (`?credential=` its key)"},
