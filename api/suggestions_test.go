@@ -66,3 +66,20 @@ func sameOrder(t *testing.T, what string, got []string, want ...string) {
 		}
 	}
 }
+
+// A person's JP report names their registered supervisor, who decides
+// their claims; a person without one has none.
+func TestPersonJP_NamesTheSupervisor(t *testing.T) {
+	n := newASNNode(t)
+	got := n.api["siti-app"].do(t, req{method: "GET", path: "/people/" + sitiNIP + "/jp?year=2026"})
+	expect(t, got, 200)
+	v := fastjson.MustParse(got.body)
+	if string(v.GetStringBytes("supervisor", "nip")) != budiNIP || string(v.GetStringBytes("supervisor", "name")) != "Budi" {
+		t.Fatalf("supervisor %s, want Budi", v.Get("supervisor"))
+	}
+	got = n.api["adm"].do(t, req{method: "GET", path: "/people/" + aniNIP + "/jp?year=2026"})
+	expect(t, got, 200)
+	if v := fastjson.MustParse(got.body); v.Get("supervisor") != nil {
+		t.Fatalf("Ani has no supervisor, the report names %s", v.Get("supervisor"))
+	}
+}
