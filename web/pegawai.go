@@ -135,7 +135,7 @@ type competencies struct {
 		State              string   `json:"state"`
 		RequiredLevel      *int     `json:"required_level"`
 		AssessedLevel      *float64 `json:"assessed_level"`
-		AssessedAt         *string  `json:"assessed_at"`
+		AssessedAt         string   `json:"assessed_at"`
 		Gap                *float64 `json:"gap"`
 		EvidenceJP         float64  `json:"evidence_jp"`
 		EvidenceActivities int      `json:"evidence_activities"`
@@ -261,7 +261,14 @@ type itemRow struct {
 
 func itemRows(p *Page, rep jpReport, forms map[string]apiForm) []itemRow {
 	rows := make([]itemRow, 0, len(rep.Items))
-	for _, it := range rep.Items {
+	who := func(nip string) string {
+		if rep.Supervisor != nil && nip == rep.Supervisor.NIP && rep.Supervisor.Name != "" {
+			return rep.Supervisor.Name
+		}
+		return nip
+	}
+	// the report lists items in log order: the latest first among a day's
+	for _, it := range slices.Backward(rep.Items) {
 		row := itemRow{jpItem: it, Name: it.ActivityName, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
 		if row.Name == "" {
 			row.Name = it.Activity
@@ -270,9 +277,9 @@ func itemRows(p *Page, rep jpReport, forms map[string]apiForm) []itemRow {
 		case it.State == "approved" && strings.HasPrefix(it.ApprovedBy, "provider:"):
 			row.Decider = p.T("saya.by_provider", strings.TrimPrefix(it.ApprovedBy, "provider:"))
 		case it.State == "approved" && it.ApprovedBy != "":
-			row.Decider = p.T("saya.approved_by", it.ApprovedBy)
+			row.Decider = p.T("saya.approved_by", who(it.ApprovedBy))
 		case it.State == "rejected":
-			row.Decider = p.T("saya.rejected_by", it.RejectedBy)
+			row.Decider = p.T("saya.rejected_by", who(it.RejectedBy))
 		}
 		rows = append(rows, row)
 	}

@@ -120,7 +120,7 @@ func TestPegawai_HomeShowsJPStatesReasonAndSuggestions(t *testing.T) {
 		"Membaca modul kebijakan publik", // pending
 		`<span class="badge pending">Menunggu</span>`,
 		`<span class="badge rejected">Ditolak</span>`,
-		"Alasan: "+rejectReason, "ditolak oleh "+nipAtasan,
+		"Alasan: "+rejectReason, "ditolak oleh Budi Santoso",
 		"1 diakui, 1 menunggu persetujuan, 1 ditolak.",
 		"Klasikal",                         // the mix
 		"Budi Santoso (NIP "+nipAtasan+")", // who decides
