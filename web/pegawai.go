@@ -335,7 +335,7 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, p, err)
 		return
 	}
-	d := homeData{Year: year, Years: recentYears(h.cfg.Now().Year()), Report: rep, Counts: map[string]int{}}
+	d := homeData{Year: year, Years: recentYears(h.cfg.Now().Year(), year), Report: rep, Counts: map[string]int{}}
 	d.Remaining = max(0, rep.Target-rep.Recognized)
 	class := "warn"
 	if rep.Met {
@@ -371,9 +371,15 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 	h.render(w, "saya", p)
 }
 
-// recentYears are the years the year switch offers.
-func recentYears(now int) []int {
-	return []int{now, now - 1, now - 2, now - 3}
+// recentYears are the years the year switch offers: this year, the three
+// before, and the year shown.
+func recentYears(now, shown int) []int {
+	years := []int{now, now - 1, now - 2, now - 3}
+	if !slices.Contains(years, shown) {
+		years = append(years, shown)
+		slices.SortFunc(years, func(a, b int) int { return b - a })
+	}
+	return years
 }
 
 // recordInput is the learning a person records, as typed.
@@ -387,13 +393,12 @@ type formOption struct {
 }
 
 type recordData struct {
-	In      recordInput
-	Forms   []formOption
-	Errors  map[string]string
-	MaxMiB  int
-	Accept  string
-	Today   string
-	Pending bool
+	In     recordInput
+	Forms  []formOption
+	Errors map[string]string
+	MaxMiB int
+	Accept string
+	Today  string
 }
 
 func (h *Handler) formOptions(p *Page, list []apiForm) []formOption {
@@ -756,7 +761,7 @@ func (h *Handler) pegawaiHistory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := historyData{Year: strconv.Itoa(year), Form: form, Status: status, Years: recentYears(h.cfg.Now().Year()),
+	d := historyData{Year: strconv.Itoa(year), Form: form, Status: status, Years: recentYears(h.cfg.Now().Year(), year),
 		Forms: h.formOptions(p, list), States: historyStates}
 	for _, it := range itemRows(p, rep, forms) {
 		d.All++

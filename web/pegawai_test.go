@@ -138,11 +138,15 @@ func TestPegawai_HomeShowsJPStatesReasonAndSuggestions(t *testing.T) {
 	t.Run("another year", func(t *testing.T) {
 		y := time.Now().Year() - 1
 		expectPage(t, b.get(fmt.Sprintf("/saya?year=%d", y)), http.StatusOK, fmt.Sprintf("JP tahun %d", y), "Belum ada pembelajaran tahun ini.")
+		expectPage(t, b.get("/saya?year=2019"), http.StatusOK, `<option value="2019" selected>2019</option>`)
 		expectPage(t, b.get("/saya?year=abc"), http.StatusBadRequest, "Tahun &#34;abc&#34; tidak dikenal")
 	})
 	t.Run("in English", func(t *testing.T) {
 		b.post("/bahasa", url.Values{"lang": {"en"}, "return": {"/saya"}})
-		expectPage(t, b.get("/saya"), http.StatusOK, "My JP and competencies", "Reason: "+rejectReason, "Suggested learning", "12 JP to go")
+		expectPage(t, b.get("/saya"), http.StatusOK, "My JP and competencies", "Reason: "+rejectReason, "Suggested learning", "12 JP to go",
+			"4 JP a day", "rejected by Budi Santoso")
+		expectPage(t, b.get("/saya/catat"), http.StatusOK, "Record learning", "Self-directed learning", "by duration: 1 JP per 45 minutes")
+		expectPage(t, b.get("/saya/riwayat?status=pending"), http.StatusOK, "My learning history", "Membaca modul kebijakan publik", "1 of 3 records")
 		b.post("/bahasa", url.Values{"lang": {"id"}, "return": {"/saya"}})
 	})
 	t.Run("history filters by status and form", func(t *testing.T) {
