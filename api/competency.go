@@ -49,7 +49,128 @@ func (s *Server) personCompetencies(c echo.Context) error {
 		}
 		return writeCSV(c, "competencies-"+string(nip)+".csv", rows)
 	}
-	return c.JSON(http.StatusOK, rep)
+	added, err := s.cfg.JP.AddedCatalogue(c.Request().Context())
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	return c.JSON(http.StatusOK, withSuggestions(rep, facts, s.cfg.JP.Rules(), added))
+}
+
+// PersonCompetencies is the body of GET /api/v1/people/{nip}/competencies:
+// the competency report with, on each competency the person falls short
+// of or was never assessed in, the learning the catalogue suggests.
+type PersonCompetencies struct {
+	bangkom.CompetencyReport
+	Competencies []CompetencyWithSuggestions `json:"competencies"`
+}
+
+// CompetencyWithSuggestions is a competency line with its suggestions.
+type CompetencyWithSuggestions struct {
+	bangkom.CompetencyLine
+	// Suggestions are catalogue activities tagged with the competency,
+	// on a line below the standard, not assessed, or assessed too long
+	// ago below it; absent on the others.
+	Suggestions []Suggestion `json:"suggestions,omitempty"`
+}
+
+// Suggestion is a catalogue activity suggested for a competency.
+type Suggestion struct {
+	Activity string            `json:"activity"`
+	Name     map[string]string `json:"name,omitempty"`
+	Form     string            `json:"form"`
+	FormName FormName          `json:"form_name"`
+	Category string            `json:"category"`
+	JP       *float64          `json:"jp,omitempty"`
+	// FlowOfWork is true for learning done in the flow of work
+	// (coaching, mentoring, self-study, workplace forms), which comes
+	// before classroom training.
+	FlowOfWork bool `json:"flow_of_work"`
+}
+
+// maxSuggestions bounds the suggestions of one competency.
+const maxSuggestions = 5
+
+// suggestionRank orders forms for suggestions: learning in the flow of
+// work (coaching, mentoring, self-study, on the job) before other
+// non-classroom learning, and classroom training and formal education
+// last (the 10:20:70 heuristic of BKN SE 3/2022).
+func suggestionRank(form string, r *bangkom.Rule) int {
+	switch {
+	case form == "NK-COACHING":
+		return 0
+	case form == "NK-MENTORING":
+		return 1
+	case form == "NK-MANDIRI":
+		return 2
+	case r != nil && r.Category == "workplace":
+		return 3
+	case r != nil && !r.Classroom:
+		return 4
+	}
+	return 5
+}
+
+// withSuggestions adds to rep the catalogue's activities for each
+// competency below the standard, not assessed, or stale below it, leaving
+// out activities the person already has a claim of (as of the report).
+func withSuggestions(rep bangkom.CompetencyReport, facts bangkom.Facts, rules *bangkom.RuleSet, added map[string]bangkom.CatalogueEntry) PersonCompetencies {
+	done := map[string]bool{}
+	for _, cl := range facts.Claims {
+		done[cl.Activity] = true
+	}
+	byCode := map[string][]bangkom.CatalogueEntry{}
+	add := func(e bangkom.CatalogueEntry) {
+		if done[e.Activity] {
+			return
+		}
+		for _, code := range e.Competencies {
+			byCode[code] = append(byCode[code], e)
+		}
+	}
+	for _, e := range rules.Catalogue {
+		if _, ok := added[e.Activity]; !ok {
+			add(e)
+		}
+	}
+	for _, e := range added {
+		add(e)
+	}
+	out := PersonCompetencies{CompetencyReport: rep, Competencies: make([]CompetencyWithSuggestions, 0, len(rep.Competencies))}
+	for _, l := range rep.Competencies {
+		line := CompetencyWithSuggestions{CompetencyLine: l}
+		short := l.State == bangkom.BelowStandard || l.State == bangkom.NotAssessed ||
+			(l.State == bangkom.Stale && l.Gap != nil && *l.Gap > 0)
+		if short {
+			line.Suggestions = suggestionsFor(byCode[l.Code], rules)
+		}
+		out.Competencies = append(out.Competencies, line)
+	}
+	return out
+}
+
+func suggestionsFor(entries []bangkom.CatalogueEntry, rules *bangkom.RuleSet) []Suggestion {
+	list := make([]Suggestion, 0, len(entries))
+	rank := map[string]int{}
+	for _, e := range entries {
+		r := rules.Forms[e.Form]
+		sg := Suggestion{Activity: e.Activity, Name: e.Name, Form: e.Form, JP: e.JP}
+		if r != nil {
+			sg.FormName, sg.Category = FormName{ID: r.Name, EN: r.NameEN}, r.Category
+		}
+		rank[e.Activity] = suggestionRank(e.Form, r)
+		sg.FlowOfWork = rank[e.Activity] <= 3
+		list = append(list, sg)
+	}
+	slices.SortFunc(list, func(a, b Suggestion) int {
+		if d := rank[a.Activity] - rank[b.Activity]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.Activity, b.Activity)
+	})
+	if len(list) > maxSuggestions {
+		list = list[:maxSuggestions]
+	}
+	return list
 }
 
 // UnitCompetency is one competency of the standards of a unit's people:

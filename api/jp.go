@@ -399,7 +399,31 @@ func (s *Server) personJP(c echo.Context) error {
 		}
 		return writeCSV(c, fmt.Sprintf("jp-%s-%s.csv", nip, reportLabel(year, from, to)), rows)
 	}
-	return c.JSON(http.StatusOK, rep)
+	out := PersonReport{YearReport: rep}
+	if sup := facts.Person.SupervisorNIP; sup != "" {
+		out.Supervisor = &PersonRef{NIP: sup}
+		if p, found, err := s.cfg.JP.Person(ctx, sup, asOf); err != nil {
+			return lrs.Internal("jp view", err)
+		} else if found {
+			out.Supervisor.Name = p.Name
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// PersonReport is the body of GET /api/v1/people/{nip}/jp: the year's
+// report and who decides the person's claims.
+type PersonReport struct {
+	bangkom.YearReport
+	// Supervisor is the person's registered supervisor (as of the
+	// report), who decides their claims; absent when none is registered.
+	Supervisor *PersonRef `json:"supervisor,omitempty"`
+}
+
+// PersonRef names a person of the registry.
+type PersonRef struct {
+	NIP  bangkom.NIP `json:"nip"`
+	Name string      `json:"name,omitempty"`
 }
 
 // UnitReport is the body of GET /api/v1/units/{unit}/jp.

@@ -199,3 +199,12 @@ func (s *Server) credentialSession(ss session) (authn, error) {
 	}
 	return credentialAuthn(cred), nil
 }
+
+// HomePage is the account homePage of ASN people: a person's statements
+// name them by an account on it whose name is their NIP.
+func (s *Server) HomePage() string {
+	if s.cfg.JP != nil {
+		return s.cfg.JP.HomePage()
+	}
+	return s.cfg.HomePage
+}

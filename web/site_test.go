@@ -15,7 +15,9 @@ import (
 	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/api/oidctest"
 	"github.com/jejak-id/jejak/lrs"
+	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/schemas"
 	"github.com/jejak-id/jejak/web"
 )
 
@@ -79,7 +81,12 @@ func newSite(t testing.TB) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fw, err := bangkom.LoadFrameworks(schemas.Files())
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.api = api.New(api.Config{
+		Frameworks:   fw,
 		Auth:         lrs.NewKeyring(creds),
 		Statements:   node.View,
 		Documents:    node.Views.Documents,
