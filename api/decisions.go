@@ -28,9 +28,6 @@ func (s *Server) registerDecisions(g *echo.Group) {
 	getHead(g, "/claims/:id/evidence", s.recordAccess(s.evidenceTarget, s.claimEvidence))
 }
 
-// HomePage is the account homePage of ASN agents: a decision the web
-// writes for a signed-in supervisor names them by an account on it.
-func (s *Server) HomePage() string { return s.cfg.HomePage }
 
 // decisionsTarget: the decisions of a supervisor (?supervisor=, or the
 // person's own), recorded as a read of their approval queue is.
