@@ -309,6 +309,7 @@ type homeData struct {
 	Bar          Bar
 	ByForm       []formTotal
 	ByCategory   []categoryTotal
+	Mix          []mixShare
 	Items        []itemRow
 	Counts       map[string]int
 	Competencies competencies
@@ -352,6 +353,7 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 			d.ByCategory = append(d.ByCategory, categoryTotal{Key: c, Name: p.T("saya.category." + c), Recognized: cats[c]})
 		}
 	}
+	d.Mix = mix(d.ByForm)
 	for _, it := range itemRows(p, rep, forms) {
 		d.Counts[it.State]++
 		if it.State != "duplicate" {

@@ -122,7 +122,8 @@ func TestPegawai_HomeShowsJPStatesReasonAndSuggestions(t *testing.T) {
 		`<span class="badge rejected">Ditolak</span>`,
 		"Alasan: "+rejectReason, "ditolak oleh Budi Santoso",
 		"1 diakui, 1 menunggu persetujuan, 1 ditolak.",
-		"Klasikal",                         // the mix
+		"Klasikal", // the mix
+		"Komposisi 10:20:70", "Kursus dan pelatihan (10)</td><td class=\"num\">8</td><td class=\"num\">100%",
 		"Budi Santoso (NIP "+nipAtasan+")", // who decides
 		// competencies: M.06 below the standard with suggestions, coaching first
 		`id="comp-M.06"`, "Di bawah standar", "Saran belajar", "Coaching kinerja oleh atasan langsung",
