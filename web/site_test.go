@@ -35,7 +35,8 @@ const (
 type account struct{ key, secret string }
 
 // site is Jejak's API and web over a real log and views, with an OpenID
-// Connect provider for people and one credential per role.
+// Connect provider for people and one credential per role (and
+// "analyst-keu", an analyst of another unit).
 type site struct {
 	url      string
 	idp      *oidctest.Provider
@@ -59,6 +60,7 @@ func newSite(t testing.TB) *site {
 	}
 	add("admin", "admin-uji", nil, lrs.RoleAdmin)
 	add("analyst", "analis-uji", func(c *lrs.Credential) { c.Units = []string{instansi} }, lrs.RoleAnalyst)
+	add("analyst-keu", "analis-keu", func(c *lrs.Credential) { c.Units = []string{"Biro Keuangan"} }, lrs.RoleAnalyst)
 	add("auditor", "auditor-uji", nil, lrs.RoleAuditor)
 	add("verifier", "verifikator-uji", nil, lrs.RoleVerifier)
 	add("assessor", "asesor-uji", nil, lrs.RoleAssessor)
