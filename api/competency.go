@@ -223,9 +223,20 @@ func (s *Server) unitCompetencies(c echo.Context) error {
 	if err := s.allowUnit(c); err != nil {
 		return err
 	}
-	_, asOf, err := s.jpQuery(c)
+	_, asOf, err := s.jpQuery(c, "people")
 	if err != nil {
 		return err
+	}
+	// people=false leaves the lists of people out of the JSON: the counts
+	// alone, for a unit's summary (a unit of thousands lists tens of
+	// thousands of lines otherwise).
+	withPeople := true
+	switch v := c.QueryParam("people"); v {
+	case "", "true":
+	case "false":
+		withPeople = wantsCSV(c)
+	default:
+		return lrs.Errorf(lrs.EINVALID, "people: %q is not true or false", v)
 	}
 	unit, nips, err := s.unitMembers(c)
 	if err != nil {
@@ -239,6 +250,9 @@ func (s *Server) unitCompetencies(c echo.Context) error {
 		rep := bangkom.ComputeCompetencies(facts, s.cfg.JP.Rules(), s.cfg.Frameworks, s.asOfTime(c), asOf)
 		out.Counts[rep.State]++
 		if rep.State == bangkom.NoStandard {
+			if !withPeople {
+				return
+			}
 			out.PeopleWithoutStandard = append(out.PeopleWithoutStandard, PersonWithoutStandard{NIP: nip, Name: facts.Person.Name, Position: facts.Person.Position, State: bangkom.NoStandard})
 			return
 		}
@@ -253,6 +267,9 @@ func (s *Server) unitCompetencies(c echo.Context) error {
 				byCode[l.Code] = uc
 			}
 			uc.Counts[l.State]++
+			if !withPeople {
+				continue
+			}
 			pg := PersonGap{NIP: nip, Name: facts.Person.Name, State: l.State, RequiredLevel: *l.RequiredLevel, AssessedLevel: l.AssessedLevel, Stale: l.Stale, Gap: l.Gap}
 			switch l.State {
 			case bangkom.BelowStandard:

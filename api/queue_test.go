@@ -261,6 +261,17 @@ func TestUnitCompetencies_NotAssessedApartFromBelowStandardAndNoStandardListed(t
 		t.Fatalf("people without a standard %s, counts %s", v.Get("people_without_standard"), v.Get("counts"))
 	}
 
+	// people=false: the same counts without the lists of people
+	got = n.api["adm"].do(t, req{method: "GET", path: "/units/U-A/competencies?people=false"})
+	expect(t, got, 200)
+	v = fastjson.MustParse(got.body)
+	m = v.Get("competencies", "0")
+	if m.GetInt("counts", bangkom.BelowStandard) != 1 || m.GetInt("counts", bangkom.NotAssessed) != 1 || v.GetInt("counts", bangkom.NoStandard) != 1 ||
+		len(m.GetArray("people_with_gap")) != 0 || len(m.GetArray("people_not_assessed")) != 0 || len(v.GetArray("people_without_standard")) != 0 {
+		t.Fatalf("people=false: %s", v)
+	}
+	expect(t, n.api["adm"].do(t, req{method: "GET", path: "/units/U-A/competencies?people=no"}), 400, "people")
+
 	csvBody := n.api["adm"].doWith(t, req{method: "GET", path: "/units/U-A/competencies"}, "Accept", "text/csv")
 	rows, err := csv.NewReader(strings.NewReader(csvBody.body)).ReadAll()
 	if err != nil {
