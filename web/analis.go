@@ -28,12 +28,17 @@ func (h *Handler) registerAnalis() {
 	h.mux.HandleFunc("GET /analis", h.analisHome)
 	h.mux.HandleFunc("GET /analis/unit/{unit}", h.analisUnit)
 	h.mux.HandleFunc("GET /analis/unit/{unit}/unduh", h.analisDownload)
+	h.mux.HandleFunc("GET /analis/unit/{unit}/tren", h.analisTrend)
 	h.mux.HandleFunc("GET /analis/pegawai/{nip}", h.analisPerson)
 }
 
 // belowPageSize is how many people below the target one page of the unit
 // dashboard lists; the CSV has them all.
 const belowPageSize = 50
+
+// trendInlineMax is the most people of a unit whose dashboard draws the
+// monthly trend itself; a larger unit's dashboard links to it.
+const trendInlineMax = 1000
 
 // problemsShown is how many claim problems the unit dashboard lists.
 const problemsShown = 50
@@ -229,6 +234,8 @@ type unitData struct {
 	Trend       []trendRow
 	TrendChart  template.HTML
 	TrendError  string
+	TrendShown  bool
+	TrendLink   string
 	BelowRows   []belowRow
 	Page, Pages int
 	Forms       []formRow
@@ -301,29 +308,8 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 	var repErr, compErr, probErr error
 	var problems api.ProblemList
 	wg.Go(func() { repErr = h.getJSON(r, base+"/jp?"+per.query(), &d.Report) })
-	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies", &d.Comp) })
+	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies?people=false", &d.Comp) })
 	wg.Go(func() { probErr = h.getJSON(r, "/api/v1/claims/problems?limit=5000", &problems) })
-	trendYear := per.Year
-	months := 12
-	if now := h.cfg.Now(); trendYear == now.Year() {
-		months = int(now.Month())
-	} else if trendYear > now.Year() {
-		months = 0
-	}
-	d.Trend = make([]trendRow, months)
-	trendErrs := make([]error, months)
-	for i := range months {
-		m := time.Month(i + 1)
-		from, to := time.Date(trendYear, m, 1, 0, 0, 0, 0, time.UTC), monthEnd(trendYear, m)
-		d.Trend[i] = trendRow{Month: p.monthShort(m), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
-		wg.Go(func() {
-			var mr struct {
-				RecognizedTotal float64 `json:"recognized_total"`
-			}
-			trendErrs[i] = h.getJSON(r, base+"/jp?from="+d.Trend[i].From+"&to="+d.Trend[i].To, &mr)
-			d.Trend[i].Recognized = mr.RecognizedTotal
-		})
-	}
 	wg.Wait()
 	if repErr != nil {
 		h.fail(w, r, p, repErr)
@@ -366,15 +352,12 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	d.HistChart = barChart(p.T("analis.hist.title"), pts, func(v float64) string { return p.Num(v) })
 
-	// monthly trend
-	if err := errors.Join(trendErrs...); err != nil {
-		d.TrendError = apiMessage(p, err)
-	} else if len(d.Trend) > 0 {
-		pts = pts[:0]
-		for _, t := range d.Trend {
-			pts = append(pts, chartPoint{Label: t.Month, Value: t.Recognized, Text: p.Num(t.Recognized), Title: p.T("analis.chart.trend_point", t.Month, p.Num(t.Recognized))})
-		}
-		d.TrendChart = lineChart(p.T("analis.trend.title", trendYear), pts, p.Num)
+	// the monthly trend costs twelve unit reports: drawn here for a unit
+	// of up to trendInlineMax people, on its own page for larger ones
+	d.TrendLink = unitLink(d.Unit) + "/tren?year=" + strconv.Itoa(per.Year)
+	if rep.People <= trendInlineMax {
+		d.Trend, d.TrendChart, d.TrendError = h.unitTrend(r, p, base, per.Year)
+		d.TrendShown = true
 	}
 
 	// people below the target, the furthest first, a page at a time
@@ -436,6 +419,79 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = d
 	h.render(w, "analis_unit", p)
+}
+
+// unitTrend is the recognised JP of the unit's learning dated in each
+// month of year (up to this month), from the unit report of each month.
+func (h *Handler) unitTrend(r *http.Request, p *Page, base string, year int) ([]trendRow, template.HTML, string) {
+	months := 12
+	if now := h.cfg.Now(); year == now.Year() {
+		months = int(now.Month())
+	} else if year > now.Year() {
+		months = 0
+	}
+	rows := make([]trendRow, months)
+	errs := make([]error, months)
+	var wg sync.WaitGroup
+	for i := range months {
+		m := time.Month(i + 1)
+		from, to := time.Date(year, m, 1, 0, 0, 0, 0, time.UTC), monthEnd(year, m)
+		rows[i] = trendRow{Month: p.monthShort(m), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
+		wg.Go(func() {
+			var mr struct {
+				RecognizedTotal float64 `json:"recognized_total"`
+			}
+			errs[i] = h.getJSON(r, base+"/jp?from="+rows[i].From+"&to="+rows[i].To, &mr)
+			rows[i].Recognized = mr.RecognizedTotal
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return rows, "", apiMessage(p, err)
+	}
+	if months == 0 {
+		return rows, "", ""
+	}
+	pts := make([]chartPoint, 0, months)
+	for _, t := range rows {
+		pts = append(pts, chartPoint{Label: t.Month, Value: t.Recognized, Text: p.Num(t.Recognized), Title: p.T("analis.chart.trend_point", t.Month, p.Num(t.Recognized))})
+	}
+	return rows, lineChart(p.T("analis.trend.title", year), pts, p.Num), ""
+}
+
+type trendData struct {
+	Unit  string
+	Year  int
+	Rows  []trendRow
+	Chart template.HTML
+	Error string
+}
+
+// Back is the unit's dashboard for the trend's year.
+func (d trendData) Back() string { return unitLink(d.Unit) + "?year=" + strconv.Itoa(d.Year) }
+
+// analisTrend is a unit's monthly trend on its own page.
+func (h *Handler) analisTrend(w http.ResponseWriter, r *http.Request) {
+	p := h.signedIn(w, r)
+	if p == nil {
+		return
+	}
+	p.Title, p.Nav = "analis.trend.page", "analis"
+	unit := r.PathValue("unit")
+	per := h.periodOf(r)
+	base := "/api/v1/units/" + url.PathEscape(unit)
+	// the year's report first: it says whether the visitor may see the unit
+	var rep struct {
+		Unit string `json:"unit"`
+	}
+	if err := h.getJSON(r, base+"/jp?year="+strconv.Itoa(per.Year), &rep); err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
+	d := trendData{Unit: rep.Unit, Year: per.Year}
+	d.Rows, d.Chart, d.Error = h.unitTrend(r, p, base, per.Year)
+	p.Data = d
+	h.render(w, "analis_tren", p)
 }
 
 // apiMessage is an API error as the page shows it beside a part that could
@@ -565,7 +621,7 @@ func (h *Handler) analisPerson(w http.ResponseWriter, r *http.Request) {
 		People []bangkom.Person `json:"people"`
 	}
 	wg.Go(func() { jpErr = h.getJSON(r, base+"/jp?"+per.query(), &d.JP) })
-	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies", &d.Comp) })
+	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies?people=false", &d.Comp) })
 	wg.Go(func() { _ = h.getJSON(r, "/api/v1/people?limit=1&q="+url.QueryEscape(nip), &people) })
 	wg.Wait()
 	if jpErr != nil {
