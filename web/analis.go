@@ -621,7 +621,7 @@ func (h *Handler) analisPerson(w http.ResponseWriter, r *http.Request) {
 		People []bangkom.Person `json:"people"`
 	}
 	wg.Go(func() { jpErr = h.getJSON(r, base+"/jp?"+per.query(), &d.JP) })
-	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies?people=false", &d.Comp) })
+	wg.Go(func() { compErr = h.getJSON(r, base+"/competencies", &d.Comp) })
 	wg.Go(func() { _ = h.getJSON(r, "/api/v1/people?limit=1&q="+url.QueryEscape(nip), &people) })
 	wg.Wait()
 	if jpErr != nil {

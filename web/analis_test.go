@@ -144,6 +144,11 @@ func TestAnalis_UnitDashboard(t *testing.T) {
 	// the claim problem of Siti's mistyped form
 	expectPage(t, p, http.StatusOK, "form_unknown", "lms-uji")
 
+	// the monthly trend on its own page (a large unit's dashboard links there)
+	tr := b.get("/analis/unit/Biro%20Umum/tren?year=2026")
+	expectPage(t, tr, http.StatusOK, "Tren bulanan unit", "Biro Umum · JP diakui per bulan, 2026",
+		"<td>Mar</td><td>1 Maret 2026 – 31 Maret 2026</td><td class=\"num\">16</td>")
+
 	// a period by learning date: the first quarter holds only the March course
 	q := b.get("/analis/unit/Biro%20Umum?from=2026-01-01&to=2026-03-31")
 	expectPage(t, q, http.StatusOK, "1 Januari 2026 – 31 Maret 2026")
