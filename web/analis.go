@@ -380,7 +380,7 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 		pts = append(pts, chartPoint{Label: shortLabel(f.Form, 12), Value: f.Recognized, Text: p.Num(f.Recognized),
 			Title: p.T("analis.chart.form_bar", f.Form, p.Num(f.Recognized), p.Num(f.Pending))})
 	}
-	if len(pts) > 0 {
+	if rep.RecognizedTotal > 0 {
 		d.FormsChart = barChart(p.T("analis.forms.title"), pts, p.Num)
 	}
 
@@ -641,7 +641,7 @@ func (h *Handler) analisPerson(w http.ResponseWriter, r *http.Request) {
 		pts = append(pts, chartPoint{Label: shortLabel(f.Form, 12), Value: f.Recognized, Text: p.Num(f.Recognized),
 			Title: p.T("analis.chart.form_bar", f.Form, p.Num(f.Recognized), p.Num(f.Pending))})
 	}
-	if len(pts) > 0 {
+	if d.JP.Recognized > 0 {
 		d.Forms = barChart(p.T("analis.forms.title"), pts, p.Num)
 	}
 	p.Data = d
