@@ -462,8 +462,38 @@ func (ix *JPIndex) standards(position string, asOf uint64) (map[string]int, erro
 	if !it.Last() {
 		return nil, it.Error()
 	}
-	var std map[string]int
-	return std, json.Unmarshal(it.Value(), &std)
+	return decodeStandard(it.Value())
+}
+
+// standardCache holds position standards decoded, by their stored bytes:
+// every person of a position shares one, so a unit's report decodes it
+// once rather than once a person. Keyed by content, an entry is never
+// stale; the cache is emptied when it reaches maxStandardCache entries.
+// Callers only read the maps it returns.
+var standardCache struct {
+	sync.Mutex
+	m map[string]map[string]int
+}
+
+const maxStandardCache = 1024
+
+func decodeStandard(v []byte) (map[string]int, error) {
+	standardCache.Lock()
+	std, ok := standardCache.m[string(v)]
+	standardCache.Unlock()
+	if ok {
+		return std, nil
+	}
+	if err := json.Unmarshal(v, &std); err != nil {
+		return nil, err
+	}
+	standardCache.Lock()
+	if standardCache.m == nil || len(standardCache.m) >= maxStandardCache {
+		standardCache.m = map[string]map[string]int{}
+	}
+	standardCache.m[string(v)] = std
+	standardCache.Unlock()
+	return std, nil
 }
 
 // reader is what both a batch and the database offer for lookups.
