@@ -580,15 +580,14 @@ func (ix *JPIndex) Person(_ context.Context, nip bangkom.NIP, asOf uint64) (bang
 
 // Facts returns everything the view holds about nip as of asOf (0: now);
 // found is false when nip is not in the registry.
-func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Facts, bool, error) {
-	p, found, err := ix.Person(ctx, nip, asOf)
-	if err != nil || !found {
-		return bangkom.Facts{}, found, err
+func (ix *JPIndex) Facts(_ context.Context, nip bangkom.NIP, asOf uint64) (bangkom.Facts, bool, error) {
+	// The registry entry as of asOf is the last of the history up to asOf
+	// (what Person reads), so one pass reads both.
+	history, err := ix.history(nip, asOf)
+	if err != nil || len(history) == 0 {
+		return bangkom.Facts{}, false, err
 	}
-	f := bangkom.Facts{Person: p, Decisions: map[string][]bangkom.Decision{}, Voided: map[string]uint64{}}
-	if f.History, err = ix.history(nip, asOf); err != nil {
-		return f, false, err
-	}
+	f := bangkom.Facts{Person: history[len(history)-1].Person, History: history, Decisions: map[string][]bangkom.Decision{}, Voided: map[string]uint64{}}
 	lk := &lookups{ix: ix, strings: interned{}}
 	prefix := append([]byte{famClaim}, nip...)
 	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
@@ -644,8 +643,8 @@ func (ix *JPIndex) Facts(ctx context.Context, nip bangkom.NIP, asOf uint64) (ban
 	if f.Problems, err = ix.personProblems(nip, asOf); err != nil {
 		return f, false, err
 	}
-	if p.Position != "" {
-		if f.Standards, err = ix.standards(p.Position, asOf); err != nil {
+	if f.Person.Position != "" {
+		if f.Standards, err = ix.standards(f.Person.Position, asOf); err != nil {
 			return f, false, err
 		}
 	}
