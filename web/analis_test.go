@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -173,6 +174,21 @@ func TestAnalis_UnitDashboard(t *testing.T) {
 	}
 }
 
+// The analyst's pages in English: every label from the catalogue.
+func TestAnalis_English(t *testing.T) {
+	s := newSite(t)
+	seedAnalis(t, s)
+	b := s.browser(t)
+	b.signIn("analyst")
+	b.get("/analis")
+	b.post("/bahasa", url.Values{"lang": {"en"}, "return": {"/analis?year=2026"}})
+	expectPage(t, b.get("/analis?year=2026"), http.StatusOK, "Unit analysis", "All units (instansi)")
+	expectPage(t, b.get("/analis/unit/Biro%20Umum?year=2026"), http.StatusOK, "Unit dashboard", "JP recognised by month, 2026",
+		"<td>May</td>", "Competency gaps", "Below standard", "Claims that do not count", "People below the target (2 of 2 shown)")
+	expectPage(t, b.get("/analis/unit/Biro%20Umum/tren?year=2026"), http.StatusOK, "A unit&#39;s monthly trend", "1 March 2026 – 31 March 2026")
+	expectPage(t, b.get("/analis/pegawai/"+nipRekan+"?year=2026"), http.StatusOK, "A person&#39;s records", "Pending", "Not assessed", "15 April 2026")
+}
+
 func TestAnalis_Downloads(t *testing.T) {
 	s := newSite(t)
 	seedAnalis(t, s)
@@ -278,4 +294,33 @@ func TestAnalis_Refused(t *testing.T) {
 	if cd := res.header.Get("Content-Disposition"); cd != "" {
 		t.Errorf("a refused download has Content-Disposition %q", cd)
 	}
+}
+
+// A unit of more than a thousand people: the list below the target comes a
+// page at a time, and the monthly trend (twelve reports) on its own page.
+func TestAnalis_LargeUnit(t *testing.T) {
+	s := newSite(t)
+	seedBigUnit(t, s, 1200)
+	b := s.browser(t)
+	b.signIn("analyst")
+	p := b.get("/analis/unit/Biro%20Besar?year=2026")
+	expectPage(t, p, http.StatusOK, "Biro Besar · 2026", `id="people">1.200<`, `id="trend-link" href="/analis/unit/Biro%20Besar/tren?year=2026"`)
+	below, err := strconv.Atoi(strings.ReplaceAll(cellText(t, p.body, "below"), ".", ""))
+	if err != nil || below <= 50 {
+		t.Fatalf("below the target: %q, want more than a page", cellText(t, p.body, "below"))
+	}
+	pages := (below + 49) / 50
+	rows := regexp.MustCompile(`<tr data-nip="`).FindAllString(p.body, -1)
+	expectPage(t, p, http.StatusOK, fmt.Sprintf("Halaman 1 dari %d", pages), fmt.Sprintf("(50 dari %d ditampilkan)", below))
+	if len(rows) != 50 {
+		t.Fatalf("%d people listed on the first page, want 50", len(rows))
+	}
+	last := b.get(fmt.Sprintf("/analis/unit/Biro%%20Besar?year=2026&hal=%d", pages))
+	want := below - (pages-1)*50
+	expectPage(t, last, http.StatusOK, fmt.Sprintf("Halaman %d dari %d", pages, pages), fmt.Sprintf("(%d dari %d ditampilkan)", want, below))
+	if strings.Contains(last.body, `id="next-page"`) {
+		t.Errorf("the last page links to a next one")
+	}
+	tr := b.get("/analis/unit/Biro%20Besar/tren?year=2026")
+	expectPage(t, tr, http.StatusOK, "Tren bulanan unit", `id="trend-table"`)
 }
