@@ -105,7 +105,6 @@ func BenchmarkUnitDashboard5000(b *testing.B) {
 	if first.Code != http.StatusOK || !strings.Contains(first.Body.String(), `id="people">5.000<`) {
 		b.Fatalf("dashboard: %d\n%s", first.Code, snippet(first.Body.String()))
 	}
-	b.ReportMetric(float64(first.Body.Len()), "page-bytes")
 	// The process's CPU time per render as well: on a shared machine the
 	// wall time depends on what else runs, the CPU time much less.
 	cpu0 := cpuTime()
