@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func readAnswer(res *http.Response, limit int64, out any) error {
 // sends it to a running Jejak, which appends it to the log as one event.
 func runPeople(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "import" {
-		return usageError{"usage: jejak people import [--url URL] [--auth key:secret] FILE.csv"}
+		return usageError{"usage: jejak people import [--url URL] [--auth key:secret] FILE.csv|FILE.xlsx"}
 	}
 	var cc clientConfig
 	f := newFlags("people import", getenv, stderr)
@@ -75,20 +76,32 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 		return flagError(err)
 	}
 	if f.fs.NArg() != 1 {
-		return usageError{"usage: jejak people import [--url URL] [--auth key:secret] FILE.csv"}
+		return usageError{"usage: jejak people import [--url URL] [--auth key:secret] FILE.csv|FILE.xlsx"}
 	}
 	name := f.fs.Arg(0)
 	if err := f.parse(nil); err != nil { // environment fallbacks
 		return err
 	}
-	file, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer file.Close()
-	people, sep, err := bangkom.ReadPeopleCSVSep(file)
-	if err != nil {
-		return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
+	var people []bangkom.Person
+	var sep rune
+	if strings.EqualFold(filepath.Ext(name), ".xlsx") {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		people, _, err = bangkom.ReadPeopleXLSX(b)
+		if err != nil {
+			return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
+		}
+	} else {
+		file, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		if people, sep, err = bangkom.ReadPeopleCSVSep(file); err != nil {
+			return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
+		}
 	}
 	body, _ := json.Marshal(people)
 	var res struct {
@@ -97,6 +110,10 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if err := cc.post(ctx, "/api/v1/people", body, &res); err != nil {
 		return err
+	}
+	if sep == 0 {
+		fmt.Fprintf(stdout, "imported %d people from %s (log sequence %d)\n", res.Imported, name, res.Seq)
+		return nil
 	}
 	fmt.Fprintf(stdout, "imported %d people from %s (separator %q; log sequence %d)\n", res.Imported, name, bangkom.SeparatorName(sep), res.Seq)
 	return nil

@@ -44,7 +44,7 @@ Usage:
   jejak audit views       compare the live views with a rebuild from the log
   jejak audit keygen      make an Ed25519 key pair for signing heads
   jejak audit access      who read whose personal data, from the access log
-  jejak people import FILE.csv      send the person registry to a running Jejak
+  jejak people import FILE.csv      send the person registry (CSV or .xlsx) to a running Jejak
   jejak positions import FILE.json  send position standards to a running Jejak
   jejak export siasn --year 2026    recognised learning as SIASN riwayat rows
   jejak credentials add|list|rotate|revoke   manage credentials (kept on the log)

@@ -138,10 +138,20 @@ func checkText(s string) error {
 // CheckAll validates every person and that no NIP appears twice; the error
 // lists every problem. first is the line (or index) of people[0].
 func CheckAll(people []Person, first int) error {
+	lines := make([]int, len(people))
+	for i := range lines {
+		lines[i] = first + i
+	}
+	return checkLines(people, lines)
+}
+
+// checkLines is CheckAll for rows whose lines are given (a spreadsheet's
+// empty rows are left out, so its rows need not be consecutive).
+func checkLines(people []Person, lines []int) error {
 	var errs []error
 	seen := map[NIP]int{}
 	for i, p := range people {
-		line := first + i
+		line := lines[i]
 		if err := p.Check(line); err != nil {
 			errs = append(errs, err)
 		}
@@ -235,6 +245,37 @@ func ReadPeopleCSVSep(r io.Reader) ([]Person, rune, error) {
 	return people, sep, err
 }
 
+// ReadPeopleCSVAll reads a registry CSV as ReadPeopleCSVSep does, but
+// returns the rows it read, with the line of each, even when some are
+// bad, and the error listing every problem (PeopleProblems splits it).
+// The rows are nil only when the file itself cannot be read (its header,
+// its quoting).
+func ReadPeopleCSVAll(r io.Reader) ([]Person, []int, rune, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	first, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(first, '\n'); i >= 0 {
+		first = first[:i]
+	}
+	sep := detectSeparator(first)
+	cr := csv.NewReader(br)
+	cr.Comma = sep
+	cr.TrimLeadingSpace = sep != '\t'
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, sep, fmt.Errorf("line 1: reading the header: %w", err)
+	}
+	line := 1
+	people, lines, err := peopleFromRows(header, fmt.Sprintf(" (read with the separator %q)", SeparatorName(sep)), func() ([]string, int, error) {
+		line++
+		rec, err := cr.Read()
+		return rec, line, err
+	})
+	return people, lines, sep, err
+}
+
 func readPeopleCSV(r io.Reader, sep rune) ([]Person, error) {
 	cr := csv.NewReader(r)
 	cr.Comma = sep
@@ -243,13 +284,31 @@ func readPeopleCSV(r io.Reader, sep rune) ([]Person, error) {
 	if err != nil {
 		return nil, fmt.Errorf("line 1: reading the header: %w", err)
 	}
+	line := 1
+	people, _, err := peopleFromRows(header, fmt.Sprintf(" (read with the separator %q)", SeparatorName(sep)), func() ([]string, int, error) {
+		line++
+		rec, err := cr.Read()
+		return rec, line, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return people, nil
+}
+
+// peopleFromRows reads the rows of a registry table after its header
+// (CSV or spreadsheet): next returns each row with its line (or row)
+// number, io.EOF after the last. It returns the rows read and every
+// problem, and the line of each row: the rows are nil when the table
+// cannot be read.
+func peopleFromRows(header []string, hint string, next func() ([]string, int, error)) ([]Person, []int, error) {
 	col := map[string]int{}
 	for i, h := range header {
 		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
 	}
 	for _, c := range registryColumns {
 		if _, ok := col[c]; !ok && !optionalColumns[c] {
-			return nil, fmt.Errorf("line 1: the header lacks column %q (read with the separator %q; want %s)", c, SeparatorName(sep), strings.Join(registryColumns, ","))
+			return nil, nil, fmt.Errorf("line 1: the header lacks column %q%s; want %s", c, hint, strings.Join(registryColumns, ","))
 		}
 	}
 	get := func(rec []string, c string) string {
@@ -259,27 +318,51 @@ func readPeopleCSV(r io.Reader, sep rune) ([]Person, error) {
 		return ""
 	}
 	var people []Person
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
+	var lines []int
+	for {
+		rec, line, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
+			return nil, nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if rec == nil {
+			continue // an empty row of a spreadsheet
 		}
 		people = append(people, Person{
 			NIP: NIP(get(rec, "nip")), Name: get(rec, "name"), Unit: get(rec, "unit"), Position: get(rec, "position"),
 			Type: strings.ToUpper(get(rec, "type")), Timezone: strings.ToUpper(get(rec, "timezone")), SupervisorNIP: NIP(get(rec, "supervisor_nip")),
 			Instansi: get(rec, "instansi"), ParentUnit: get(rec, "parent_unit"),
 		})
+		lines = append(lines, line)
 	}
 	if len(people) == 0 {
-		return nil, errors.New("the file has no people after its header")
+		return nil, nil, errors.New("the file has no people after its header")
 	}
-	if err := CheckAll(people, 2); err != nil {
-		return nil, err
+	return people, lines, checkLines(people, lines)
+}
+
+// PeopleProblems lists the problems an import's error holds (the errors
+// CheckAll and the readers join): each bad field as a *FieldError, and
+// anything else (the header, the file) as a FieldError of line 0 and no
+// field.
+func PeopleProblems(err error) []*FieldError {
+	if err == nil {
+		return nil
 	}
-	return people, nil
+	var fe *FieldError
+	if errors.As(err, &fe) && fe == err {
+		return []*FieldError{fe}
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*FieldError
+		for _, e := range j.Unwrap() {
+			out = append(out, PeopleProblems(e)...)
+		}
+		return out
+	}
+	return []*FieldError{{Err: err}}
 }
 
 // ReadPeopleJSON reads a JSON array of people (POST /api/v1/people). Bad
