@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -21,6 +22,7 @@ func (s *Server) registerCompetency(g *echo.Group) {
 	getHead(g, "/people/:nip/competencies", s.recordAccess(personTarget, s.personCompetencies))
 	getHead(g, "/units/:unit/competencies", s.recordAccess(unitTarget, s.unitCompetencies))
 	g.POST("/positions", s.postPositions)
+	getHead(g, "/positions", s.getPositions)
 	getHead(g, "/people/:nip/siasn", s.recordAccess(personTarget, s.personSIASN))
 	getHead(g, "/siasn", s.recordAccess(exportTarget, s.allSIASN))
 }
@@ -333,6 +335,27 @@ func (s *Server) postPositions(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"imported": len(positions), "seq": seq})
+}
+
+// getPositions lists the position standards as last posted, by position
+// name (GET /api/v1/positions): admins, verifiers and analysts.
+func (s *Server) getPositions(c echo.Context) error {
+	if err := requireRole(c, lrs.RoleAdmin, lrs.RoleVerifier, lrs.RoleAnalyst); err != nil {
+		return err
+	}
+	if err := checkParams(c.QueryParams()); err != nil {
+		return err
+	}
+	s.waitJP(c.Request().Context())
+	all, err := s.cfg.JP.Positions(c.Request().Context())
+	if err != nil {
+		return lrs.Internal("jp view", err)
+	}
+	out := make([]Position, 0, len(all))
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		out = append(out, Position{Position: name, Standards: all[name]})
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // ParsePositions reads and checks position standards: a non-empty array,

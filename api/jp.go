@@ -38,6 +38,8 @@ type JPView interface {
 	EachPerson(ctx context.Context, after bangkom.NIP, fn func(bangkom.Person) bool) error
 	// AddedCatalogue is the catalogue entries added through the API.
 	AddedCatalogue(ctx context.Context) (map[string]bangkom.CatalogueEntry, error)
+	// Positions is every position standard as last posted, by position.
+	Positions(ctx context.Context) (map[string]map[string]int, error)
 	Supervisees(ctx context.Context, nip bangkom.NIP) ([]bangkom.NIP, error)
 	People(ctx context.Context) ([]bangkom.NIP, error)
 	SeqAt(ctx context.Context, t time.Time) (uint64, error)
@@ -803,13 +805,29 @@ func requireRole(c echo.Context, roles ...string) error {
 	return lrs.Errorf(lrs.EFORBIDDEN, "credential %q lacks the role for this (needs one of: %s)", p.Key, strings.Join(roles, ", "))
 }
 
-// postPeople imports registry entries (a JSON array); a bad entry is
-// reported by index and field, and nothing from a bad body is applied.
+// postPeople imports registry entries: a JSON array, a CSV or a
+// spreadsheet (.xlsx) with the columns of `jejak people import`. A bad
+// entry is reported by line and field, and nothing from a bad body is
+// applied. With ?dry_run=true it checks everything as the import would and
+// answers the rows read and every problem (PeopleCheck), appending
+// nothing.
 func (s *Server) postPeople(c echo.Context) error {
 	if err := requireRole(c, lrs.RoleAdmin, lrs.RoleVerifier); err != nil {
 		return err
 	}
-	mt, err := bodyType(c, "application/json", "text/csv")
+	q := c.QueryParams()
+	if err := checkParams(q, "dry_run"); err != nil {
+		return err
+	}
+	dryRun := false
+	switch q.Get("dry_run") {
+	case "", "false":
+	case "true":
+		dryRun = true
+	default:
+		return lrs.Errorf(lrs.EINVALID, "dry_run: %q is not true or false", q.Get("dry_run"))
+	}
+	mt, err := bodyType(c, "application/json", "text/csv", bangkom.XLSXType)
 	if err != nil {
 		return err
 	}
@@ -818,17 +836,47 @@ func (s *Server) postPeople(c echo.Context) error {
 		return err
 	}
 	var people []bangkom.Person
+	var lines []int
 	var sep rune
-	if mt == "text/csv" {
-		people, sep, err = bangkom.ReadPeopleCSVSep(bytes.NewReader(body))
-	} else {
+	switch mt {
+	case "text/csv":
+		people, lines, sep, err = bangkom.ReadPeopleCSVAll(bytes.NewReader(body))
+	case bangkom.XLSXType:
+		people, lines, err = bangkom.ReadPeopleXLSX(body)
+	default:
 		people, err = bangkom.ReadPeopleJSON(body)
+		for i := range people {
+			lines = append(lines, i+1)
+		}
+	}
+	if err == nil {
+		var cycles []*bangkom.FieldError
+		if cycles, err = s.registryCycles(c.Request().Context(), people, lines); err != nil {
+			return err
+		}
+		if len(cycles) > 0 {
+			errs := make([]error, len(cycles))
+			for i, e := range cycles {
+				errs[i] = e
+			}
+			err = errors.Join(errs...)
+		}
+	}
+	if dryRun {
+		res := PeopleCheck{DryRun: true, Valid: err == nil, People: make([]PeopleRow, len(people)), Problems: []PeopleProblem{}}
+		for i, p := range people {
+			res.People[i] = PeopleRow{Line: lines[i], Person: p}
+		}
+		for _, p := range bangkom.PeopleProblems(err) {
+			res.Problems = append(res.Problems, PeopleProblem{Line: p.Line, Field: p.Field, Message: p.Err.Error()})
+		}
+		if sep != 0 {
+			res.Separator = bangkom.SeparatorName(sep)
+		}
+		return c.JSON(http.StatusOK, res)
 	}
 	if err != nil {
-		return lrs.Errorf(lrs.EINVALID, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	if err := s.checkCycles(c.Request().Context(), people); err != nil {
-		return err
+		return lrs.Errorf(lrs.EINVALID, "%s; nothing was imported", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	payload, _ := json.Marshal(map[string]any{"people": people})
 	seq, err := s.cfg.Writer.AppendEvent(c.Request().Context(), eventPeople, 1, "people", payload, credential(c).Authority())
@@ -842,39 +890,72 @@ func (s *Server) postPeople(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// checkCycles refuses an import after which the registry (its entries
-// over those registered now) would hold a supervisor cycle through an
-// imported person; the error names the cycle's NIPs.
-func (s *Server) checkCycles(ctx context.Context, people []bangkom.Person) error {
+// PeopleCheck is the answer of POST /api/v1/people?dry_run=true: the rows
+// read and every problem; Valid when the import would be applied.
+type PeopleCheck struct {
+	DryRun    bool            `json:"dry_run"`
+	Valid     bool            `json:"valid"`
+	People    []PeopleRow     `json:"people"`
+	Problems  []PeopleProblem `json:"problems"`
+	Separator string          `json:"separator,omitempty"`
+}
+
+// PeopleRow is a row of an import as read, with its line (as in
+// PeopleProblem).
+type PeopleRow struct {
+	Line int `json:"line"`
+	bangkom.Person
+}
+
+// PeopleProblem is one problem of an import: the line of a CSV, the row of
+// a spreadsheet or the position (from 1) in a JSON array, and the field;
+// line 0 and no field for a problem of the whole file.
+type PeopleProblem struct {
+	Line    int    `json:"line"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// registryCycles finds the supervisor cycles the registry (its entries
+// over those registered now) would hold through an imported person after
+// the import; each is named on the line of its first imported person
+// (lines[i] is the line of people[i]).
+func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, lines []int) ([]*bangkom.FieldError, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
 	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
 	cancel()
 	registered, err := s.cfg.JP.People(ctx)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return nil, lrs.Internal("jp view", err)
 	}
 	sup := make(map[bangkom.NIP]bangkom.NIP, len(registered)+len(people))
 	for _, nip := range registered {
 		p, found, err := s.cfg.JP.Person(ctx, nip, 0)
 		if err != nil {
-			return lrs.Internal("jp view", err)
+			return nil, lrs.Internal("jp view", err)
 		}
 		if found {
 			sup[nip] = p.SupervisorNIP
 		}
 	}
 	from := make([]bangkom.NIP, len(people))
+	index := make(map[bangkom.NIP]int, len(people))
 	for i, p := range people {
 		sup[p.NIP], from[i] = p.SupervisorNIP, p.NIP
+		index[p.NIP] = i
 	}
-	if cycles := bangkom.SupervisorCycles(sup, from); len(cycles) > 0 {
-		var msgs []string
-		for _, cycle := range cycles {
-			msgs = append(msgs, "supervisor_nip: "+(&bangkom.CycleError{Cycle: cycle}).Error())
+	var out []*bangkom.FieldError
+	for _, cycle := range bangkom.SupervisorCycles(sup, from) {
+		line := 0
+		for _, n := range cycle {
+			if i, ok := index[n]; ok {
+				line = lines[i]
+				break
+			}
 		}
-		return lrs.Errorf(lrs.EINVALID, "%s; nothing was imported", strings.Join(msgs, "; "))
+		out = append(out, &bangkom.FieldError{Line: line, Field: "supervisor_nip", Err: &bangkom.CycleError{Cycle: cycle}})
 	}
-	return nil
+	return out, nil
 }
 
 // decodeJSONBody reads an application/json request body into v, refusing

@@ -146,6 +146,10 @@ type Config struct {
 	// Views are the views GET /api/v1/status shows, with their positions
 	// and digests.
 	Views []ViewStatus
+	// Integrity, if set, is the break of the log's hash chain the views
+	// met as they folded (projections.Integrity): GET /api/v1/status shows
+	// through which sequence the chain is verified, and the break.
+	Integrity Integrity
 }
 
 // Server is the HTTP face of the LRS.

@@ -39,6 +39,9 @@ type Status struct {
 	// Log is null on a node that serves no log (read-only).
 	Log   *StatusLog   `json:"log"`
 	Views []StatusView `json:"views"`
+	// Chain is the log's hash chain as the views checked it while they
+	// folded; null when this node does not check it.
+	Chain *StatusChain `json:"chain"`
 	Ready bool         `json:"ready"`
 	// Problem says why the node is not ready, when it is not.
 	Problem string `json:"problem,omitempty"`
@@ -56,6 +59,31 @@ type StatusLog struct {
 	Stream string  `json:"stream"`
 	Head   *uint64 `json:"head,omitempty"`
 	Error  string  `json:"error,omitempty"`
+}
+
+// Integrity is the break of the log's hash chain the views met, if any
+// (projections.Integrity).
+type Integrity interface {
+	// Err is the break; nil while the chain is intact as far as folded.
+	Err() error
+	// BreakSeq is the sequence of the break, 0 while there is none.
+	BreakSeq() uint64
+}
+
+// StatusChain is the log's hash chain as this node's views checked it:
+// every event's link to the one before, before any view folds it.
+// VerifiedThrough is the last sequence checked (the highest view
+// position, or the event before the break); Break, when set, is the
+// break, before which every view stops.
+type StatusChain struct {
+	VerifiedThrough uint64       `json:"verified_through"`
+	Break           *StatusBreak `json:"break,omitempty"`
+}
+
+// StatusBreak is a break of the log's hash chain.
+type StatusBreak struct {
+	Seq     uint64 `json:"seq"`
+	Message string `json:"message"`
 }
 
 // StatusView is one view: the last log sequence it holds and its digest
@@ -102,6 +130,20 @@ func (s *Server) status(c echo.Context) error {
 			sv.Position, sv.Digest = pos, sum.String()
 		}
 		st.Views = append(st.Views, sv)
+	}
+	if s.cfg.Integrity != nil {
+		st.Chain = &StatusChain{}
+		if err := s.cfg.Integrity.Err(); err != nil {
+			brk := s.cfg.Integrity.BreakSeq()
+			st.Chain.Break = &StatusBreak{Seq: brk, Message: err.Error()}
+			if brk > 0 {
+				st.Chain.VerifiedThrough = brk - 1
+			}
+		} else {
+			for _, v := range st.Views {
+				st.Chain.VerifiedThrough = max(st.Chain.VerifiedThrough, v.Position)
+			}
+		}
 	}
 	return c.JSON(http.StatusOK, st)
 }

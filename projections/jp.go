@@ -808,6 +808,23 @@ func (ix *JPIndex) EachPerson(_ context.Context, after bangkom.NIP, fn func(bang
 	return it.Error()
 }
 
+// Positions returns every position standard as last posted, by position
+// name.
+func (ix *JPIndex) Positions(_ context.Context) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	return out, ix.scanFamily(famPosition2, func(k, v []byte) error {
+		if len(k) < 1+9 {
+			return nil
+		}
+		var std map[string]int
+		if err := json.Unmarshal(v, &std); err != nil {
+			return err
+		}
+		out[string(k[1:len(k)-9])] = std // keys of one position in sequence order: the last wins
+		return nil
+	})
+}
+
 // AddedCatalogue returns the catalogue entries added through the API, by
 // activity (the static catalogue is Rules().Catalogue).
 func (ix *JPIndex) AddedCatalogue(_ context.Context) (map[string]bangkom.CatalogueEntry, error) {

@@ -422,7 +422,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			head, err := lc.log.LastSeq(ctx)
 			return lc.log.Name(), head, err
 		},
-		Views: statusViews(views),
+		Views:     statusViews(views),
+		Integrity: integrity,
 	})
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
