@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
 	"github.com/jejak-id/jejak/lrs/lrstest"
+	"github.com/jejak-id/jejak/projections"
 	"github.com/jejak-id/jejak/schemas"
 	"github.com/jejak-id/jejak/web"
 )
@@ -87,9 +89,11 @@ func newSite(t testing.TB) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyring := lrs.NewKeyring(creds)
 	s.api = api.New(api.Config{
 		Frameworks:   fw,
-		Auth:         lrs.NewKeyring(creds),
+		Auth:         keyring,
+		Credentials:  keyring,
 		Statements:   node.View,
 		Documents:    node.Views.Documents,
 		JP:           node.Views.JP,
@@ -98,6 +102,14 @@ func newSite(t testing.TB) *site {
 		Attachments:  lrstest.Objects(t, nats),
 		OIDC:         o,
 		AuthFailures: 1000,
+		Access:       siteAccessLog(t, nats),
+		Node:         func() api.NodeStatus { return api.NodeStatus{Node: "node-uji", Decider: "node-uji", Deciding: true} },
+		LogHead: func(ctx context.Context) (string, uint64, error) {
+			head, err := node.Log.LastSeq(ctx)
+			return node.Log.Name(), head, err
+		},
+		Views:     siteViews(node),
+		Integrity: new(projections.Integrity),
 	})
 	h, err := web.New(web.Config{API: s.api})
 	if err != nil {
