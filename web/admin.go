@@ -205,8 +205,23 @@ func (h *Handler) adminRotateCredential(w http.ResponseWriter, r *http.Request) 
 	if p == nil {
 		return
 	}
+	// the form names the credential's last change: a form sent again (a
+	// reload of the new secret's page) must not rotate it a second time
+	key := r.PostFormValue("key")
+	var list []api.CredentialInfo
+	if err := h.getJSON(r, "/api/v1/credentials", &list); err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
+	for _, c := range list {
+		if c.Key == key && strconv.FormatUint(c.Seq, 10) != r.PostFormValue("seq") {
+			p.Status, p.Error = http.StatusConflict, p.T("admin.rotate_stale", key)
+			h.credentialsPage(w, r, p, credentialForm{})
+			return
+		}
+	}
 	var created api.CredentialCreated
-	if err := h.postJSON(r, "/api/v1/credentials", api.CredentialRequest{Key: r.PostFormValue("key"), Rotate: true}, &created); err != nil {
+	if err := h.postJSON(r, "/api/v1/credentials", api.CredentialRequest{Key: key, Rotate: true}, &created); err != nil {
 		if refusal(err, p) {
 			h.credentialsPage(w, r, p, credentialForm{})
 			return

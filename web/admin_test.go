@@ -108,8 +108,16 @@ func TestAdmin_Credentials(t *testing.T) {
 		t.Fatal("the list shows the secret again")
 	}
 
+	seqOf := func() string {
+		m := regexp.MustCompile(`name="key" value="lms-baru"><input type="hidden" name="seq" value="(\d+)"`).FindStringSubmatch(b.get("/admin/kredensial").body)
+		if m == nil {
+			t.Fatal("no rotate form for lms-baru")
+		}
+		return m[1]
+	}
 	t.Run("a rotation gives a new secret and refuses the old", func(t *testing.T) {
-		p := b.post("/admin/kredensial/putar", url.Values{"key": {"lms-baru"}})
+		seq := seqOf()
+		p := b.post("/admin/kredensial/putar", url.Values{"key": {"lms-baru"}, "seq": {seq}})
 		expectPage(t, p, http.StatusOK, "Rahasia lms-baru diganti")
 		fresh := secretOf(t, p)
 		if fresh == secret {
@@ -120,6 +128,12 @@ func TestAdmin_Credentials(t *testing.T) {
 		}
 		if got := s.basicGet(t, "/api/v1/catalogue", "lms-baru", fresh); got != http.StatusOK {
 			t.Fatalf("the new secret: %d, want 200", got)
+		}
+		// the same form sent again (a reload) rotates nothing
+		again := b.post("/admin/kredensial/putar", url.Values{"key": {"lms-baru"}, "seq": {seq}})
+		expectPage(t, again, http.StatusConflict, "sudah berubah sejak daftar ini ditampilkan")
+		if got := s.basicGet(t, "/api/v1/catalogue", "lms-baru", fresh); got != http.StatusOK {
+			t.Fatalf("the new secret after the form was sent again: %d, want 200", got)
 		}
 		secret = fresh
 	})
@@ -135,7 +149,7 @@ func TestAdmin_Credentials(t *testing.T) {
 		expectPage(t, p, http.StatusConflict, "credential &#34;admin-uji&#34; comes from --credentials")
 		p = b.post("/admin/kredensial", url.Values{"key": {"orang"}, "person": {"123"}, "units": {"Biro Umum\nBiro Lain"}})
 		expectPage(t, p, http.StatusBadRequest, "person:", `value="orang"`, "Biro Umum\nBiro Lain")
-		p = b.post("/admin/kredensial/putar", url.Values{"key": {"tidak-ada"}})
+		p = b.post("/admin/kredensial/putar", url.Values{"key": {"tidak-ada"}, "seq": {"0"}})
 		expectPage(t, p, http.StatusNotFound, "no credential &#34;tidak-ada&#34; to rotate")
 	})
 	t.Run("an analyst's credential with units and a person-bound one", func(t *testing.T) {
