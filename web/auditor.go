@@ -81,6 +81,17 @@ func (s accessSearch) query() (url.Values, error) {
 	return q, nil
 }
 
+// values is the search as the page's own query.
+func (s accessSearch) values() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"nip": s.NIP, "unit": s.Unit, "who": s.Who, "since": s.Since, "until": s.Until} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
 func searchOf(r *http.Request) accessSearch {
 	g := func(k string) string { return strings.TrimSpace(r.URL.Query().Get(k)) }
 	return accessSearch{NIP: g("nip"), Unit: g("unit"), Who: g("who"), Since: g("since"), Until: g("until")}
@@ -101,10 +112,14 @@ func (h *Handler) auditorAccess(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title, p.Nav = "audit.access_title", "auditor"
 	d := accessPage{Search: searchOf(r)}
+	if d.Search == (accessSearch{}) {
+		// the log is read oldest first: without a search, the last week
+		d.Search.Since = h.cfg.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, -7).Format("2006-01-02")
+	}
 	p.Data = &d
 	q, err := d.Search.query()
 	if err == nil {
-		d.CSV = "/auditor/akses.csv?" + r.URL.Query().Encode()
+		d.CSV = "/auditor/akses.csv?" + d.Search.values().Encode()
 		q.Set("limit", strconv.Itoa(accessLimit))
 		var ans struct {
 			Entries []lrs.Access `json:"entries"`

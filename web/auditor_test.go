@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jejak-id/jejak/api"
 )
@@ -76,6 +77,14 @@ func TestAuditor_AccessLogSearch(t *testing.T) {
 	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "time,who,") || !strings.Contains(csv.body, "analis-uji") ||
 		!strings.Contains(csv.header.Get("Content-Disposition"), "akses.csv") {
 		t.Fatalf("CSV: %d %q %s", csv.status, csv.header.Get("Content-Disposition"), csv.body)
+	}
+	// without a search, the last week: the read is in it, and the date is
+	// in the form and the CSV link
+	weekAgo := func() string { return time.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, -7).Format("2006-01-02") }
+	since := weekAgo()
+	p = b.get("/auditor/akses")
+	if since == weekAgo() { // not across midnight in WIB
+		expectPage(t, p, http.StatusOK, "/api/v1/people/:nip/jp", `value="`+since+`"`, "akses.csv?since="+since)
 	}
 	// the reader's search finds it; another reader's finds nothing
 	expectPage(t, b.get("/auditor/akses?who=analis-uji"), http.StatusOK, "/api/v1/people/:nip/jp")
