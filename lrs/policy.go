@@ -394,7 +394,7 @@ var Policy = []PolicyRow{
 	{read, "/api/v1/forms", "forms", nil, "any authenticated principal (credential or signed-in person): the forms, their JP rules and who approves are not personal data"},
 	{read, "/api/v1/claims/problems", PolicyProblems, nil, "`admin`, `verifier`: every problem; an `analyst`, a person or a supervisor: the problems of the registered people whose records they may read (rule `person-data`); any credential: the problems of the statements it wrote (`?credential=` its key)"},
 	{read, "/api/v1/access", "access-log", nil, "`auditor`, `admin`"},
-	{read, "/api/v1/status", "status", nil, "`auditor`, `admin`: this node, the deciding node, the log's head, each view's position and digest"},
+	{read, "/api/v1/status", "status", nil, "`auditor`, `admin`: this node, the deciding node, the log's head, each view's position and digest, and through which sequence the views verified the hash chain"},
 	{[]string{http.MethodPost}, "/api/v1/people", "registry", nil, "`admin`, `verifier`; `?dry_run=true` checks the import and answers every problem, appending nothing"},
 	{read, "/api/v1/positions", "registry", nil, "`admin`, `verifier`, `analyst`: the position standards as last posted"},
 	{[]string{http.MethodPost}, "/api/v1/positions", "registry", nil, "`admin`, `verifier`"},
