@@ -28,7 +28,6 @@ func (s *Server) registerDecisions(g *echo.Group) {
 	getHead(g, "/claims/:id/evidence", s.recordAccess(s.evidenceTarget, s.claimEvidence))
 }
 
-
 // decisionsTarget: the decisions of a supervisor (?supervisor=, or the
 // person's own), recorded as a read of their approval queue is.
 func decisionsTarget(c echo.Context) (string, string, string, bool) {

@@ -11,7 +11,9 @@ import (
 // brokenChain is a chain that broke at seq.
 type brokenChain struct{ seq uint64 }
 
-func (b brokenChain) Err() error       { return errors.New("the log's hash chain breaks at sequence 7: prev does not match") }
+func (b brokenChain) Err() error {
+	return errors.New("the log's hash chain breaks at sequence 7: prev does not match")
+}
 func (b brokenChain) BreakSeq() uint64 { return b.seq }
 
 // GET /api/v1/status shows through which sequence the views verified the

@@ -80,7 +80,9 @@ func TestAuditor_AccessLogSearch(t *testing.T) {
 	}
 	// without a search, the last week: the read is in it, and the date is
 	// in the form and the CSV link
-	weekAgo := func() string { return time.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, -7).Format("2006-01-02") }
+	weekAgo := func() string {
+		return time.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, -7).Format("2006-01-02")
+	}
 	since := weekAgo()
 	p = b.get("/auditor/akses")
 	if since == weekAgo() { // not across midnight in WIB

@@ -65,15 +65,7 @@ func chartFrame(b *strings.Builder, label string, top float64, num func(float64)
 // above.
 func barChart(label string, pts []chartPoint, num func(float64) string) template.HTML {
 	var b strings.Builder
-	top := 0.0
-	for _, p := range pts {
-		top = max(top, p.Value)
-	}
-	top = niceMax(top)
-	chartFrame(&b, label, top, num)
-	plotW, plotH := chartW-chartLeft-chartRight, chartH-chartTop-chartBottom
-	n := max(len(pts), 1)
-	slot := plotW / float64(n)
+	top, plotH, slot := chartStart(&b, label, pts, num)
 	barW := slot * 0.7
 	for i, p := range pts {
 		h := plotH * max(p.Value, 0) / top
@@ -96,15 +88,7 @@ func barChart(label string, pts []chartPoint, num func(float64) string) template
 // under and valued above.
 func lineChart(label string, pts []chartPoint, num func(float64) string) template.HTML {
 	var b strings.Builder
-	top := 0.0
-	for _, p := range pts {
-		top = max(top, p.Value)
-	}
-	top = niceMax(top)
-	chartFrame(&b, label, top, num)
-	plotW, plotH := chartW-chartLeft-chartRight, chartH-chartTop-chartBottom
-	n := max(len(pts), 1)
-	slot := plotW / float64(n)
+	top, plotH, slot := chartStart(&b, label, pts, num)
 	xy := func(i int, v float64) (float64, float64) {
 		return chartLeft + slot*float64(i) + slot/2, chartTop + plotH - plotH*max(v, 0)/top
 	}
@@ -122,4 +106,16 @@ func lineChart(label string, pts []chartPoint, num func(float64) string) templat
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// chartStart draws the frame of a chart of pts and returns its top value,
+// the plot's height and the width of one point's slot.
+func chartStart(b *strings.Builder, label string, pts []chartPoint, num func(float64) string) (top, plotH, slot float64) {
+	for _, p := range pts {
+		top = max(top, p.Value)
+	}
+	top = niceMax(top)
+	chartFrame(b, label, top, num)
+	plotW := chartW - chartLeft - chartRight
+	return top, chartH - chartTop - chartBottom, plotW / float64(max(len(pts), 1))
 }

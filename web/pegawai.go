@@ -183,6 +183,17 @@ func (h *Handler) yearParam(r *http.Request) (int, bool) {
 }
 
 // forms reads the forms of competency development by code.
+// personYear is the visitor's JP report of year and the forms (by code
+// and in order).
+func (h *Handler) personYear(r *http.Request, p *Page, year int) (jpReport, map[string]apiForm, []apiForm, error) {
+	var rep jpReport
+	if err := h.getJSON(r, personPath(p, "jp")+"?year="+strconv.Itoa(year), &rep); err != nil {
+		return rep, nil, nil, err
+	}
+	forms, list, err := h.forms(r)
+	return rep, forms, list, err
+}
+
 func (h *Handler) forms(r *http.Request) (map[string]apiForm, []apiForm, error) {
 	var list struct {
 		Forms []apiForm `json:"forms"`
@@ -326,12 +337,7 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", r.URL.Query().Get("year")))
 		return
 	}
-	var rep jpReport
-	if err := h.getJSON(r, personPath(p, "jp")+"?year="+strconv.Itoa(year), &rep); err != nil {
-		h.fail(w, r, p, err)
-		return
-	}
-	forms, _, err := h.forms(r)
+	rep, forms, _, err := h.personYear(r, p, year)
 	if err != nil {
 		h.fail(w, r, p, err)
 		return
@@ -747,12 +753,7 @@ func (h *Handler) pegawaiHistory(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.riwayat.bad_status", status))
 		return
 	}
-	var rep jpReport
-	if err := h.getJSON(r, personPath(p, "jp")+"?year="+strconv.Itoa(year), &rep); err != nil {
-		h.fail(w, r, p, err)
-		return
-	}
-	forms, list, err := h.forms(r)
+	rep, forms, list, err := h.personYear(r, p, year)
 	if err != nil {
 		h.fail(w, r, p, err)
 		return
