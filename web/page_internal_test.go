@@ -29,3 +29,19 @@ func TestMix_ThreeBucketsOfTheJPThatFitThePattern(t *testing.T) {
 		}
 	}
 }
+
+func TestNote_InThePagesLanguage(t *testing.T) {
+	h := &Handler{}
+	var err error
+	if h.msgs, err = loadCatalogue(); err != nil {
+		t.Fatal(err)
+	}
+	id, en := &Page{Lang: langID, h: h}, &Page{Lang: langEN, h: h}
+	note := "capped: 2 of 4.5 JP recognised; something new"
+	if got, want := id.Note(note), "dibatasi: 2 dari 4,5 JP diakui; something new"; got != want {
+		t.Errorf("Note in Indonesian = %q, want %q", got, want)
+	}
+	if got := en.Note(note); got != note {
+		t.Errorf("Note in English = %q, want the API's %q", got, note)
+	}
+}
