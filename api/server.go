@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -143,6 +144,10 @@ type Config struct {
 	// LogHead, if set, returns the log's stream name and last sequence
 	// (GET /api/v1/status); nil shows no log (a read-only node).
 	LogHead func(ctx context.Context) (stream string, head uint64, err error)
+	// Nodes, if set, asks every node of the log for its status (GET
+	// /api/v1/status?nodes=all), with the views' digests when digests is
+	// set; nil answers no other node.
+	Nodes func(ctx context.Context, digests bool) ([]json.RawMessage, error)
 	// Views are the views GET /api/v1/status shows, with their positions
 	// and digests.
 	Views []ViewStatus

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -45,6 +46,9 @@ type Status struct {
 	Ready bool         `json:"ready"`
 	// Problem says why the node is not ready, when it is not.
 	Problem string `json:"problem,omitempty"`
+	// Nodes, with ?nodes=all, are the statuses every node of the log
+	// answered (this one among them), each as that node wrote it.
+	Nodes []json.RawMessage `json:"nodes,omitempty"`
 }
 
 // StatusDecider names the node that decides the log's appends.
@@ -106,7 +110,7 @@ func (s *Server) status(c echo.Context) error {
 		return err
 	}
 	q := c.QueryParams()
-	if err := checkParams(q, "digests"); err != nil {
+	if err := checkParams(q, "digests", "nodes"); err != nil {
 		return err
 	}
 	digests := true
@@ -117,7 +121,30 @@ func (s *Server) status(c echo.Context) error {
 	default:
 		return lrs.Errorf(lrs.EINVALID, "digests: %q is not true or false", q.Get("digests"))
 	}
-	st := s.nodeStatus(c.Request().Context())
+	st := s.StatusOf(c.Request().Context(), digests)
+	switch q.Get("nodes") {
+	case "":
+	case "all":
+		if s.cfg.Nodes == nil { // a node alone: itself
+			self, _ := json.Marshal(st)
+			st.Nodes = []json.RawMessage{self}
+			break
+		}
+		nodes, err := s.cfg.Nodes(c.Request().Context(), digests)
+		if err != nil {
+			return lrs.Errorf(lrs.EUNAVAILABLE, "asking the other nodes for their status: %v", err)
+		}
+		st.Nodes = nodes
+	default:
+		return lrs.Errorf(lrs.EINVALID, "nodes: %q is not all", q.Get("nodes"))
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// StatusOf is this node's status (GET /api/v1/status without nodes=all),
+// with the views' digests when digests is set.
+func (s *Server) StatusOf(ctx context.Context, digests bool) Status {
+	st := s.nodeStatus(ctx)
 	st.Views = make([]StatusView, 0, len(s.cfg.Views))
 	for _, v := range s.cfg.Views {
 		sv := StatusView{Name: v.Name()}
@@ -145,7 +172,7 @@ func (s *Server) status(c echo.Context) error {
 			}
 		}
 	}
-	return c.JSON(http.StatusOK, st)
+	return st
 }
 
 // logHeadWait bounds how long the status route waits for the log's head:

@@ -171,6 +171,18 @@ func TestStatus(t *testing.T) {
 		expect(t, e.auditor.do(t, req{method: "GET", path: "/status?digests=maybe"}), 400, "digests")
 		expect(t, e.auditor.do(t, req{method: "GET", path: "/status?verbose=1"}), 400, "verbose")
 	})
+	t.Run("nodes=all lists every node that answered: a node alone, itself", func(t *testing.T) {
+		head := e.settle(t)
+		st, _ := e.status(t, "?nodes=all&digests=false")
+		if len(st.Nodes) != 1 {
+			t.Fatalf("nodes %s: want this node alone", st.Nodes)
+		}
+		var self api.Status
+		if err := json.Unmarshal(st.Nodes[0], &self); err != nil || self.Node != st.Node || len(self.Views) != len(st.Views) || self.Views[0].Position != head {
+			t.Fatalf("the node listed %s (%v): want this node's status at %d", st.Nodes[0], err, head)
+		}
+		expect(t, e.auditor.do(t, req{method: "GET", path: "/status?nodes=some"}), 400, "nodes")
+	})
 	t.Run("auditors and admins read it; a platform is refused; without credentials 401", func(t *testing.T) {
 		expect(t, e.admin.do(t, req{method: "GET", path: "/status?digests=false"}), 200, `"views"`)
 		expect(t, e.admin.do(t, req{method: "HEAD", path: "/status"}), 200)

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,12 +34,60 @@ func (h *Handler) auditorHome(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Title, p.Nav = "audit.title", "auditor"
 	var st api.Status
-	if err := h.getJSON(r, "/api/v1/status", &st); err != nil {
+	if err := h.getJSON(r, "/api/v1/status?nodes=all", &st); err != nil {
 		h.fail(w, r, p, err)
 		return
 	}
-	p.Data = st
+	p.Data = auditorData{Status: st, Nodes: nodeRows(st)}
 	h.render(w, "auditor", p)
+}
+
+// auditorData is this node's status and a row per view of every node of
+// the log that answered.
+type auditorData struct {
+	api.Status
+	Nodes []nodeRow
+}
+
+// nodeRow is one view of one node; Differs is set when another node holds
+// the view at the same position with another digest.
+type nodeRow struct {
+	Node, Stream, View, Digest, Error string
+	Self, Deciding, Ready, Differs    bool
+	Head                              *uint64
+	Position                          uint64
+}
+
+// nodeRows flattens the nodes' statuses (in node order) and marks the
+// digests that disagree at one position.
+func nodeRows(st api.Status) []nodeRow {
+	var rows []nodeRow
+	for _, raw := range st.Nodes {
+		var n api.Status
+		if json.Unmarshal(raw, &n) != nil {
+			continue
+		}
+		for _, v := range n.Views {
+			row := nodeRow{Node: n.Node, Self: n.Node == st.Node, Ready: n.Ready, View: v.Name, Position: v.Position, Digest: v.Digest, Error: v.Error}
+			if n.Decider != nil {
+				row.Deciding = n.Decider.Node == n.Node
+			}
+			if n.Log != nil {
+				row.Head, row.Stream = n.Log.Head, n.Log.Stream
+			}
+			rows = append(rows, row)
+		}
+	}
+	for i := range rows {
+		for j := range rows {
+			a, b := rows[i], rows[j]
+			if a.View == b.View && a.Position == b.Position && a.Digest != "" && b.Digest != "" && a.Digest != b.Digest {
+				rows[i].Differs = true
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b nodeRow) int { return strings.Compare(a.Node, b.Node) })
+	return rows
 }
 
 // accessLimit is how many entries of the access log a page shows.

@@ -40,6 +40,8 @@ func TestAuditor_StatusPageMatchesTheAPI(t *testing.T) {
 		`id="log-head">` + thousands(*st.Log.Head) + `<`,
 		`id="chain-verified">` + thousands(st.Chain.VerifiedThrough) + `<`,
 		"Utuh", "node-uji", "Node ini yang menentukan", "jejak status --url",
+		// a node alone lists itself among the log's nodes
+		`id="nodes"`, `data-node="node-uji"`, "Semua node log ini",
 	}
 	for _, v := range st.Views {
 		want = append(want, "<td>"+v.Name+"</td><td class=\"num\">"+thousands(v.Position)+"</td>", v.Digest)

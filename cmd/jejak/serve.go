@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,14 @@ import (
 	"github.com/jejak-id/jejak/lrs/natslog"
 	"github.com/jejak-id/jejak/projections"
 	"github.com/jejak-id/jejak/web"
+)
+
+// A status request of GET /api/v1/status?nodes=all waits at most
+// statusGatherWait for the nodes, and stops statusSettle after the last
+// answer (a node computes its digests before it answers).
+const (
+	statusGatherWait = 10 * time.Second
+	statusSettle     = time.Second
 )
 
 // config is the validated configuration shared by the commands.
@@ -424,7 +433,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 		Views:     statusViews(views),
 		Integrity: integrity,
+		// GET /api/v1/status?nodes=all: every node of the log answers
+		Nodes: func(ctx context.Context, digests bool) ([]json.RawMessage, error) {
+			answers, err := natslog.GatherStatus(ctx, lc.nc, lc.log.Name(), digests, statusGatherWait, statusSettle)
+			out := make([]json.RawMessage, 0, len(answers))
+			for _, a := range answers {
+				if json.Valid(a) {
+					out = append(out, a)
+				}
+			}
+			return out, err
+		},
 	})
+	statusSub, err := natslog.AnswerStatus(lc.nc, lc.log.Name(), func(digests bool) []byte {
+		b, _ := json.Marshal(srv.StatusOf(ctx, digests))
+		return b
+	})
+	if err != nil {
+		return fmt.Errorf("answering status requests: %w", err)
+	}
+	defer statusSub.Unsubscribe()
 	maxConns, nofile, err := connLimit(cfg.MaxConns)
 	if err != nil {
 		return err

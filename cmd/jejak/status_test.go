@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,51 @@ func TestStatus_ComparesNodes(t *testing.T) {
 		msg := err.Error()
 		if !strings.Contains(msg, "view jp differs at position") || !strings.Contains(msg, strings.TrimSuffix(a.base, "/xapi")) || !strings.Contains(msg, strings.TrimSuffix(b.base, "/xapi")) {
 			t.Fatalf("the difference is not named with the view and both nodes: %v", msg)
+		}
+	})
+	t.Run("every node answers for itself on any node, and the web marks the view that differs", func(t *testing.T) {
+		var st api.Status
+		var nodes []api.Status
+		for i := 0; ; i++ { // until both nodes answer at the log's head
+			if err := json.Unmarshal(send(t, "GET", strings.TrimSuffix(b.base, "/xapi")+"/api/v1/status?nodes=all", testKey, testSecret, "", 200), &st); err != nil {
+				t.Fatal(err)
+			}
+			nodes = nodes[:0]
+			for _, raw := range st.Nodes {
+				var n api.Status
+				if err := json.Unmarshal(raw, &n); err != nil {
+					t.Fatalf("a node's status %s: %v", raw, err)
+				}
+				nodes = append(nodes, n)
+			}
+			if len(nodes) == 2 && nodes[0].Views[0].Position == nodes[1].Views[0].Position {
+				break
+			}
+			if i == 100 {
+				t.Fatalf("GET /api/v1/status?nodes=all on one node: %d nodes answered, want both: %+v", len(nodes), nodes)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		ids := []string{nodes[0].Node, nodes[1].Node}
+		slices.Sort(ids)
+		if !slices.Contains(ids, st.Node) || ids[0] == ids[1] {
+			t.Fatalf("nodes %v: want two ids, %s (the node asked) among them", ids, st.Node)
+		}
+		digest := func(n api.Status, view string) string {
+			for _, v := range n.Views {
+				if v.Name == view {
+					return v.Digest
+				}
+			}
+			return ""
+		}
+		if digest(nodes[0], "jp") == digest(nodes[1], "jp") || digest(nodes[0], "statements") != digest(nodes[1], "statements") {
+			t.Fatalf("digests: want jp to differ and statements to agree: %+v", nodes)
+		}
+		c := signInWeb(t, strings.TrimSuffix(a.base, "/xapi"), testKey, testSecret)
+		code, page := getPage(t, c, strings.TrimSuffix(a.base, "/xapi")+"/auditor")
+		if code != 200 || strings.Count(page, "digest-differs") != 2 || !strings.Contains(page, `data-node="`+ids[0]+`"`) || !strings.Contains(page, `data-node="`+ids[1]+`"`) {
+			t.Fatalf("/auditor on one node: %d; want both nodes and the jp view of each marked as differing:\n%s", code, mainOf(page))
 		}
 	})
 	t.Run("views that never reach the log's head are apart", func(t *testing.T) {

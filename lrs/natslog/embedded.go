@@ -40,7 +40,7 @@ const InternalUser = "jejak"
 // the account (stream info, get a message, ephemeral consumers to read in
 // order) and nothing else: it cannot publish on the log's subjects
 // (jejak.>) or the access log's (jejak_access.>), nor forward a write to the deciding node
-// (jejak_decide.>), nor touch the attachment store or the lease, nor create, change, purge or
+// (jejak_decide.>) or ask the nodes for their status (jejak_status.>), nor touch the attachment store or the lease, nor create, change, purge or
 // delete a stream or a message, nor make durable consumers.
 func AuditorPermissions() *server.Permissions {
 	return &server.Permissions{
@@ -56,7 +56,7 @@ func AuditorPermissions() *server.Permissions {
 				"$JS.API.CONSUMER.MSG.NEXT.*.*", "$JS.API.CONSUMER.DELETE.*.*",
 				"$JS.ACK.>", "$JS.FC.>",
 			},
-			Deny: []string{"jejak.>", "jejak_access.>", "jejak_decide.>", "$O.>", "$KV.>"},
+			Deny: []string{"jejak.>", "jejak_access.>", "jejak_decide.>", "jejak_status.>", "$O.>", "$KV.>"},
 		},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}
