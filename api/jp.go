@@ -344,7 +344,7 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	nips, err := s.cfg.JP.Unit(c.Request().Context(), unit)
+	nips, err := s.unitOrGroup(c.Request().Context(), unit)
 	if err != nil {
 		return unit, nil, lrs.Internal("jp view", err)
 	}
@@ -352,6 +352,24 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 		return unit, nil, lrs.Errorf(lrs.ENOTFOUND, "no one in the person registry belongs to unit %q", unit)
 	}
 	return unit, nips, nil
+}
+
+// unitOrGroup is the people registered in unit; when no one's unit has
+// that name, the people registered under it as their parent unit or
+// instansi (a report of a whole directorate or agency). Names match
+// whatever their case.
+func (s *Server) unitOrGroup(ctx context.Context, unit string) ([]bangkom.NIP, error) {
+	nips, err := s.cfg.JP.Unit(ctx, unit)
+	if err != nil || len(nips) > 0 {
+		return nips, err
+	}
+	err = s.cfg.JP.EachPerson(ctx, "", func(p bangkom.Person) bool {
+		if strings.EqualFold(p.ParentUnit, unit) || strings.EqualFold(p.Instansi, unit) {
+			nips = append(nips, p.NIP)
+		}
+		return true
+	})
+	return nips, err
 }
 
 // pathParam is path parameter name, decoded. The router matches the raw

@@ -620,6 +620,9 @@ func (s *Server) authLogout(c echo.Context) error {
 func (s *Server) authMe(c echo.Context) error {
 	p := principal(c)
 	out := map[string]any{"kind": p.Kind, "name": p.Name, "roles": nonNil(p.Roles)}
+	if len(p.Units) > 0 {
+		out["units"] = p.Units // an analyst's scope, a verifier's queue
+	}
 	switch p.Kind {
 	case lrs.PrincipalPerson:
 		out["nip"] = p.Person

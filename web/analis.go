@@ -112,6 +112,9 @@ type analisHomeData struct {
 	Below      int
 	Chart      template.HTML
 	ChartTitle string
+	// Scopes are the names of the analyst's scope that are no one's unit
+	// (an instansi, a parent unit): each has a dashboard of everyone under it.
+	Scopes []string
 }
 
 type homeRow struct {
@@ -150,6 +153,11 @@ func (h *Handler) analisHome(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, homeRow{UnitCount: u, Pct: int(pct)})
 		pts = append(pts, chartPoint{Label: shortLabel(u.Unit, 14), Value: pct, Text: strconv.Itoa(int(pct)) + "%",
 			Title: p.T("analis.chart.unit_met", u.Unit, u.Met, u.People)})
+	}
+	for _, name := range p.Me.Units {
+		if !slices.ContainsFunc(units.Units, func(u api.UnitCount) bool { return strings.EqualFold(u.Unit, name) }) {
+			d.Scopes = append(d.Scopes, name)
+		}
 	}
 	d.PctMet = p.Pct(float64(d.Met), float64(d.People))
 	d.MetBar = p.Bar(float64(d.Met), float64(d.People), p.T("analis.met_share", d.PctMet), "")

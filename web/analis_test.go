@@ -324,3 +324,28 @@ func TestAnalis_LargeUnit(t *testing.T) {
 	tr := b.get("/analis/unit/Biro%20Besar/tren?year=2026")
 	expectPage(t, tr, http.StatusOK, "Tren bulanan unit", `id="trend-table"`)
 }
+
+// An analyst scoped to the instansi gets a dashboard of everyone under it
+// (no one's unit has the instansi's name); an analyst of another unit is
+// refused it by the API.
+func TestAnalis_InstansiDashboard(t *testing.T) {
+	s := newSite(t)
+	seedAnalis(t, s)
+	var rep struct {
+		People, Met int
+	}
+	decode(t, s.apiCall(t, "analyst", http.MethodGet, "/api/v1/units/"+url.PathEscape(instansi)+"/jp?year=2026", "", http.StatusOK), &rep)
+	if rep.People != 3 || rep.Met != 1 {
+		t.Fatalf("the instansi's report: %+v, want its 3 people, 1 met", rep)
+	}
+	s.apiCall(t, "analyst-keu", http.MethodGet, "/api/v1/units/"+url.PathEscape(instansi)+"/jp?year=2026", "", http.StatusForbidden)
+
+	b := s.browser(t)
+	b.signIn("analyst")
+	link := "/analis/unit/" + url.PathEscape(instansi)
+	expectPage(t, b.get("/analis?year=2026"), http.StatusOK, `id="scopes"`, `href="`+link+`?year=2026"`, "Semua pegawai di bawah "+instansi)
+	expectPage(t, b.get(link+"?year=2026"), http.StatusOK, instansi+" · 2026", `id="people">3<`)
+	o := s.browser(t)
+	o.signIn("analyst-keu")
+	expectPage(t, o.get(link+"?year=2026"), http.StatusForbidden, "(policy: unit-data)")
+}

@@ -140,6 +140,7 @@ type Me struct {
 	NIP   string   `json:"nip"`
 	Name  string   `json:"name"`
 	Roles []string `json:"roles"`
+	Units []string `json:"units"` // an analyst's scope: units or instansi
 }
 
 // Has reports whether the visitor holds role.
