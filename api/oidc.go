@@ -62,6 +62,9 @@ type OIDCConfig struct {
 	// SessionKey seals the session and sign-in cookies (AES-256-GCM): 32
 	// bytes. Every node behind one address needs the same key.
 	SessionKey []byte
+	// Sessions, if set, seals the cookies instead (the server's own, so
+	// that the key sign-in and this share one); SessionKey is then unused.
+	Sessions *Sessions
 	// SessionTTL bounds a browser session; zero means 8 hours. A session
 	// is not renewed: after it the person signs in again.
 	SessionTTL time.Duration
@@ -178,10 +181,14 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	default:
 		return nil, lrs.Errorf(lrs.EINVALID, "OpenID Connect redirect URL %q: must be https (http only on loopback), for the session cookie is Secure", cfg.RedirectURL)
 	}
-	if len(cfg.SessionKey) != 32 {
+	switch {
+	case cfg.Sessions != nil:
+		o.jar = cfg.Sessions
+	case len(cfg.SessionKey) != 32:
 		return nil, lrs.Errorf(lrs.EINVALID, "OpenID Connect session key: want 32 bytes, have %d", len(cfg.SessionKey))
+	default:
+		o.jar, _ = NewSessions(cfg.SessionKey, secure, cfg.SessionTTL, cfg.Now)
 	}
-	o.jar, _ = NewSessions(cfg.SessionKey, secure, cfg.SessionTTL, cfg.Now)
 	o.browser = true
 	return o, nil
 }

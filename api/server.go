@@ -42,6 +42,9 @@ type Authenticator interface {
 	// Verified returns the credential of key if this secret has passed
 	// Check before, without a password check.
 	Verified(key, secret string) (lrs.Credential, bool)
+	// Lookup returns the credential of key, revoked ones too (a
+	// credential's browser session is checked against it).
+	Lookup(key string) (lrs.Credential, bool)
 }
 
 // AttachmentStore holds attachment data, each body once, named by its SHA-2

@@ -184,13 +184,7 @@ func basicAuthorization(key, secret string) string {
 // with its key: it must still exist, not be revoked, and have the secret it
 // signed in with.
 func (s *Server) credentialSession(ss session) (authn, error) {
-	l, ok := s.cfg.Auth.(interface {
-		Lookup(key string) (lrs.Credential, bool)
-	})
-	if !ok {
-		return authn{}, lrs.Errorf(lrs.EUNAUTHORIZED, "this server cannot look credentials up; sign in again")
-	}
-	cred, ok := l.Lookup(ss.Cred)
+	cred, ok := s.cfg.Auth.Lookup(ss.Cred)
 	if !ok || !cred.Revoked.IsZero() {
 		return authn{}, lrs.Errorf(lrs.EUNAUTHORIZED, "the credential %s of this session is revoked or gone; sign in again", ss.Cred)
 	}

@@ -75,6 +75,8 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 	return s
 }
 
+func (c *catalogue) has(key string) bool { _, ok := c.text[key]; return ok }
+
 // lang is the language of the request: its cookie, else Indonesian.
 func lang(r *http.Request) string {
 	if c, err := r.Cookie(langCookie); err == nil && c.Value == langEN {

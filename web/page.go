@@ -104,29 +104,9 @@ func (p *Page) Pct(part, whole float64) int {
 	return max(0, min(v, 100))
 }
 
-// Query is the page's path with key set to value in its query.
-func (p *Page) Query(key, value string) string {
-	u, err := url.Parse(p.Path)
-	if err != nil {
-		return p.Path
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 var funcs = template.FuncMap{
-	"pathEscape":  url.PathEscape,
 	"queryEscape": url.QueryEscape,
 	"add":         func(a, b int) int { return a + b },
-	"seq": func(n int) []int {
-		s := make([]int, n)
-		for i := range s {
-			s[i] = i
-		}
-		return s
-	},
 }
 
 // parseTemplates parses every page with the layout: templates/*.html other
@@ -152,17 +132,11 @@ func (h *Handler) parseTemplates() error {
 func (h *Handler) newPage(w http.ResponseWriter, r *http.Request, me *Me) *Page {
 	p := &Page{Lang: lang(r), Me: me, Path: r.URL.RequestURI(), h: h}
 	p.CSRF = h.csrfToken(w, r)
-	switch r.URL.Query().Get("ok") {
-	case "":
-	default:
-		if k := "flash." + r.URL.Query().Get("ok"); h.msgs.has(k) {
-			p.Flash = p.T(k)
-		}
+	if ok := r.URL.Query().Get("ok"); ok != "" && h.msgs.has("flash."+ok) {
+		p.Flash = p.T("flash." + ok)
 	}
 	return p
 }
-
-func (c *catalogue) has(key string) bool { _, ok := c.text[key]; return ok }
 
 // signedIn returns the visitor's Page, or sends them to the sign-in and
 // returns nil.

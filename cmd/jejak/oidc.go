@@ -49,9 +49,9 @@ func (o *oidcConfig) bind(f *envFlags) {
 }
 
 // open returns the OIDC of the configuration, nil when no issuer is set.
-// It reads the client secret and the session key (making the data
-// directory's on first use); it does not reach the provider.
-func (o oidcConfig) open(dataDir string, logger *slog.Logger) (*api.OIDC, error) {
+// It reads the client secret; the browser sign-in seals its cookies with
+// sessions (webSessions). It does not reach the provider.
+func (o oidcConfig) open(sessions *api.Sessions, logger *slog.Logger) (*api.OIDC, error) {
 	if o.Issuer == "" {
 		for _, f := range []struct{ name, value string }{{"--oidc-client-id", o.ClientID}, {"--oidc-audience", o.Audience}, {"--oidc-redirect-url", o.RedirectURL}, {"--oidc-client-secret-file", o.ClientSecretFile}, {"--oidc-roles-claim", o.RolesClaim}} {
 			if f.value != "" {
@@ -81,11 +81,7 @@ func (o oidcConfig) open(dataDir string, logger *slog.Logger) (*api.OIDC, error)
 		}
 	}
 	if o.ClientID != "" || o.RedirectURL != "" {
-		key, err := loadSessionKey(o.SessionKeyFile, dataDir)
-		if err != nil {
-			return nil, err
-		}
-		cfg.SessionKey = key
+		cfg.Sessions = sessions
 	}
 	oidc, err := api.NewOIDC(cfg)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/api/oidctest"
 )
 
@@ -46,12 +47,22 @@ func TestEnvFlags_OIDC(t *testing.T) {
 	}
 }
 
+// openOIDC opens c as serve does: the session key first (webSessions),
+// then the provider's configuration with it.
+func openOIDC(c oidcConfig, data string) (*api.OIDC, error) {
+	sessions, err := webSessions(config{Data: data, OIDC: c})
+	if err != nil {
+		return nil, err
+	}
+	return c.open(sessions, nil)
+}
+
 // Settings that cannot work are refused at start, naming the flag; the
 // session key is made once in the data directory, readable by its owner
 // only, and kept across restarts.
 func TestOIDCConfig_Open(t *testing.T) {
 	data := t.TempDir()
-	if o, err := (oidcConfig{}).open(data, nil); o != nil || err != nil {
+	if o, err := openOIDC(oidcConfig{}, data); o != nil || err != nil {
 		t.Fatalf("no issuer: %v, %v; want nothing", o, err)
 	}
 	secret := filepath.Join(t.TempDir(), "secret")
@@ -80,7 +91,7 @@ func TestOIDCConfig_Open(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := browser
 			tc.edit(&c)
-			if _, err := c.open(data, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := openOIDC(c, data); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("open = %v, want an error naming %q", err, tc.want)
 			}
 		})
@@ -88,7 +99,7 @@ func TestOIDCConfig_Open(t *testing.T) {
 	if err := os.Remove(filepath.Join(data, oidcSessionKeyFile)); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	if o, err := browser.open(data, nil); o == nil || err != nil {
+	if o, err := openOIDC(browser, data); o == nil || err != nil {
 		t.Fatalf("open = %v, %v", o, err)
 	}
 	path := filepath.Join(data, oidcSessionKeyFile)
@@ -100,7 +111,7 @@ func TestOIDCConfig_Open(t *testing.T) {
 		t.Fatalf("%s has mode %v, want 0600", path, st.Mode().Perm())
 	}
 	first, _ := os.ReadFile(path)
-	if _, err := browser.open(data, nil); err != nil {
+	if _, err := openOIDC(browser, data); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := os.ReadFile(path); string(again) != string(first) {
@@ -108,7 +119,7 @@ func TestOIDCConfig_Open(t *testing.T) {
 	}
 	shared := browser
 	shared.SessionKeyFile = path
-	if _, err := shared.open(t.TempDir(), nil); err != nil {
+	if _, err := openOIDC(shared, t.TempDir()); err != nil {
 		t.Fatalf("a given key file: %v", err)
 	}
 }

@@ -307,11 +307,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	oidc, err := cfg.OIDC.open(cfg.Data, logger)
+	sessions, err := webSessions(cfg)
 	if err != nil {
 		return err
 	}
-	sessions, err := webSessions(cfg)
+	oidc, err := cfg.OIDC.open(sessions, logger)
 	if err != nil {
 		return err
 	}
