@@ -509,9 +509,10 @@ func (s *Server) browserOIDC() (*OIDC, error) {
 	return s.cfg.OIDC, nil
 }
 
-// localPath checks the return parameter of /auth/login: a path on this
-// server, never another site.
-func localPath(p string) (string, error) {
+// LocalPath checks where to return a browser after a sign-in or a form
+// (the return parameter of /auth/login, the web's): a path on this
+// server, never another site; "" is "/".
+func LocalPath(p string) (string, error) {
 	if p == "" {
 		return "/", nil
 	}
@@ -531,7 +532,7 @@ func (s *Server) authLogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ret, err := localPath(c.QueryParam("return"))
+	ret, err := LocalPath(c.QueryParam("return"))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/jejak-id/jejak/api"
 )
 
 // The message catalogue: every text a page shows, in Bahasa Indonesia
@@ -101,9 +103,8 @@ func (h *Handler) language(w http.ResponseWriter, r *http.Request) {
 
 // localReturn is p when it is a path of this site's pages, else "/".
 func localReturn(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\\\r\n\t") || len(p) > 2048 || isAPIPath(p) {
-		return "/"
+	if p, err := api.LocalPath(p); err == nil && !isAPIPath(p) {
+		return p
 	}
-	return p
+	return "/"
 }
