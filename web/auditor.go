@@ -111,7 +111,6 @@ func (s accessSearch) query() (url.Values, error) {
 	if s.Who != "" {
 		q.Set("who", s.Who)
 	}
-	wib := time.FixedZone("WIB", 7*3600)
 	for _, d := range []struct {
 		name, v string
 		end     bool
@@ -164,7 +163,7 @@ func (h *Handler) auditorAccess(w http.ResponseWriter, r *http.Request) {
 	d := accessPage{Search: searchOf(r)}
 	if d.Search == (accessSearch{}) {
 		// the log is read oldest first: without a search, the last week
-		d.Search.Since = h.cfg.Now().In(time.FixedZone("WIB", 7*3600)).AddDate(0, 0, -7).Format("2006-01-02")
+		d.Search.Since = h.cfg.Now().In(wib).AddDate(0, 0, -7).Format("2006-01-02")
 	}
 	p.Data = &d
 	q, err := d.Search.query()
@@ -251,6 +250,6 @@ func (p *Page) Time(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(time.FixedZone("WIB", 7*3600))
+	t = t.In(wib)
 	return p.Date(t) + " " + t.Format("15:04:05") + " WIB"
 }
