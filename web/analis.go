@@ -515,14 +515,13 @@ func apiMessage(p *Page, err error) string {
 	return p.T("err.server")
 }
 
-var monthsShortID = []string{"Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"}
-
-// monthShort is a month's short name in the page's language.
+// monthShort is a month's short name in the page's language: its first
+// three letters.
 func (p *Page) monthShort(m time.Month) string {
 	if p.Lang == langEN {
 		return m.String()[:3]
 	}
-	return monthsShortID[m-1]
+	return monthsID[m-1][:3]
 }
 
 // analisDownload hands over the API's CSV or XLSX of the unit report of
