@@ -211,12 +211,6 @@ type belowRow struct {
 	SupervisorName string
 }
 
-type formRow struct {
-	Form       string
-	Recognized float64
-	Pending    float64
-}
-
 type heatCell struct {
 	State string
 	Count int
@@ -246,7 +240,7 @@ type unitData struct {
 	TrendLink   string
 	BelowRows   []belowRow
 	Page, Pages int
-	Forms       []formRow
+	Forms       []bangkom.FormTotal
 	FormsChart  template.HTML
 	HeatStates  []string
 	Heat        []heatRow
@@ -284,6 +278,16 @@ func (d unitData) PersonLink(nip string) string {
 
 // Name is a person's name by NIP, from the unit report.
 func (d unitData) Name(nip string) string { return d.Names[nip] }
+
+// formsChart is the bar chart of recognised JP by form.
+func formsChart(p *Page, forms []bangkom.FormTotal) template.HTML {
+	pts := make([]chartPoint, 0, len(forms))
+	for _, f := range forms {
+		pts = append(pts, chartPoint{Label: shortLabel(f.Form, 12), Value: f.Recognized, Text: p.Num(f.Recognized),
+			Title: p.T("analis.chart.form_bar", f.Form, p.Num(f.Recognized), p.Num(f.Pending))})
+	}
+	return barChart(p.T("analis.forms.title"), pts, p.Num)
+}
 
 // heatClass is the heat of count people out of whole: h0 for none, then
 // h1..h4 by quarter.
@@ -379,17 +383,12 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 	d.BelowRows = below[min(lo, len(below)):min(lo+belowPageSize, len(below))]
 
 	// JP by form
-	pts = pts[:0]
-	for _, f := range rep.ByForm {
-		d.Forms = append(d.Forms, formRow{Form: f.Form, Recognized: f.Recognized, Pending: f.Pending})
-	}
-	slices.SortStableFunc(d.Forms, func(a, b formRow) int { return cmp.Compare(b.Recognized+b.Pending, a.Recognized+a.Pending) })
-	for _, f := range d.Forms {
-		pts = append(pts, chartPoint{Label: shortLabel(f.Form, 12), Value: f.Recognized, Text: p.Num(f.Recognized),
-			Title: p.T("analis.chart.form_bar", f.Form, p.Num(f.Recognized), p.Num(f.Pending))})
-	}
+	d.Forms = rep.ByForm
+	slices.SortStableFunc(d.Forms, func(a, b bangkom.FormTotal) int {
+		return cmp.Compare(b.Recognized+b.Pending, a.Recognized+a.Pending)
+	})
 	if rep.RecognizedTotal > 0 {
-		d.FormsChart = barChart(p.T("analis.forms.title"), pts, p.Num)
+		d.FormsChart = formsChart(p, d.Forms)
 	}
 
 	// competency gaps
@@ -643,13 +642,8 @@ func (h *Handler) analisPerson(w http.ResponseWriter, r *http.Request) {
 			d.Person = &people.People[i]
 		}
 	}
-	var pts []chartPoint
-	for _, f := range d.JP.ByForm {
-		pts = append(pts, chartPoint{Label: shortLabel(f.Form, 12), Value: f.Recognized, Text: p.Num(f.Recognized),
-			Title: p.T("analis.chart.form_bar", f.Form, p.Num(f.Recognized), p.Num(f.Pending))})
-	}
 	if d.JP.Recognized > 0 {
-		d.Forms = barChart(p.T("analis.forms.title"), pts, p.Num)
+		d.Forms = formsChart(p, d.JP.ByForm)
 	}
 	p.Data = d
 	h.render(w, "analis_pegawai", p)
