@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -532,7 +531,6 @@ func (h *Handler) analisDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Title, p.Nav = "analis.unit.title", "analis"
-	unit := r.PathValue("unit")
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format == "" {
@@ -544,21 +542,19 @@ func (h *Handler) analisDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	accept := map[string]string{
 		"csv":  "text/csv",
-		"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"xlsx": bangkom.XLSXType,
 	}[format]
 	if accept == "" {
 		h.errorPage(w, r, p, http.StatusBadRequest, p.T("analis.download.bad_format", format))
 		return
 	}
 	per := h.periodOf(r)
-	target := "/api/v1/units/" + url.PathEscape(unit)
-	name := "jp"
+	target := "/api/v1/units/" + url.PathEscape(r.PathValue("unit"))
 	switch q.Get("laporan") {
 	case "", "jp":
 		target += "/jp?" + per.query()
 	case "kompetensi":
 		target += "/competencies"
-		name = "kompetensi"
 	default:
 		h.errorPage(w, r, p, http.StatusBadRequest, p.T("analis.download.bad_report", q.Get("laporan")))
 		return
@@ -568,26 +564,12 @@ func (h *Handler) analisDownload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, p, err)
 		return
 	}
+	// the API names the file (an attachment) of every CSV and XLSX it answers
 	hd := w.Header()
 	hd.Set("Content-Type", a.Header.Get("Content-Type"))
-	disp := a.Header.Get("Content-Disposition")
-	if disp == "" {
-		disp = fmt.Sprintf(`attachment; filename="%s-%s.%s"`, name, fileSafe(unit), format)
-	}
-	hd.Set("Content-Disposition", disp)
+	hd.Set("Content-Disposition", a.Header.Get("Content-Disposition"))
 	hd.Set("Content-Length", strconv.Itoa(len(a.Body)))
 	_, _ = w.Write(a.Body)
-}
-
-// fileSafe keeps letters, digits, '.', '-' and '_' of s for a file name.
-func fileSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
 }
 
 type personData struct {
