@@ -330,6 +330,21 @@ func mediaTypeOf(kind string) string {
 	return "text/csv"
 }
 
+// readImport reads the form's file "berkas", bounded by maxImportBytes:
+// its name and content, nil when none was chosen. When the file cannot be
+// read (too large, a broken form) it sets p's error and status and
+// returns ok false.
+func (h *Handler) readImport(r *http.Request, p *Page) (name string, b []byte, ok bool) {
+	name, b, err := readUpload(r, "berkas", h.maxImportBytes())
+	switch {
+	case errors.Is(err, errTooLarge):
+		p.Status, p.Error = http.StatusRequestEntityTooLarge, p.T("admin.people_too_large", h.maxImportBytes()>>20)
+	case err != nil:
+		p.Status, p.Error = http.StatusBadRequest, p.T("err.bad_form", err.Error())
+	}
+	return name, b, err == nil
+}
+
 // readUpload reads the form's file field, bounded by max; "" and no error
 // when none was chosen.
 func readUpload(r *http.Request, field string, max int64) (string, []byte, error) {
@@ -369,13 +384,8 @@ func (h *Handler) adminCheckPeople(w http.ResponseWriter, r *http.Request) {
 	}
 	d := h.peopleData()
 	p.Data = d
-	name, b, err := readUpload(r, "berkas", h.maxImportBytes())
-	switch {
-	case errors.Is(err, errTooLarge):
-		p.Status, p.Error = http.StatusRequestEntityTooLarge, p.T("admin.people_too_large", d.MaxBytes)
-	case err != nil:
-		p.Status, p.Error = http.StatusBadRequest, p.T("err.bad_form", err.Error())
-	case b == nil:
+	name, b, ok := h.readImport(r, p)
+	if ok && b == nil {
 		p.Status, p.Error = http.StatusBadRequest, p.T("admin.people_no_file")
 	}
 	if p.Error != "" {
@@ -491,27 +501,20 @@ func (h *Handler) adminPostPositions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := r.PostFormValue("json")
-	_, b, err := readUpload(r, "berkas", h.maxImportBytes())
-	switch {
-	case errors.Is(err, errTooLarge):
-		p.Status, p.Error = http.StatusRequestEntityTooLarge, p.T("admin.people_too_large", h.maxImportBytes()>>20)
-	case err != nil:
-		p.Status, p.Error = http.StatusBadRequest, p.T("err.bad_form", err.Error())
-	case b != nil:
+	if _, b, ok := h.readImport(r, p); ok && b != nil {
 		text = string(b)
 	}
 	if p.Error == "" && strings.TrimSpace(text) == "" {
 		p.Status, p.Error = http.StatusBadRequest, p.T("admin.pos_empty")
 	}
 	if p.Error == "" {
-		a := h.Call(r, http.MethodPost, "/api/v1/positions", strings.NewReader(text), map[string]string{"Content-Type": "application/json"})
-		if err := a.Err(); err != nil {
-			if !refusal(err, p) {
-				h.fail(w, r, p, err)
-				return
-			}
-		} else {
+		err := h.Call(r, http.MethodPost, "/api/v1/positions", strings.NewReader(text), map[string]string{"Content-Type": "application/json"}).Err()
+		if err == nil {
 			http.Redirect(w, r, "/admin/jabatan?ok=positions_saved", http.StatusSeeOther)
+			return
+		}
+		if !refusal(err, p) {
+			h.fail(w, r, p, err)
 			return
 		}
 	}
