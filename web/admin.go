@@ -40,12 +40,12 @@ func (h *Handler) registerAdmin() {
 	h.mux.HandleFunc("POST /admin/katalog", h.adminPostCatalogue)
 }
 
-// adminPage is the visitor's page in the admin area, or nil when they
-// were sent to the sign-in.
-func (h *Handler) adminPage(w http.ResponseWriter, r *http.Request, title string) *Page {
+// areaPage is the visitor's page titled title in the area nav (admin,
+// analis, auditor), or nil when they were sent to the sign-in.
+func (h *Handler) areaPage(w http.ResponseWriter, r *http.Request, nav, title string) *Page {
 	p := h.signedIn(w, r)
 	if p != nil {
-		p.Title, p.Nav = title, "admin"
+		p.Title, p.Nav = title, nav
 	}
 	return p
 }
@@ -56,7 +56,7 @@ type adminHomeData struct {
 
 // adminHome shows the admin's registries at a glance.
 func (h *Handler) adminHome(w http.ResponseWriter, r *http.Request) {
-	p := h.adminPage(w, r, "admin.title")
+	p := h.areaPage(w, r, "admin", "admin.title")
 	if p == nil {
 		return
 	}
@@ -106,7 +106,7 @@ type credentialsData struct {
 }
 
 func (h *Handler) adminCredentials(w http.ResponseWriter, r *http.Request) {
-	p := h.adminPage(w, r, "admin.cred_title")
+	p := h.areaPage(w, r, "admin", "admin.cred_title")
 	if p == nil {
 		return
 	}
@@ -153,7 +153,7 @@ func (h *Handler) adminAddCredential(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.cred_title")
+	p := h.areaPage(w, r, "admin", "admin.cred_title")
 	if p == nil {
 		return
 	}
@@ -201,7 +201,7 @@ func (h *Handler) adminRotateCredential(w http.ResponseWriter, r *http.Request) 
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.cred_title")
+	p := h.areaPage(w, r, "admin", "admin.cred_title")
 	if p == nil {
 		return
 	}
@@ -238,7 +238,7 @@ func (h *Handler) adminRevokeCredential(w http.ResponseWriter, r *http.Request) 
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.cred_title")
+	p := h.areaPage(w, r, "admin", "admin.cred_title")
 	if p == nil {
 		return
 	}
@@ -289,7 +289,7 @@ func (h *Handler) peopleData() *peopleData {
 }
 
 func (h *Handler) adminPeople(w http.ResponseWriter, r *http.Request) {
-	p := h.adminPage(w, r, "admin.people_title")
+	p := h.areaPage(w, r, "admin", "admin.people_title")
 	if p == nil {
 		return
 	}
@@ -378,7 +378,7 @@ func (h *Handler) adminCheckPeople(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.people_title")
+	p := h.areaPage(w, r, "admin", "admin.people_title")
 	if p == nil {
 		return
 	}
@@ -429,7 +429,7 @@ func (h *Handler) adminApplyPeople(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.people_title")
+	p := h.areaPage(w, r, "admin", "admin.people_title")
 	if p == nil {
 		return
 	}
@@ -456,7 +456,7 @@ type positionsData struct {
 }
 
 func (h *Handler) adminPositions(w http.ResponseWriter, r *http.Request) {
-	p := h.adminPage(w, r, "admin.pos_title")
+	p := h.areaPage(w, r, "admin", "admin.pos_title")
 	if p == nil {
 		return
 	}
@@ -496,7 +496,7 @@ func (h *Handler) adminPostPositions(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.pos_title")
+	p := h.areaPage(w, r, "admin", "admin.pos_title")
 	if p == nil {
 		return
 	}
@@ -534,7 +534,7 @@ type catalogueData struct {
 }
 
 func (h *Handler) adminCatalogue(w http.ResponseWriter, r *http.Request) {
-	p := h.adminPage(w, r, "admin.cat_title")
+	p := h.areaPage(w, r, "admin", "admin.cat_title")
 	if p == nil {
 		return
 	}
@@ -588,7 +588,7 @@ func (h *Handler) adminPostCatalogue(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	p := h.adminPage(w, r, "admin.cat_title")
+	p := h.areaPage(w, r, "admin", "admin.cat_title")
 	if p == nil {
 		return
 	}

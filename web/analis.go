@@ -101,6 +101,9 @@ func (p period) Years() []int {
 // unitLink is the path of a unit's dashboard.
 func unitLink(unit string) string { return "/analis/unit/" + url.PathEscape(unit) }
 
+// unitAPI is the API path of the unit the request's path names.
+func unitAPI(r *http.Request) string { return "/api/v1/units/" + url.PathEscape(r.PathValue("unit")) }
+
 type analisHomeData struct {
 	Period     period
 	Rows       []homeRow
@@ -127,11 +130,10 @@ func (d analisHomeData) UnitLink(unit string) string { return unitLink(unit) + "
 // analisHome lists the units the visitor may read with their compliance,
 // and the totals of all of them (the analyst's instansi).
 func (h *Handler) analisHome(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "analis", "analis.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "analis.title", "analis"
 	per := h.periodOf(r)
 	per.From, per.To = "", ""
 	var units struct {
@@ -303,15 +305,13 @@ func monthEnd(y int, m time.Month) time.Time { return time.Date(y, m+1, 0, 0, 0,
 
 // analisUnit is a unit's dashboard.
 func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "analis", "analis.unit.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "analis.unit.title", "analis"
-	unit := r.PathValue("unit")
 	per := h.periodOf(r)
-	base := "/api/v1/units/" + url.PathEscape(unit)
-	d := unitData{Unit: unit, Period: per, HeatStates: heatStates, Target: 20}
+	base := unitAPI(r)
+	d := unitData{Period: per, HeatStates: heatStates, Target: 20}
 
 	// The report decides whether the visitor may see the unit; the other
 	// parts are asked at the same time.
@@ -478,14 +478,12 @@ func (d trendData) Back() string { return unitLink(d.Unit) + "?year=" + strconv.
 
 // analisTrend is a unit's monthly trend on its own page.
 func (h *Handler) analisTrend(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "analis", "analis.trend.page")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "analis.trend.page", "analis"
-	unit := r.PathValue("unit")
 	per := h.periodOf(r)
-	base := "/api/v1/units/" + url.PathEscape(unit)
+	base := unitAPI(r)
 	// the year's report first: it says whether the visitor may see the unit
 	var rep struct {
 		Unit string `json:"unit"`
@@ -526,11 +524,10 @@ func (p *Page) monthShort(m time.Month) string {
 // the dashboard's period (laporan=jp) or of its competencies
 // (laporan=kompetensi), as an attachment.
 func (h *Handler) analisDownload(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "analis", "analis.unit.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "analis.unit.title", "analis"
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format == "" {
@@ -549,7 +546,7 @@ func (h *Handler) analisDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	per := h.periodOf(r)
-	target := "/api/v1/units/" + url.PathEscape(r.PathValue("unit"))
+	target := unitAPI(r)
 	switch q.Get("laporan") {
 	case "", "jp":
 		target += "/jp?" + per.query()
@@ -593,11 +590,10 @@ func (d personData) Back() string {
 
 // analisPerson shows one person's JP and competencies, read-only.
 func (h *Handler) analisPerson(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "analis", "analis.person.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "analis.person.title", "analis"
 	nip := r.PathValue("nip")
 	per := h.periodOf(r)
 	per.From, per.To = "", ""

@@ -28,11 +28,10 @@ func (h *Handler) registerAuditor() {
 
 // auditorHome shows GET /api/v1/status of this node.
 func (h *Handler) auditorHome(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "auditor", "audit.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "audit.title", "auditor"
 	var st api.Status
 	if err := h.getJSON(r, "/api/v1/status?nodes=all", &st); err != nil {
 		h.fail(w, r, p, err)
@@ -155,11 +154,10 @@ type accessPage struct {
 
 // auditorAccess searches the access log: who read whose records.
 func (h *Handler) auditorAccess(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "auditor", "audit.access_title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "audit.access_title", "auditor"
 	d := accessPage{Search: searchOf(r)}
 	if d.Search == (accessSearch{}) {
 		// the log is read oldest first: without a search, the last week
@@ -187,11 +185,10 @@ func (h *Handler) auditorAccess(w http.ResponseWriter, r *http.Request) {
 
 // auditorAccessCSV downloads the search as the API's CSV.
 func (h *Handler) auditorAccessCSV(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "auditor", "audit.access_title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "audit.access_title", "auditor"
 	q, err := searchOf(r).query()
 	if err != nil {
 		h.fail(w, r, p, err)
