@@ -54,6 +54,17 @@ func seedAnalis(t testing.TB, s *site) {
 	s.apiCall(t, "assessor", http.MethodPost, "/xapi/statements", analisAssessment(nipPegawai, "M.01", 2, "2026-02-01"), http.StatusOK)
 }
 
+// analystBrowser is a browser signed in as the analyst on a site seeded
+// by seedAnalis.
+func analystBrowser(t *testing.T) *browser {
+	t.Helper()
+	s := newSite(t)
+	seedAnalis(t, s)
+	b := s.browser(t)
+	b.signIn("analyst")
+	return b
+}
+
 // cellText is the text of the element with id in a page, tags removed.
 func cellText(t testing.TB, body, id string) string {
 	t.Helper()
@@ -79,10 +90,7 @@ func tableRow(t testing.TB, body, attr, val string) []string {
 }
 
 func TestAnalis_UnitDashboard(t *testing.T) {
-	s := newSite(t)
-	seedAnalis(t, s)
-	b := s.browser(t)
-	b.signIn("analyst")
+	b := analystBrowser(t)
 
 	home := b.get("/analis?year=2026")
 	expectPage(t, home, http.StatusOK, "Analisis unit", unitUmum, "Seluruh unit (instansi)")
@@ -176,10 +184,7 @@ func TestAnalis_UnitDashboard(t *testing.T) {
 
 // The analyst's pages in English: every label from the catalogue.
 func TestAnalis_English(t *testing.T) {
-	s := newSite(t)
-	seedAnalis(t, s)
-	b := s.browser(t)
-	b.signIn("analyst")
+	b := analystBrowser(t)
 	b.get("/analis")
 	b.post("/bahasa", url.Values{"lang": {"en"}, "return": {"/analis?year=2026"}})
 	expectPage(t, b.get("/analis?year=2026"), http.StatusOK, "Unit analysis", "All units (instansi)")
@@ -190,10 +195,7 @@ func TestAnalis_English(t *testing.T) {
 }
 
 func TestAnalis_Downloads(t *testing.T) {
-	s := newSite(t)
-	seedAnalis(t, s)
-	b := s.browser(t)
-	b.signIn("analyst")
+	b := analystBrowser(t)
 	p := b.get("/analis/unit/Biro%20Umum?year=2026")
 	link := regexp.MustCompile(`id="csv" href="([^"]+)"`).FindStringSubmatch(p.body)
 	if link == nil {
