@@ -317,12 +317,14 @@ func (h *Handler) mayPost(r *http.Request, target string) error {
 // importKind is the media type of an uploaded registry file: a
 // spreadsheet by its name or its zip signature, else CSV.
 func importKind(name string, b []byte) (kind, mediaType string) {
+	kind = "csv"
 	if strings.EqualFold(path.Ext(name), ".xlsx") || bytes.HasPrefix(b, []byte("PK\x03\x04")) {
-		return "xlsx", bangkom.XLSXType
+		kind = "xlsx"
 	}
-	return "csv", "text/csv"
+	return kind, mediaTypeOf(kind)
 }
 
+// mediaTypeOf is the media type of an import of kind (csv, xlsx).
 func mediaTypeOf(kind string) string {
 	if kind == "xlsx" {
 		return bangkom.XLSXType
