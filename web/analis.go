@@ -89,7 +89,8 @@ func (p period) values() url.Values {
 // query is the period as a query string.
 func (p period) query() string { return p.values().Encode() }
 
-// Years is the years the period form offers: this one and the four before.
+// Years is the years the period form offers: the next one, this one and
+// the four before.
 func (p period) Years() []int {
 	out := []int{}
 	for y := p.Year + 1; y >= p.Year-4; y-- {
