@@ -39,6 +39,10 @@ const belowPageSize = 50
 // monthly trend itself; a larger unit's dashboard links to it.
 const trendInlineMax = 1000
 
+// targetJP is the JP a year the unit dashboard counts a person short of
+// and marks the distribution's bars below.
+const targetJP = 20
+
 // problemsShown is how many claim problems the unit dashboard lists.
 const problemsShown = 50
 
@@ -232,7 +236,6 @@ type unitData struct {
 	Below       int
 	PctMet      int
 	MetBar      Bar
-	Target      float64
 	Hist        []histRow
 	HistChart   template.HTML
 	Trend       []trendRow
@@ -312,7 +315,7 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	per := h.periodOf(r)
 	base := unitAPI(r)
-	d := unitData{Period: per, HeatStates: heatStates, Target: 20}
+	d := unitData{Period: per, HeatStates: heatStates}
 
 	// The report decides whether the visitor may see the unit; the other
 	// parts are asked at the same time.
@@ -350,13 +353,13 @@ func (h *Handler) analisUnit(w http.ResponseWriter, r *http.Request) {
 		}
 		if !m.Met {
 			below = append(below, belowRow{NIP: string(m.NIP), Name: m.Name, Recognized: m.Recognized, Pending: m.Pending,
-				Short: max(d.Target-m.Recognized, 0), SupervisorNIP: string(m.SupervisorNIP), SupervisorName: m.SupervisorName})
+				Short: max(targetJP-m.Recognized, 0), SupervisorNIP: string(m.SupervisorNIP), SupervisorName: m.SupervisorName})
 		}
 	}
 	var pts []chartPoint
 	for i, hr := range d.Hist {
 		class := "bar1"
-		if histBins[i].Hi > 0 && histBins[i].Hi <= 20 {
+		if histBins[i].Hi > 0 && histBins[i].Hi <= targetJP {
 			class = "bar3"
 		}
 		pts = append(pts, chartPoint{Label: hr.Label, Value: float64(hr.People), Text: p.Int(hr.People), Class: class,
