@@ -267,6 +267,12 @@ func TestAdmin_PositionsAndCatalogue(t *testing.T) {
 		t.Fatalf("GET /api/v1/catalogue lacks the entry: %s", got)
 	}
 	expectPage(t, b.get("/admin/katalog?ubah="+url.QueryEscape(activity)), http.StatusOK, `value="Etika ASN"`, `value="12.5"`, "Ubah kegiatan")
+	// the page's own "change" link of the entry opens it the same way
+	link := regexp.MustCompile(`href="(/admin/katalog\?ubah=[^"]*etika-asn)"`).FindStringSubmatch(b.get("/admin/katalog").body)
+	if link == nil {
+		t.Fatal("the catalogue page has no change link")
+	}
+	expectPage(t, b.get(html.UnescapeString(link[1])), http.StatusOK, `value="Etika ASN"`, "Ubah kegiatan")
 	p = b.post("/admin/katalog", url.Values{"activity": {"bukan iri"}, "name_id": {"Salah"}, "form": {form}})
 	expectPage(t, p, http.StatusBadRequest, "[0].activity: &#34;bukan iri&#34; is not an IRI", `value="Salah"`)
 	p = b.post("/admin/katalog", url.Values{"activity": {activity}, "form": {form}, "jp": {"dua"}})

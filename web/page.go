@@ -105,8 +105,7 @@ func (p *Page) Pct(part, whole float64) int {
 }
 
 var funcs = template.FuncMap{
-	"queryEscape": url.QueryEscape,
-	"add":         func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
 }
 
 // parseTemplates parses every page with the layout: templates/*.html other
