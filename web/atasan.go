@@ -80,8 +80,14 @@ type atasanQueue struct {
 	Checked map[string]bool
 	Reasons map[string]string
 	Reason  string
-	Failed  []string // the claims not decided, each with why
+	// notDecided are the claims not decided, each with why (empty when
+	// the page's error says it); Failed names them once the queue is read.
+	notDecided []notDecided
+	Failed     []string
 }
+
+// notDecided is a claim not decided and the API's words why.
+type notDecided struct{ id, why string }
 
 // hasQueue reports whether the visitor has a queue of their own: a
 // person's as supervisor, or a verifier's.
@@ -108,6 +114,13 @@ func (h *Handler) atasanQueuePage(w http.ResponseWriter, r *http.Request, p *Pag
 			return
 		}
 		d.Pending = body.Pending
+	}
+	for _, f := range d.notDecided {
+		label := d.claimLabel(p, f.id)
+		if f.why != "" {
+			label += ": " + f.why
+		}
+		d.Failed = append(d.Failed, label)
 	}
 	p.Data = d
 	h.render(w, "atasan", p)
@@ -205,10 +218,9 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 		}
 		stmts = append(stmts, h.decisionStatement(p.Me, id, approve, reason))
 	}
-	labels := h.claimLabels(r, p)
 	if len(noReason) > 0 {
 		for _, id := range noReason {
-			d.Failed = append(d.Failed, labels(id))
+			d.notDecided = append(d.notDecided, notDecided{id: id})
 		}
 		refuse(http.StatusBadRequest, "atasan.err.reason_needed")
 		return
@@ -223,33 +235,32 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The API took none of the batch: send each alone, so that every
-	// decision it allows is made, and name the others.
+	// decision it allows is made, and name the others (the page names
+	// them from the queue it reads after).
 	done := 0
-	var last error
-	for i, st := range stmts {
+	var last *APIError
+	for i := range stmts {
 		if err := h.postStatements(r, stmts[i:i+1]); err != nil {
-			var ae *APIError
-			if !errors.As(err, &ae) || ae.Status >= 500 || ae.Status == http.StatusUnauthorized {
+			if !errors.As(err, &last) || last.Status >= 500 || last.Status == http.StatusUnauthorized {
 				h.fail(w, r, p, err)
 				return
 			}
-			last = err
-			d.Failed = append(d.Failed, labels(st["object"].(map[string]string)["id"])+": "+ae.Message)
+			d.notDecided = append(d.notDecided, notDecided{id: ids[i], why: last.Message})
 			continue
 		}
 		done++
 	}
-	if done == 0 && len(d.Failed) == 1 {
-		d.Failed = nil
+	if done == 0 && len(d.notDecided) == 1 {
+		d.notDecided = nil
 		h.decideFailed(w, r, p, d, last)
 		return
 	}
 	if done > 0 {
 		p.Flash = p.T("atasan.flash.some_decided", done)
 	}
-	p.Error = p.T("atasan.err.not_decided", len(d.Failed))
+	p.Error = p.T("atasan.err.not_decided", len(d.notDecided))
 	if done == 0 {
-		p.Status = statusOf(last)
+		p.Status = last.Status
 	}
 	h.atasanQueuePage(w, r, p, d)
 }
@@ -271,34 +282,15 @@ func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, 
 	h.atasanQueuePage(w, r, p, d)
 }
 
-func statusOf(err error) int {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Status
-	}
-	return http.StatusBadGateway
-}
-
-// claimLabels returns a function naming a claim of the visitor's queue
-// by person, activity and date (by its id when the queue lacks it).
-func (h *Handler) claimLabels(r *http.Request, p *Page) func(id string) string {
-	names := map[string]string{}
-	if hasQueue(p.Me) {
-		var body struct {
-			Pending []pendingClaim `json:"pending"`
-		}
-		if h.getJSON(r, "/api/v1/approvals", &body) == nil {
-			for _, c := range body.Pending {
-				names[c.StatementID] = c.label()
-			}
+// claimLabel names claim id of the queue by person, activity and date
+// (by its id when the queue lacks it).
+func (d *atasanQueue) claimLabel(p *Page, id string) string {
+	for _, c := range d.Pending {
+		if c.StatementID == id {
+			return c.label()
 		}
 	}
-	return func(id string) string {
-		if n, ok := names[id]; ok {
-			return n
-		}
-		return p.T("atasan.claim_id", id)
-	}
+	return p.T("atasan.claim_id", id)
 }
 
 // postStatements posts stmts to the xAPI in one request.
