@@ -432,12 +432,8 @@ func (h *Handler) today() string { return h.cfg.Now().In(wib).Format(time.DateOn
 // wib is Western Indonesia Time, the zone of the dates a record defaults to.
 var wib = time.FixedZone("WIB", 7*3600)
 
-func (h *Handler) renderRecord(w http.ResponseWriter, r *http.Request, p *Page, in recordInput, errs map[string]string) {
-	_, list, err := h.forms(r)
-	if err != nil {
-		h.fail(w, r, p, err)
-		return
-	}
+// renderRecord shows the record form of the forms list with in and errs.
+func (h *Handler) renderRecord(w http.ResponseWriter, p *Page, list []apiForm, in recordInput, errs map[string]string) {
 	p.Data = recordData{In: in, Forms: h.formOptions(p, list), Errors: errs, MaxMiB: maxEvidenceBytes >> 20,
 		Accept: strings.Join(evidenceTypes, ","), Today: h.today()}
 	if len(errs) > 0 {
@@ -454,8 +450,13 @@ func (h *Handler) pegawaiRecordForm(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
+	_, list, err := h.forms(r)
+	if err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
 	t := h.today()
-	h.renderRecord(w, r, p, recordInput{Start: t, End: t}, nil)
+	h.renderRecord(w, p, list, recordInput{Start: t, End: t}, nil)
 }
 
 // evidence is an uploaded evidence file.
@@ -478,7 +479,7 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 		Minutes: strings.TrimSpace(r.PostFormValue("minutes")), Title: strings.TrimSpace(r.PostFormValue("title")),
 		Description: strings.TrimSpace(r.PostFormValue("description")),
 	}
-	forms, _, err := h.forms(r)
+	forms, list, err := h.forms(r)
 	if err != nil {
 		h.fail(w, r, p, err)
 		return
@@ -487,7 +488,7 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 	stmt := h.checkRecord(p, in, forms, errs)
 	ev := h.readEvidence(p, r, errs)
 	if len(errs) > 0 {
-		h.renderRecord(w, r, p, in, errs)
+		h.renderRecord(w, p, list, in, errs)
 		return
 	}
 	var res Response
@@ -518,7 +519,7 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 		}
 		if errors.As(err, &ae) && ae.Status < 500 {
 			p.Error = p.T("saya.catat.refused", ae.Message)
-			h.renderRecord(w, r, p, in, map[string]string{"api": ae.Message})
+			h.renderRecord(w, p, list, in, map[string]string{"api": ae.Message})
 			return
 		}
 		h.fail(w, r, p, err)
