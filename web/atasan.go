@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -126,10 +124,10 @@ func (h *Handler) atasanQueuePage(w http.ResponseWriter, r *http.Request, p *Pag
 	h.render(w, "atasan", p)
 }
 
-// decisionStatement is a decision on claim by the visitor as themselves:
-// an ASN account of their NIP, or for a credential acting for no person
-// (a verifier) the account of its key.
-func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason string) map[string]any {
+// actor is the visitor as the actor of their own statement: an ASN
+// account of their NIP, or for a credential acting for no person (a
+// verifier) the account of its key.
+func (h *Handler) actor(me *Me) map[string]any {
 	actor := map[string]any{"objectType": "Agent", "account": map[string]string{"homePage": lrs.CredentialHomePage, "name": me.Key}}
 	if me.NIP != "" {
 		actor["account"] = map[string]string{"homePage": h.cfg.API.HomePage(), "name": me.NIP}
@@ -137,12 +135,17 @@ func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason s
 	if me.Name != "" {
 		actor["name"] = me.Name
 	}
+	return actor
+}
+
+// decisionStatement is a decision on claim by the visitor as themselves.
+func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason string) map[string]any {
 	verb := map[string]any{"id": bangkom.VerbApproved, "display": map[string]string{"id-ID": "menyetujui", "en-US": "approved"}}
 	if !approve {
 		verb = map[string]any{"id": bangkom.VerbRejected, "display": map[string]string{"id-ID": "menolak", "en-US": "rejected"}}
 	}
 	st := map[string]any{
-		"id": uuid.NewString(), "actor": actor, "verb": verb,
+		"id": uuid.NewString(), "actor": h.actor(me), "verb": verb,
 		"object":    map[string]string{"objectType": "StatementRef", "id": claim},
 		"timestamp": h.cfg.Now().UTC().Format(time.RFC3339Nano),
 	}
@@ -225,7 +228,7 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadRequest, "atasan.err.reason_needed")
 		return
 	}
-	err := h.postStatements(r, stmts)
+	err := h.postJSON(r, "/xapi/statements", stmts, nil)
 	if err == nil {
 		http.Redirect(w, r, "/atasan?ok=decided", http.StatusSeeOther)
 		return
@@ -240,7 +243,7 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 	done := 0
 	var last *APIError
 	for i := range stmts {
-		if err := h.postStatements(r, stmts[i:i+1]); err != nil {
+		if err := h.postJSON(r, "/xapi/statements", stmts[i:i+1], nil); err != nil {
 			if !errors.As(err, &last) || last.Status >= 500 || last.Status == http.StatusUnauthorized {
 				h.fail(w, r, p, err)
 				return
@@ -291,16 +294,6 @@ func (d *atasanQueue) claimLabel(p *Page, id string) string {
 		}
 	}
 	return p.T("atasan.claim_id", id)
-}
-
-// postStatements posts stmts to the xAPI in one request.
-func (h *Handler) postStatements(r *http.Request, stmts []map[string]any) error {
-	b, err := json.Marshal(stmts)
-	if err != nil {
-		return err
-	}
-	return h.Call(r, http.MethodPost, "/xapi/statements", bytes.NewReader(b), map[string]string{
-		"Content-Type": "application/json", "X-Experience-API-Version": "1.0.3"}).Err()
 }
 
 // madeDecision is one decision of GET /api/v1/decisions.

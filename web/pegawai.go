@@ -2,12 +2,10 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // The pages of a signed-in civil servant (Pegawai): their JP of the year
@@ -491,27 +491,14 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 		h.renderRecord(w, p, list, in, errs)
 		return
 	}
-	var res Response
-	hdr := map[string]string{"X-Experience-API-Version": "1.0.3"}
 	if ev == nil {
-		body, _ := json.Marshal(stmt)
-		hdr["Content-Type"] = "application/json"
-		res = h.Call(r, http.MethodPost, "/xapi/statements", bytes.NewReader(body), hdr)
+		err = h.postJSON(r, "/xapi/statements", stmt, nil)
 	} else {
-		sum := sha256.Sum256(ev.Data)
-		sha := hex.EncodeToString(sum[:])
-		stmt["attachments"] = []map[string]any{{
-			"usageType":   EvidenceUsage,
-			"display":     map[string]string{"id-ID": "Bukti: " + ev.Name, "en": "Evidence: " + ev.Name},
-			"contentType": ev.ContentType,
-			"length":      len(ev.Data),
-			"sha2":        sha,
-		}}
-		body, ctype := multipartStatement(stmt, ev, sha)
-		hdr["Content-Type"] = ctype
-		res = h.Call(r, http.MethodPost, "/xapi/statements", body, hdr)
+		body, ctype := multipartStatement(stmt, ev)
+		err = h.Call(r, http.MethodPost, "/xapi/statements", body,
+			map[string]string{"Content-Type": ctype, "X-Experience-API-Version": "1.0.3"}).Err()
 	}
-	if err := res.Err(); err != nil {
+	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
 			h.fail(w, r, p, err)
@@ -618,7 +605,7 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 		ext[extDays] = days
 		ext[extStartDate] = in.Start
 	}
-	id := newUUID()
+	id := uuid.NewString()
 	def := map[string]any{"name": map[string]string{"id-ID": in.Title}}
 	if in.Description != "" {
 		def["description"] = map[string]string{"id-ID": in.Description}
@@ -627,13 +614,9 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 	if t := activityType(in.Form); t != "" {
 		def["type"] = t
 	}
-	actor := map[string]any{"objectType": "Agent", "account": map[string]string{"homePage": h.cfg.API.HomePage(), "name": p.Me.NIP}}
-	if p.Me.Name != "" {
-		actor["name"] = p.Me.Name
-	}
 	return map[string]any{
-		"id":     newUUID(),
-		"actor":  actor,
+		"id":     uuid.NewString(),
+		"actor":  h.actor(p.Me),
 		"verb":   map[string]any{"id": verbCompleted, "display": map[string]string{"id-ID": "menyelesaikan", "en-US": "completed"}},
 		"object": map[string]any{"objectType": "Activity", "id": recordedActivity + id, "definition": def},
 		"result": result,
@@ -699,10 +682,19 @@ func (h *Handler) readEvidence(p *Page, r *http.Request, errs map[string]string)
 	return &evidence{Name: name, ContentType: ct, Data: data}
 }
 
-// multipartStatement is the statement and its evidence as a
-// multipart/mixed body (xAPI 1.0.3 Data 2.5): the statement first, then
-// the file named by its SHA-2.
-func multipartStatement(stmt map[string]any, ev *evidence, sha string) (io.Reader, string) {
+// multipartStatement attaches the evidence to the statement and returns
+// both as a multipart/mixed body (xAPI 1.0.3 Data 2.5): the statement
+// first, then the file named by its SHA-2.
+func multipartStatement(stmt map[string]any, ev *evidence) (io.Reader, string) {
+	sum := sha256.Sum256(ev.Data)
+	sha := hex.EncodeToString(sum[:])
+	stmt["attachments"] = []map[string]any{{
+		"usageType":   EvidenceUsage,
+		"display":     map[string]string{"id-ID": "Bukti: " + ev.Name, "en": "Evidence: " + ev.Name},
+		"contentType": ev.ContentType,
+		"length":      len(ev.Data),
+		"sha2":        sha,
+	}}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	js, _ := json.Marshal(stmt)
@@ -716,14 +708,6 @@ func multipartStatement(stmt map[string]any, ev *evidence, sha string) (io.Reade
 	_, _ = part.Write(ev.Data)
 	_ = mw.Close()
 	return &buf, "multipart/mixed; boundary=" + mw.Boundary()
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 type historyData struct {
