@@ -172,17 +172,20 @@ func personPath(p *Page, what string) string {
 }
 
 // yearParam reads ?year= (default this year); ok false when it is not a
-// year.
-func (h *Handler) yearParam(r *http.Request) (int, bool) {
+// year, and the page has answered 400.
+func (h *Handler) yearParam(w http.ResponseWriter, r *http.Request, p *Page) (int, bool) {
 	v := r.URL.Query().Get("year")
 	if v == "" {
 		return h.cfg.Now().Year(), true
 	}
 	y, err := strconv.Atoi(v)
-	return y, err == nil && y >= 2000 && y <= 2100
+	if err != nil || y < 2000 || y > 2100 {
+		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", v))
+		return 0, false
+	}
+	return y, true
 }
 
-// forms reads the forms of competency development by code.
 // personYear is the visitor's JP report of year and the forms (by code
 // and in order).
 func (h *Handler) personYear(r *http.Request, p *Page, year int) (jpReport, map[string]apiForm, []apiForm, error) {
@@ -194,6 +197,7 @@ func (h *Handler) personYear(r *http.Request, p *Page, year int) (jpReport, map[
 	return rep, forms, list, err
 }
 
+// forms reads the forms of competency development, by code and in order.
 func (h *Handler) forms(r *http.Request) (map[string]apiForm, []apiForm, error) {
 	var list struct {
 		Forms []apiForm `json:"forms"`
@@ -332,9 +336,8 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	year, ok := h.yearParam(r)
+	year, ok := h.yearParam(w, r, p)
 	if !ok {
-		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", r.URL.Query().Get("year")))
 		return
 	}
 	rep, forms, _, err := h.personYear(r, p, year)
@@ -727,9 +730,8 @@ func (h *Handler) pegawaiHistory(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	year, ok := h.yearParam(r)
+	year, ok := h.yearParam(w, r, p)
 	if !ok {
-		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", r.URL.Query().Get("year")))
 		return
 	}
 	q := r.URL.Query()
