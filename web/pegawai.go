@@ -214,17 +214,22 @@ func (h *Handler) forms(r *http.Request) (map[string]apiForm, []apiForm, error) 
 
 // formName is a form's name in the page's language (its code if unknown).
 func formName(p *Page, forms map[string]apiForm, code string) string {
-	f, ok := forms[code]
-	if !ok {
-		return code
+	if f, ok := forms[code]; ok {
+		return f.name(p)
 	}
+	return code
+}
+
+// name is the form's name in the page's language, else in Indonesian,
+// else its code.
+func (f apiForm) name(p *Page) string {
 	if n := f.Name[p.Lang]; n != "" {
 		return n
 	}
 	if n := f.Name["id"]; n != "" {
 		return n
 	}
-	return code
+	return f.Form
 }
 
 // ruleText says how a form counts JP and its caps, in the page's language.
@@ -419,7 +424,7 @@ func (h *Handler) formOptions(p *Page, list []apiForm) []formOption {
 		if f.Rule == nil {
 			continue
 		}
-		opts = append(opts, formOption{Code: f.Form, Name: formName(p, map[string]apiForm{f.Form: f}, f.Form), Rule: ruleText(p, f), Category: f.Category})
+		opts = append(opts, formOption{Code: f.Form, Name: f.name(p), Rule: ruleText(p, f), Category: f.Category})
 	}
 	slices.SortStableFunc(opts, func(a, b formOption) int {
 		if d := order[a.Category] - order[b.Category]; d != 0 {
