@@ -32,6 +32,7 @@ func (h *Handler) registerAtasan() {
 
 // pendingClaim is one claim of GET /api/v1/approvals.
 type pendingClaim struct {
+	claimActivity
 	NIP          string  `json:"nip"`
 	Name         string  `json:"name"`
 	Unit         string  `json:"unit"`
@@ -42,8 +43,6 @@ type pendingClaim struct {
 	JPClaimed    float64 `json:"jp_claimed"`
 	JPIfApproved float64 `json:"jp_if_approved"`
 	Note         string  `json:"note"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	Evidence     struct {
 		Response    string `json:"response"`
 		Truncated   bool   `json:"truncated"`
@@ -57,12 +56,18 @@ type pendingClaim struct {
 	} `json:"evidence"`
 }
 
+// claimActivity is the activity of a claim as the API's reports give it.
+type claimActivity struct {
+	Activity     string `json:"activity"`
+	ActivityName string `json:"activity_name"`
+}
+
 // Title is how the claim is named: its activity's name, else its IRI.
-func (c pendingClaim) Title() string {
-	if c.ActivityName != "" {
-		return c.ActivityName
+func (a claimActivity) Title() string {
+	if a.ActivityName != "" {
+		return a.ActivityName
 	}
-	return c.Activity
+	return a.Activity
 }
 
 // label names the claim in a message: person, activity and date.
@@ -298,13 +303,12 @@ func (d *atasanQueue) claimLabel(p *Page, id string) string {
 
 // madeDecision is one decision of GET /api/v1/decisions.
 type madeDecision struct {
+	claimActivity
 	NIP          string  `json:"nip"`
 	Name         string  `json:"name"`
 	StatementID  string  `json:"statement_id"`
 	Form         string  `json:"form"`
 	Date         string  `json:"date"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	JPClaimed    float64 `json:"jp_claimed"`
 	Decision     string  `json:"decision"`
 	Reason       string  `json:"reason"`
@@ -312,14 +316,6 @@ type madeDecision struct {
 	JPRecognized float64 `json:"jp_recognized"`
 	// DecisionLabel and StateLabel are the two in the page's language.
 	DecisionLabel, StateLabel string
-}
-
-// Title is how the claim is named: its activity's name, else its IRI.
-func (m madeDecision) Title() string {
-	if m.ActivityName != "" {
-		return m.ActivityName
-	}
-	return m.Activity
 }
 
 // atasanHistory shows what the visitor decided before (GET /atasan/riwayat).

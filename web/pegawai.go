@@ -88,6 +88,7 @@ type jpReport struct {
 }
 
 type jpItem struct {
+	claimActivity
 	StatementID  string  `json:"statement_id"`
 	Form         string  `json:"form"`
 	Date         string  `json:"date"`
@@ -99,8 +100,6 @@ type jpItem struct {
 	RejectedBy   string  `json:"rejected_by"`
 	Reason       string  `json:"reason"`
 	Rule         string  `json:"rule"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	Note         string  `json:"note"`
 	DuplicateOf  string  `json:"duplicate_of"`
 }
@@ -273,7 +272,6 @@ func ruleText(p *Page, f apiForm) string {
 // itemRow is one claim as the pages show it.
 type itemRow struct {
 	jpItem
-	Name     string // the activity's name, else its IRI
 	FormName string
 	RuleText string
 	Decider  string
@@ -289,10 +287,7 @@ func itemRows(p *Page, rep jpReport, forms map[string]apiForm) []itemRow {
 	}
 	// the report lists items in log order: the latest first among a day's
 	for _, it := range slices.Backward(rep.Items) {
-		row := itemRow{jpItem: it, Name: it.ActivityName, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
-		if row.Name == "" {
-			row.Name = it.Activity
-		}
+		row := itemRow{jpItem: it, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
 		switch {
 		case it.State == "approved" && strings.HasPrefix(it.ApprovedBy, "provider:"):
 			row.Decider = p.T("saya.by_provider", strings.TrimPrefix(it.ApprovedBy, "provider:"))
