@@ -249,7 +249,7 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 	var last *APIError
 	for i := range stmts {
 		if err := h.postJSON(r, "/xapi/statements", stmts[i:i+1], nil); err != nil {
-			if !errors.As(err, &last) || last.Status >= 500 || last.Status == http.StatusUnauthorized {
+			if last = sentRefused(err); last == nil {
 				h.fail(w, r, p, err)
 				return
 			}
@@ -276,8 +276,8 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 // decideFailed shows the queue with the API's refusal of a decision:
 // its own words, which name the rule.
 func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, d *atasanQueue, err error) {
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Status >= 500 || ae.Status == http.StatusUnauthorized {
+	ae := sentRefused(err)
+	if ae == nil {
 		h.fail(w, r, p, err)
 		return
 	}
@@ -288,6 +288,16 @@ func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, 
 		p.Error = p.T("atasan.err.refused", ae.Message)
 	}
 	h.atasanQueuePage(w, r, p, d)
+}
+
+// sentRefused is err as the API's refusal of what a page sent: an answer
+// of 4xx other than 401 (the session ended). It is nil for any other error.
+func sentRefused(err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusUnauthorized {
+		return ae
+	}
+	return nil
 }
 
 // claimLabel names claim id of the queue by person, activity and date

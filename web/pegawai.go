@@ -502,12 +502,7 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 			map[string]string{"Content-Type": ctype, "X-Experience-API-Version": "1.0.3"}).Err()
 	}
 	if err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			h.fail(w, r, p, err)
-			return
-		}
-		if errors.As(err, &ae) && ae.Status < 500 {
+		if ae := sentRefused(err); ae != nil {
 			p.Error = p.T("saya.catat.refused", ae.Message)
 			h.renderRecord(w, p, list, in, map[string]string{"api": ae.Message})
 			return
