@@ -231,6 +231,15 @@ func (f apiForm) name(p *Page) string {
 	return f.Form
 }
 
+// maxJPPerClaim is the most JP one claim of the form may count (1000 when
+// its rule sets no bound); the form has a rule.
+func (f apiForm) maxJPPerClaim() float64 {
+	if f.Rule.MaxJPPerClaim != nil {
+		return *f.Rule.MaxJPPerClaim
+	}
+	return 1000
+}
+
 // ruleText says how a form counts JP and its caps, in the page's language.
 func ruleText(p *Page, f apiForm) string {
 	if f.Rule == nil {
@@ -243,11 +252,7 @@ func ruleText(p *Page, f apiForm) string {
 	var s string
 	switch f.Rule.Unit {
 	case "declared":
-		max := 1000.0
-		if f.Rule.MaxJPPerClaim != nil {
-			max = *f.Rule.MaxJPPerClaim
-		}
-		s = p.T("saya.unit.declared", p.Num(max))
+		s = p.T("saya.unit.declared", p.Num(f.maxJPPerClaim()))
 	case "duration":
 		s = p.T("saya.unit.duration")
 	case "zero":
@@ -568,10 +573,7 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 	ext := map[string]any{extForm: in.Form}
 	result := map[string]any{"completion": true}
 	if ok && f.Rule != nil {
-		max := 1000.0
-		if f.Rule.MaxJPPerClaim != nil {
-			max = *f.Rule.MaxJPPerClaim
-		}
+		max := f.maxJPPerClaim()
 		switch f.Rule.Unit {
 		case "declared":
 			jp, err := strconv.ParseFloat(strings.Replace(in.JP, ",", ".", 1), 64)
