@@ -290,7 +290,8 @@ func itemRows(p *Page, rep jpReport, forms map[string]apiForm) []itemRow {
 		}
 		return nip
 	}
-	// the report lists items in log order: the latest first among a day's
+	// the report lists items in log order: read backwards, the latest of a
+	// day comes first
 	for _, it := range slices.Backward(rep.Items) {
 		row := itemRow{jpItem: it, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
 		switch {
