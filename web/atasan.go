@@ -1,8 +1,6 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -34,6 +32,7 @@ func (h *Handler) registerAtasan() {
 
 // pendingClaim is one claim of GET /api/v1/approvals.
 type pendingClaim struct {
+	claimActivity
 	NIP          string  `json:"nip"`
 	Name         string  `json:"name"`
 	Unit         string  `json:"unit"`
@@ -44,8 +43,6 @@ type pendingClaim struct {
 	JPClaimed    float64 `json:"jp_claimed"`
 	JPIfApproved float64 `json:"jp_if_approved"`
 	Note         string  `json:"note"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	Evidence     struct {
 		Response    string `json:"response"`
 		Truncated   bool   `json:"truncated"`
@@ -59,12 +56,18 @@ type pendingClaim struct {
 	} `json:"evidence"`
 }
 
+// claimActivity is the activity of a claim as the API's reports give it.
+type claimActivity struct {
+	Activity     string `json:"activity"`
+	ActivityName string `json:"activity_name"`
+}
+
 // Title is how the claim is named: its activity's name, else its IRI.
-func (c pendingClaim) Title() string {
-	if c.ActivityName != "" {
-		return c.ActivityName
+func (a claimActivity) Title() string {
+	if a.ActivityName != "" {
+		return a.ActivityName
 	}
-	return c.Activity
+	return a.Activity
 }
 
 // label names the claim in a message: person, activity and date.
@@ -80,8 +83,14 @@ type atasanQueue struct {
 	Checked map[string]bool
 	Reasons map[string]string
 	Reason  string
-	Failed  []string // the claims not decided, each with why
+	// notDecided are the claims not decided, each with why (empty when
+	// the page's error says it); Failed names them once the queue is read.
+	notDecided []notDecided
+	Failed     []string
 }
+
+// notDecided is a claim not decided and the API's words why.
+type notDecided struct{ id, why string }
 
 // hasQueue reports whether the visitor has a queue of their own: a
 // person's as supervisor, or a verifier's.
@@ -109,14 +118,21 @@ func (h *Handler) atasanQueuePage(w http.ResponseWriter, r *http.Request, p *Pag
 		}
 		d.Pending = body.Pending
 	}
+	for _, f := range d.notDecided {
+		label := d.claimLabel(p, f.id)
+		if f.why != "" {
+			label += ": " + f.why
+		}
+		d.Failed = append(d.Failed, label)
+	}
 	p.Data = d
 	h.render(w, "atasan", p)
 }
 
-// decisionStatement is a decision on claim by the visitor as themselves:
-// an ASN account of their NIP, or for a credential acting for no person
-// (a verifier) the account of its key.
-func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason string) map[string]any {
+// actor is the visitor as the actor of their own statement: an ASN
+// account of their NIP, or for a credential acting for no person (a
+// verifier) the account of its key.
+func (h *Handler) actor(me *Me) map[string]any {
 	actor := map[string]any{"objectType": "Agent", "account": map[string]string{"homePage": lrs.CredentialHomePage, "name": me.Key}}
 	if me.NIP != "" {
 		actor["account"] = map[string]string{"homePage": h.cfg.API.HomePage(), "name": me.NIP}
@@ -124,12 +140,17 @@ func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason s
 	if me.Name != "" {
 		actor["name"] = me.Name
 	}
+	return actor
+}
+
+// decisionStatement is a decision on claim by the visitor as themselves.
+func (h *Handler) decisionStatement(me *Me, claim string, approve bool, reason string) map[string]any {
 	verb := map[string]any{"id": bangkom.VerbApproved, "display": map[string]string{"id-ID": "menyetujui", "en-US": "approved"}}
 	if !approve {
 		verb = map[string]any{"id": bangkom.VerbRejected, "display": map[string]string{"id-ID": "menolak", "en-US": "rejected"}}
 	}
 	st := map[string]any{
-		"id": uuid.NewString(), "actor": actor, "verb": verb,
+		"id": uuid.NewString(), "actor": h.actor(me), "verb": verb,
 		"object":    map[string]string{"objectType": "StatementRef", "id": claim},
 		"timestamp": h.cfg.Now().UTC().Format(time.RFC3339Nano),
 	}
@@ -205,15 +226,14 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 		}
 		stmts = append(stmts, h.decisionStatement(p.Me, id, approve, reason))
 	}
-	labels := h.claimLabels(r, p)
 	if len(noReason) > 0 {
 		for _, id := range noReason {
-			d.Failed = append(d.Failed, labels(id))
+			d.notDecided = append(d.notDecided, notDecided{id: id})
 		}
 		refuse(http.StatusBadRequest, "atasan.err.reason_needed")
 		return
 	}
-	err := h.postStatements(r, stmts)
+	err := h.postJSON(r, "/xapi/statements", stmts, nil)
 	if err == nil {
 		http.Redirect(w, r, "/atasan?ok=decided", http.StatusSeeOther)
 		return
@@ -223,33 +243,32 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The API took none of the batch: send each alone, so that every
-	// decision it allows is made, and name the others.
+	// decision it allows is made, and name the others (the page names
+	// them from the queue it reads after).
 	done := 0
-	var last error
-	for i, st := range stmts {
-		if err := h.postStatements(r, stmts[i:i+1]); err != nil {
-			var ae *APIError
-			if !errors.As(err, &ae) || ae.Status >= 500 || ae.Status == http.StatusUnauthorized {
+	var last *APIError
+	for i := range stmts {
+		if err := h.postJSON(r, "/xapi/statements", stmts[i:i+1], nil); err != nil {
+			if last = sentRefused(err); last == nil {
 				h.fail(w, r, p, err)
 				return
 			}
-			last = err
-			d.Failed = append(d.Failed, labels(st["object"].(map[string]string)["id"])+": "+ae.Message)
+			d.notDecided = append(d.notDecided, notDecided{id: ids[i], why: last.Message})
 			continue
 		}
 		done++
 	}
-	if done == 0 && len(d.Failed) == 1 {
-		d.Failed = nil
+	if done == 0 && len(d.notDecided) == 1 {
+		d.notDecided = nil
 		h.decideFailed(w, r, p, d, last)
 		return
 	}
 	if done > 0 {
 		p.Flash = p.T("atasan.flash.some_decided", done)
 	}
-	p.Error = p.T("atasan.err.not_decided", len(d.Failed))
+	p.Error = p.T("atasan.err.not_decided", len(d.notDecided))
 	if done == 0 {
-		p.Status = statusOf(last)
+		p.Status = last.Status
 	}
 	h.atasanQueuePage(w, r, p, d)
 }
@@ -257,8 +276,8 @@ func (h *Handler) atasanDecide(w http.ResponseWriter, r *http.Request) {
 // decideFailed shows the queue with the API's refusal of a decision:
 // its own words, which name the rule.
 func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, d *atasanQueue, err error) {
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Status >= 500 || ae.Status == http.StatusUnauthorized {
+	ae := sentRefused(err)
+	if ae == nil {
 		h.fail(w, r, p, err)
 		return
 	}
@@ -271,55 +290,35 @@ func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, 
 	h.atasanQueuePage(w, r, p, d)
 }
 
-func statusOf(err error) int {
+// sentRefused is err as the API's refusal of what a page sent: an answer
+// of 4xx other than 401 (the session ended). It is nil for any other error.
+func sentRefused(err error) *APIError {
 	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Status
+	if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusUnauthorized {
+		return ae
 	}
-	return http.StatusBadGateway
+	return nil
 }
 
-// claimLabels returns a function naming a claim of the visitor's queue
-// by person, activity and date (by its id when the queue lacks it).
-func (h *Handler) claimLabels(r *http.Request, p *Page) func(id string) string {
-	names := map[string]string{}
-	if hasQueue(p.Me) {
-		var body struct {
-			Pending []pendingClaim `json:"pending"`
-		}
-		if h.getJSON(r, "/api/v1/approvals", &body) == nil {
-			for _, c := range body.Pending {
-				names[c.StatementID] = c.label()
-			}
+// claimLabel names claim id of the queue by person, activity and date
+// (by its id when the queue lacks it).
+func (d *atasanQueue) claimLabel(p *Page, id string) string {
+	for _, c := range d.Pending {
+		if c.StatementID == id {
+			return c.label()
 		}
 	}
-	return func(id string) string {
-		if n, ok := names[id]; ok {
-			return n
-		}
-		return p.T("atasan.claim_id", id)
-	}
-}
-
-// postStatements posts stmts to the xAPI in one request.
-func (h *Handler) postStatements(r *http.Request, stmts []map[string]any) error {
-	b, err := json.Marshal(stmts)
-	if err != nil {
-		return err
-	}
-	return h.Call(r, http.MethodPost, "/xapi/statements", bytes.NewReader(b), map[string]string{
-		"Content-Type": "application/json", "X-Experience-API-Version": "1.0.3"}).Err()
+	return p.T("atasan.claim_id", id)
 }
 
 // madeDecision is one decision of GET /api/v1/decisions.
 type madeDecision struct {
+	claimActivity
 	NIP          string  `json:"nip"`
 	Name         string  `json:"name"`
 	StatementID  string  `json:"statement_id"`
 	Form         string  `json:"form"`
 	Date         string  `json:"date"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	JPClaimed    float64 `json:"jp_claimed"`
 	Decision     string  `json:"decision"`
 	Reason       string  `json:"reason"`
@@ -327,14 +326,6 @@ type madeDecision struct {
 	JPRecognized float64 `json:"jp_recognized"`
 	// DecisionLabel and StateLabel are the two in the page's language.
 	DecisionLabel, StateLabel string
-}
-
-// Title is how the claim is named: its activity's name, else its IRI.
-func (m madeDecision) Title() string {
-	if m.ActivityName != "" {
-		return m.ActivityName
-	}
-	return m.Activity
 }
 
 // atasanHistory shows what the visitor decided before (GET /atasan/riwayat).

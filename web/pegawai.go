@@ -2,12 +2,10 @@ package web
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // The pages of a signed-in civil servant (Pegawai): their JP of the year
@@ -88,6 +88,7 @@ type jpReport struct {
 }
 
 type jpItem struct {
+	claimActivity
 	StatementID  string  `json:"statement_id"`
 	Form         string  `json:"form"`
 	Date         string  `json:"date"`
@@ -99,8 +100,6 @@ type jpItem struct {
 	RejectedBy   string  `json:"rejected_by"`
 	Reason       string  `json:"reason"`
 	Rule         string  `json:"rule"`
-	Activity     string  `json:"activity"`
-	ActivityName string  `json:"activity_name"`
 	Note         string  `json:"note"`
 	DuplicateOf  string  `json:"duplicate_of"`
 }
@@ -172,17 +171,20 @@ func personPath(p *Page, what string) string {
 }
 
 // yearParam reads ?year= (default this year); ok false when it is not a
-// year.
-func (h *Handler) yearParam(r *http.Request) (int, bool) {
+// year, and the page has answered 400.
+func (h *Handler) yearParam(w http.ResponseWriter, r *http.Request, p *Page) (int, bool) {
 	v := r.URL.Query().Get("year")
 	if v == "" {
 		return h.cfg.Now().Year(), true
 	}
 	y, err := strconv.Atoi(v)
-	return y, err == nil && y >= 2000 && y <= 2100
+	if err != nil || y < 2000 || y > 2100 {
+		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", v))
+		return 0, false
+	}
+	return y, true
 }
 
-// forms reads the forms of competency development by code.
 // personYear is the visitor's JP report of year and the forms (by code
 // and in order).
 func (h *Handler) personYear(r *http.Request, p *Page, year int) (jpReport, map[string]apiForm, []apiForm, error) {
@@ -194,6 +196,7 @@ func (h *Handler) personYear(r *http.Request, p *Page, year int) (jpReport, map[
 	return rep, forms, list, err
 }
 
+// forms reads the forms of competency development, by code and in order.
 func (h *Handler) forms(r *http.Request) (map[string]apiForm, []apiForm, error) {
 	var list struct {
 		Forms []apiForm `json:"forms"`
@@ -210,17 +213,31 @@ func (h *Handler) forms(r *http.Request) (map[string]apiForm, []apiForm, error) 
 
 // formName is a form's name in the page's language (its code if unknown).
 func formName(p *Page, forms map[string]apiForm, code string) string {
-	f, ok := forms[code]
-	if !ok {
-		return code
+	if f, ok := forms[code]; ok {
+		return f.name(p)
 	}
+	return code
+}
+
+// name is the form's name in the page's language, else in Indonesian,
+// else its code.
+func (f apiForm) name(p *Page) string {
 	if n := f.Name[p.Lang]; n != "" {
 		return n
 	}
 	if n := f.Name["id"]; n != "" {
 		return n
 	}
-	return code
+	return f.Form
+}
+
+// maxJPPerClaim is the most JP one claim of the form may count (1000 when
+// its rule sets no bound); the form has a rule.
+func (f apiForm) maxJPPerClaim() float64 {
+	if f.Rule.MaxJPPerClaim != nil {
+		return *f.Rule.MaxJPPerClaim
+	}
+	return 1000
 }
 
 // ruleText says how a form counts JP and its caps, in the page's language.
@@ -235,11 +252,7 @@ func ruleText(p *Page, f apiForm) string {
 	var s string
 	switch f.Rule.Unit {
 	case "declared":
-		max := 1000.0
-		if f.Rule.MaxJPPerClaim != nil {
-			max = *f.Rule.MaxJPPerClaim
-		}
-		s = p.T("saya.unit.declared", p.Num(max))
+		s = p.T("saya.unit.declared", p.Num(f.maxJPPerClaim()))
 	case "duration":
 		s = p.T("saya.unit.duration")
 	case "zero":
@@ -264,7 +277,6 @@ func ruleText(p *Page, f apiForm) string {
 // itemRow is one claim as the pages show it.
 type itemRow struct {
 	jpItem
-	Name     string // the activity's name, else its IRI
 	FormName string
 	RuleText string
 	Decider  string
@@ -278,12 +290,10 @@ func itemRows(p *Page, rep jpReport, forms map[string]apiForm) []itemRow {
 		}
 		return nip
 	}
-	// the report lists items in log order: the latest first among a day's
+	// the report lists items in log order: read backwards, the latest of a
+	// day comes first
 	for _, it := range slices.Backward(rep.Items) {
-		row := itemRow{jpItem: it, Name: it.ActivityName, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
-		if row.Name == "" {
-			row.Name = it.Activity
-		}
+		row := itemRow{jpItem: it, FormName: formName(p, forms, it.Form), RuleText: ruleText(p, forms[it.Form])}
 		switch {
 		case it.State == "approved" && strings.HasPrefix(it.ApprovedBy, "provider:"):
 			row.Decider = p.T("saya.by_provider", strings.TrimPrefix(it.ApprovedBy, "provider:"))
@@ -332,9 +342,8 @@ func (h *Handler) pegawaiHome(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	year, ok := h.yearParam(r)
+	year, ok := h.yearParam(w, r, p)
 	if !ok {
-		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", r.URL.Query().Get("year")))
 		return
 	}
 	rep, forms, _, err := h.personYear(r, p, year)
@@ -416,7 +425,7 @@ func (h *Handler) formOptions(p *Page, list []apiForm) []formOption {
 		if f.Rule == nil {
 			continue
 		}
-		opts = append(opts, formOption{Code: f.Form, Name: formName(p, map[string]apiForm{f.Form: f}, f.Form), Rule: ruleText(p, f), Category: f.Category})
+		opts = append(opts, formOption{Code: f.Form, Name: f.name(p), Rule: ruleText(p, f), Category: f.Category})
 	}
 	slices.SortStableFunc(opts, func(a, b formOption) int {
 		if d := order[a.Category] - order[b.Category]; d != 0 {
@@ -432,12 +441,8 @@ func (h *Handler) today() string { return h.cfg.Now().In(wib).Format(time.DateOn
 // wib is Western Indonesia Time, the zone of the dates a record defaults to.
 var wib = time.FixedZone("WIB", 7*3600)
 
-func (h *Handler) renderRecord(w http.ResponseWriter, r *http.Request, p *Page, in recordInput, errs map[string]string) {
-	_, list, err := h.forms(r)
-	if err != nil {
-		h.fail(w, r, p, err)
-		return
-	}
+// renderRecord shows the record form of the forms list with in and errs.
+func (h *Handler) renderRecord(w http.ResponseWriter, p *Page, list []apiForm, in recordInput, errs map[string]string) {
 	p.Data = recordData{In: in, Forms: h.formOptions(p, list), Errors: errs, MaxMiB: maxEvidenceBytes >> 20,
 		Accept: strings.Join(evidenceTypes, ","), Today: h.today()}
 	if len(errs) > 0 {
@@ -454,8 +459,13 @@ func (h *Handler) pegawaiRecordForm(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
+	_, list, err := h.forms(r)
+	if err != nil {
+		h.fail(w, r, p, err)
+		return
+	}
 	t := h.today()
-	h.renderRecord(w, r, p, recordInput{Start: t, End: t}, nil)
+	h.renderRecord(w, p, list, recordInput{Start: t, End: t}, nil)
 }
 
 // evidence is an uploaded evidence file.
@@ -478,7 +488,7 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 		Minutes: strings.TrimSpace(r.PostFormValue("minutes")), Title: strings.TrimSpace(r.PostFormValue("title")),
 		Description: strings.TrimSpace(r.PostFormValue("description")),
 	}
-	forms, _, err := h.forms(r)
+	forms, list, err := h.forms(r)
 	if err != nil {
 		h.fail(w, r, p, err)
 		return
@@ -487,38 +497,20 @@ func (h *Handler) pegawaiRecord(w http.ResponseWriter, r *http.Request) {
 	stmt := h.checkRecord(p, in, forms, errs)
 	ev := h.readEvidence(p, r, errs)
 	if len(errs) > 0 {
-		h.renderRecord(w, r, p, in, errs)
+		h.renderRecord(w, p, list, in, errs)
 		return
 	}
-	var res Response
-	hdr := map[string]string{"X-Experience-API-Version": "1.0.3"}
 	if ev == nil {
-		body, _ := json.Marshal(stmt)
-		hdr["Content-Type"] = "application/json"
-		res = h.Call(r, http.MethodPost, "/xapi/statements", bytes.NewReader(body), hdr)
+		err = h.postJSON(r, "/xapi/statements", stmt, nil)
 	} else {
-		sum := sha256.Sum256(ev.Data)
-		sha := hex.EncodeToString(sum[:])
-		stmt["attachments"] = []map[string]any{{
-			"usageType":   EvidenceUsage,
-			"display":     map[string]string{"id-ID": "Bukti: " + ev.Name, "en": "Evidence: " + ev.Name},
-			"contentType": ev.ContentType,
-			"length":      len(ev.Data),
-			"sha2":        sha,
-		}}
-		body, ctype := multipartStatement(stmt, ev, sha)
-		hdr["Content-Type"] = ctype
-		res = h.Call(r, http.MethodPost, "/xapi/statements", body, hdr)
+		body, ctype := multipartStatement(stmt, ev)
+		err = h.Call(r, http.MethodPost, "/xapi/statements", body,
+			map[string]string{"Content-Type": ctype, "X-Experience-API-Version": "1.0.3"}).Err()
 	}
-	if err := res.Err(); err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
-			h.fail(w, r, p, err)
-			return
-		}
-		if errors.As(err, &ae) && ae.Status < 500 {
+	if err != nil {
+		if ae := sentRefused(err); ae != nil {
 			p.Error = p.T("saya.catat.refused", ae.Message)
-			h.renderRecord(w, r, p, in, map[string]string{"api": ae.Message})
+			h.renderRecord(w, p, list, in, map[string]string{"api": ae.Message})
 			return
 		}
 		h.fail(w, r, p, err)
@@ -582,10 +574,7 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 	ext := map[string]any{extForm: in.Form}
 	result := map[string]any{"completion": true}
 	if ok && f.Rule != nil {
-		max := 1000.0
-		if f.Rule.MaxJPPerClaim != nil {
-			max = *f.Rule.MaxJPPerClaim
-		}
+		max := f.maxJPPerClaim()
 		switch f.Rule.Unit {
 		case "declared":
 			jp, err := strconv.ParseFloat(strings.Replace(in.JP, ",", ".", 1), 64)
@@ -617,7 +606,7 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 		ext[extDays] = days
 		ext[extStartDate] = in.Start
 	}
-	id := newUUID()
+	id := uuid.NewString()
 	def := map[string]any{"name": map[string]string{"id-ID": in.Title}}
 	if in.Description != "" {
 		def["description"] = map[string]string{"id-ID": in.Description}
@@ -626,13 +615,9 @@ func (h *Handler) checkRecord(p *Page, in recordInput, forms map[string]apiForm,
 	if t := activityType(in.Form); t != "" {
 		def["type"] = t
 	}
-	actor := map[string]any{"objectType": "Agent", "account": map[string]string{"homePage": h.cfg.API.HomePage(), "name": p.Me.NIP}}
-	if p.Me.Name != "" {
-		actor["name"] = p.Me.Name
-	}
 	return map[string]any{
-		"id":     newUUID(),
-		"actor":  actor,
+		"id":     uuid.NewString(),
+		"actor":  h.actor(p.Me),
 		"verb":   map[string]any{"id": verbCompleted, "display": map[string]string{"id-ID": "menyelesaikan", "en-US": "completed"}},
 		"object": map[string]any{"objectType": "Activity", "id": recordedActivity + id, "definition": def},
 		"result": result,
@@ -698,10 +683,19 @@ func (h *Handler) readEvidence(p *Page, r *http.Request, errs map[string]string)
 	return &evidence{Name: name, ContentType: ct, Data: data}
 }
 
-// multipartStatement is the statement and its evidence as a
-// multipart/mixed body (xAPI 1.0.3 Data 2.5): the statement first, then
-// the file named by its SHA-2.
-func multipartStatement(stmt map[string]any, ev *evidence, sha string) (io.Reader, string) {
+// multipartStatement attaches the evidence to the statement and returns
+// both as a multipart/mixed body (xAPI 1.0.3 Data 2.5): the statement
+// first, then the file named by its SHA-2.
+func multipartStatement(stmt map[string]any, ev *evidence) (io.Reader, string) {
+	sum := sha256.Sum256(ev.Data)
+	sha := hex.EncodeToString(sum[:])
+	stmt["attachments"] = []map[string]any{{
+		"usageType":   EvidenceUsage,
+		"display":     map[string]string{"id-ID": "Bukti: " + ev.Name, "en": "Evidence: " + ev.Name},
+		"contentType": ev.ContentType,
+		"length":      len(ev.Data),
+		"sha2":        sha,
+	}}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	js, _ := json.Marshal(stmt)
@@ -715,14 +709,6 @@ func multipartStatement(stmt map[string]any, ev *evidence, sha string) (io.Reade
 	_, _ = part.Write(ev.Data)
 	_ = mw.Close()
 	return &buf, "multipart/mixed; boundary=" + mw.Boundary()
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 type historyData struct {
@@ -742,9 +728,8 @@ func (h *Handler) pegawaiHistory(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	year, ok := h.yearParam(r)
+	year, ok := h.yearParam(w, r, p)
 	if !ok {
-		h.errorPage(w, r, p, http.StatusBadRequest, p.T("saya.bad_year", r.URL.Query().Get("year")))
 		return
 	}
 	q := r.URL.Query()
