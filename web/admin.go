@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"sort"
@@ -38,16 +39,6 @@ func (h *Handler) registerAdmin() {
 	h.mux.HandleFunc("POST /admin/jabatan", h.adminPostPositions)
 	h.mux.HandleFunc("GET /admin/katalog", h.adminCatalogue)
 	h.mux.HandleFunc("POST /admin/katalog", h.adminPostCatalogue)
-}
-
-// areaPage is the visitor's page titled title in the area nav (admin,
-// analis, auditor), or nil when they were sent to the sign-in.
-func (h *Handler) areaPage(w http.ResponseWriter, r *http.Request, nav, title string) *Page {
-	p := h.signedIn(w, r)
-	if p != nil {
-		p.Title, p.Nav = title, nav
-	}
-	return p
 }
 
 type adminHomeData struct {
@@ -242,7 +233,7 @@ func (h *Handler) adminRevokeCredential(w http.ResponseWriter, r *http.Request) 
 	if p == nil {
 		return
 	}
-	a := h.Call(r, http.MethodDelete, "/api/v1/credentials/"+pathEscape(r.PostFormValue("key")), nil, nil)
+	a := h.Call(r, http.MethodDelete, "/api/v1/credentials/"+url.PathEscape(r.PostFormValue("key")), nil, nil)
 	if err := a.Err(); err != nil {
 		if refusal(err, p) {
 			h.credentialsPage(w, r, p, credentialForm{})

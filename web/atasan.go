@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -290,16 +289,6 @@ func (h *Handler) decideFailed(w http.ResponseWriter, r *http.Request, p *Page, 
 	h.atasanQueuePage(w, r, p, d)
 }
 
-// sentRefused is err as the API's refusal of what a page sent: an answer
-// of 4xx other than 401 (the session ended). It is nil for any other error.
-func sentRefused(err error) *APIError {
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusUnauthorized {
-		return ae
-	}
-	return nil
-}
-
 // claimLabel names claim id of the queue by person, activity and date
 // (by its id when the queue lacks it).
 func (d *atasanQueue) claimLabel(p *Page, id string) string {
@@ -330,11 +319,10 @@ type madeDecision struct {
 
 // atasanHistory shows what the visitor decided before (GET /atasan/riwayat).
 func (h *Handler) atasanHistory(w http.ResponseWriter, r *http.Request) {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "atasan", "atasan.history.title")
 	if p == nil {
 		return
 	}
-	p.Title, p.Nav = "atasan.history.title", "atasan"
 	var body struct {
 		Decisions []madeDecision `json:"decisions"`
 	}
@@ -367,7 +355,7 @@ func (h *Handler) stateLabel(p *Page, s string) string {
 // atasanEvidence downloads a claim's evidence (GET /atasan/bukti/{id}?n=)
 // through the API as the visitor.
 func (h *Handler) atasanEvidence(w http.ResponseWriter, r *http.Request) {
-	target := "/api/v1/claims/" + pathEscape(r.PathValue("id")) + "/evidence"
+	target := "/api/v1/claims/" + url.PathEscape(r.PathValue("id")) + "/evidence"
 	if n := r.URL.Query().Get("n"); n != "" {
 		target += "?n=" + url.QueryEscape(n)
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -220,8 +219,7 @@ func (h *Handler) formError(w http.ResponseWriter, r *http.Request, p *Page, pag
 // refusal of what a form sent (a bad value, a conflict), not of the
 // visitor (401, 403) nor a failure (5xx).
 func refusal(err error, p *Page) bool {
-	var ae *APIError
-	if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden {
+	if ae := sentRefused(err); ae != nil && ae.Status != http.StatusForbidden {
 		p.Status, p.Error = ae.Status, ae.Message
 		return true
 	}

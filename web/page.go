@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jejak-id/jejak/lrs"
 )
 
 // Page is what every template gets: the visitor, the language, the CSRF
@@ -148,6 +150,30 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) *Page {
 	return h.newPage(w, r, me)
 }
 
+// areaPage is the visitor's page titled title (a message key) in area nav
+// of the header (saya, atasan, analis, auditor, admin), or nil when they
+// were sent to the sign-in.
+func (h *Handler) areaPage(w http.ResponseWriter, r *http.Request, nav, title string) *Page {
+	p := h.signedIn(w, r)
+	if p != nil {
+		p.Title, p.Nav = title, nav
+	}
+	return p
+}
+
+// sentRefused is the API's refusal of what a form sent (a 4xx other than
+// 401, which means the session ended), nil for any other error.
+func sentRefused(err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusUnauthorized {
+		return ae
+	}
+	return nil
+}
+
+// wib is Western Indonesian Time, the zone of the pages' dates.
+var wib = time.FixedZone("WIB", 7*3600)
+
 // render writes page name with p, 200 unless p.Status says otherwise.
 func (h *Handler) render(w http.ResponseWriter, name string, p *Page) {
 	t, ok := h.pages[name]
@@ -212,13 +238,13 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/masuk", http.StatusSeeOther)
 	case me.NIP != "":
 		http.Redirect(w, r, "/saya", http.StatusSeeOther)
-	case me.Has("analyst"):
+	case me.Has(lrs.RoleAnalyst):
 		http.Redirect(w, r, "/analis", http.StatusSeeOther)
-	case me.Has("verifier"):
+	case me.Has(lrs.RoleVerifier):
 		http.Redirect(w, r, "/atasan", http.StatusSeeOther)
-	case me.Has("auditor"):
+	case me.Has(lrs.RoleAuditor):
 		http.Redirect(w, r, "/auditor", http.StatusSeeOther)
-	case me.Has("admin"):
+	case me.Has(lrs.RoleAdmin):
 		http.Redirect(w, r, "/admin", http.StatusSeeOther)
 	default:
 		p := h.newPage(w, r, me)

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -153,11 +154,10 @@ type competencies struct {
 // the sign-in for a visitor without a session, 403 for an account that is
 // not a person.
 func (h *Handler) pegawaiPage(w http.ResponseWriter, r *http.Request, title string) *Page {
-	p := h.signedIn(w, r)
+	p := h.areaPage(w, r, "saya", title)
 	if p == nil {
 		return nil
 	}
-	p.Title, p.Nav = title, "saya"
 	if p.Me.NIP == "" {
 		h.errorPage(w, r, p, http.StatusForbidden, p.T("saya.not_person"))
 		return nil
@@ -167,7 +167,7 @@ func (h *Handler) pegawaiPage(w http.ResponseWriter, r *http.Request, title stri
 
 // personPath is the API path of the signed-in person's records.
 func personPath(p *Page, what string) string {
-	return "/api/v1/people/" + pathEscape(p.Me.NIP) + "/" + what
+	return "/api/v1/people/" + url.PathEscape(p.Me.NIP) + "/" + what
 }
 
 // yearParam reads ?year= (default this year); ok false when it is not a
@@ -439,7 +439,6 @@ func (h *Handler) formOptions(p *Page, list []apiForm) []formOption {
 func (h *Handler) today() string { return h.cfg.Now().In(wib).Format(time.DateOnly) }
 
 // wib is Western Indonesia Time, the zone of the dates a record defaults to.
-var wib = time.FixedZone("WIB", 7*3600)
 
 // renderRecord shows the record form of the forms list with in and errs.
 func (h *Handler) renderRecord(w http.ResponseWriter, p *Page, list []apiForm, in recordInput, errs map[string]string) {

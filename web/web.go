@@ -18,7 +18,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -295,6 +294,3 @@ func (r *recorder) WriteHeader(status int) {
 		r.status = status
 	}
 }
-
-// pathEscape escapes one path segment.
-func pathEscape(s string) string { return url.PathEscape(s) }
