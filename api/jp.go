@@ -344,7 +344,7 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	nips, err := s.unitOrGroup(c.Request().Context(), unit)
+	nips, err := s.unitOrGroup(c, unit)
 	if err != nil {
 		return unit, nil, lrs.Internal("jp view", err)
 	}
@@ -357,19 +357,37 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 // unitOrGroup is the people registered in unit; when no one's unit has
 // that name, the people registered under it as their parent unit or
 // instansi (a report of a whole directorate or agency). Names match
-// whatever their case.
-func (s *Server) unitOrGroup(ctx context.Context, unit string) ([]bangkom.NIP, error) {
-	nips, err := s.cfg.JP.Unit(ctx, unit)
-	if err != nil || len(nips) > 0 {
-		return nips, err
-	}
-	err = s.cfg.JP.EachPerson(ctx, "", func(p bangkom.Person) bool {
-		if strings.EqualFold(p.ParentUnit, unit) || strings.EqualFold(p.Instansi, unit) {
-			nips = append(nips, p.NIP)
+// whatever their case. It is looked up once per request: the access check
+// and the report share it.
+func (s *Server) unitOrGroup(c echo.Context, unit string) ([]bangkom.NIP, error) {
+	return perRequest(c, "jejak.unit-members\x00"+unit, func() ([]bangkom.NIP, error) {
+		ctx := c.Request().Context()
+		nips, err := s.cfg.JP.Unit(ctx, unit)
+		if err != nil || len(nips) > 0 {
+			return nips, err
 		}
-		return true
+		err = s.cfg.JP.EachPerson(ctx, "", func(p bangkom.Person) bool {
+			if strings.EqualFold(p.ParentUnit, unit) || strings.EqualFold(p.Instansi, unit) {
+				nips = append(nips, p.NIP)
+			}
+			return true
+		})
+		return nips, err
 	})
-	return nips, err
+}
+
+// perRequest is what key holds for request c, computed by f the first
+// time it is asked (an error is not kept), for a lookup both an access
+// check and its handler need.
+func perRequest[T any](c echo.Context, key string, f func() (T, error)) (T, error) {
+	if v, ok := c.Get(key).(T); ok {
+		return v, nil
+	}
+	v, err := f()
+	if err == nil {
+		c.Set(key, v)
+	}
+	return v, err
 }
 
 // pathParam is path parameter name, decoded. The router matches the raw
