@@ -107,14 +107,14 @@ func (s *Server) decisions(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	s.waitJP(ctx)
-	nips, err := s.cfg.JP.Supervisees(ctx, sup)
+	people, err := approvalQueue{kind: "supervisor", name: string(sup), p: p}.people(c, s, 0)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return err
 	}
 	rules := s.cfg.JP.Rules()
 	now := s.asOfTime(c)
 	out := []MadeDecision{}
-	err = s.eachFacts(ctx, nips, 0, func(f bangkom.Facts) {
+	for _, f := range people {
 		loc := f.Person.Location()
 		claims := map[string]bangkom.Claim{}
 		for _, cl := range f.Claims {
@@ -159,9 +159,6 @@ func (s *Server) decisions(c echo.Context) error {
 				out = append(out, md)
 			}
 		}
-	})
-	if err != nil {
-		return err
 	}
 	// The newest first; decisions of one batch by the claims' dates, the
 	// latest first.
