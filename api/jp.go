@@ -886,17 +886,11 @@ func (s *Server) postPeople(c echo.Context) error {
 		}
 	}
 	if err == nil {
-		var cycles []*bangkom.FieldError
+		var cycles []error
 		if cycles, err = s.registryCycles(c.Request().Context(), people, lines); err != nil {
 			return err
 		}
-		if len(cycles) > 0 {
-			errs := make([]error, len(cycles))
-			for i, e := range cycles {
-				errs[i] = e
-			}
-			err = errors.Join(errs...)
-		}
+		err = errors.Join(cycles...)
 	}
 	if dryRun {
 		res := PeopleCheck{DryRun: true, Valid: err == nil, People: make([]PeopleRow, len(people)), Problems: []PeopleProblem{}}
@@ -954,9 +948,9 @@ type PeopleProblem struct {
 
 // registryCycles finds the supervisor cycles the registry (its entries
 // over those registered now) would hold through an imported person after
-// the import; each is named on the line of its first imported person
-// (lines[i] is the line of people[i]).
-func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, lines []int) ([]*bangkom.FieldError, error) {
+// the import; each is a *bangkom.FieldError on the line of its first
+// imported person (lines[i] is the line of people[i]).
+func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, lines []int) ([]error, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
 	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
 	cancel()
@@ -980,7 +974,7 @@ func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, li
 		sup[p.NIP], from[i] = p.SupervisorNIP, p.NIP
 		index[p.NIP] = i
 	}
-	var out []*bangkom.FieldError
+	var out []error
 	for _, cycle := range bangkom.SupervisorCycles(sup, from) {
 		line := 0
 		for _, n := range cycle {
