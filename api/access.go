@@ -84,7 +84,7 @@ func (s *Server) allowUnit(c echo.Context) error {
 	if p.HasRole(lrs.RoleAnalyst) {
 		ctx := c.Request().Context()
 		s.waitJP(ctx) // the registry as this node's writes left it
-		nips, err := s.unitOrGroup(ctx, unit)
+		nips, err := s.unitOrGroup(c, unit)
 		if err != nil {
 			return lrs.Internal("jp view", err)
 		}

@@ -107,14 +107,14 @@ func (s *Server) decisions(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	s.waitJP(ctx)
-	nips, err := s.cfg.JP.Supervisees(ctx, sup)
+	people, err := approvalQueue{kind: "supervisor", name: string(sup), p: p}.people(c, s, 0)
 	if err != nil {
-		return lrs.Internal("jp view", err)
+		return err
 	}
 	rules := s.cfg.JP.Rules()
 	now := s.asOfTime(c)
 	out := []MadeDecision{}
-	err = s.eachFacts(ctx, nips, 0, func(f bangkom.Facts) {
+	for _, f := range people {
 		loc := f.Person.Location()
 		claims := map[string]bangkom.Claim{}
 		for _, cl := range f.Claims {
@@ -159,9 +159,6 @@ func (s *Server) decisions(c echo.Context) error {
 				out = append(out, md)
 			}
 		}
-	})
-	if err != nil {
-		return err
 	}
 	// The newest first; decisions of one batch by the claims' dates, the
 	// latest first.
@@ -190,12 +187,29 @@ func (s *Server) evidenceTarget(c echo.Context) (string, string, string, bool) {
 	if err != nil {
 		return "", "", "", false
 	}
-	s.waitJP(c.Request().Context())
-	nip, found, err := s.cfg.JP.Claimant(c.Request().Context(), id)
-	if err != nil || !found {
+	cl, err := s.claimant(c, id)
+	if err != nil || !cl.found {
 		return "", "", "", false
 	}
-	return lrs.AccessPerson, string(nip), "", true
+	return lrs.AccessPerson, string(cl.nip), "", true
+}
+
+// claimantOf is who made a claim, as the JP view knows it.
+type claimantOf struct {
+	nip   bangkom.NIP
+	found bool
+}
+
+// claimant looks the claimant of claim id up in the JP view (after it
+// holds this node's writes), once per request: the access log's target
+// and the handler share it.
+func (s *Server) claimant(c echo.Context, id uuid.UUID) (claimantOf, error) {
+	return perRequest(c, "jejak.claimant\x00"+id.String(), func() (claimantOf, error) {
+		ctx := c.Request().Context()
+		s.waitJP(ctx)
+		nip, found, err := s.cfg.JP.Claimant(ctx, id)
+		return claimantOf{nip, found}, err
+	})
 }
 
 // claimEvidence serves GET /api/v1/claims/{id}/evidence[?n=]: the data of
@@ -212,21 +226,20 @@ func (s *Server) claimEvidence(c echo.Context) error {
 		return lrs.Errorf(lrs.EINVALID, "claim id %q is not a UUID", c.Param("id"))
 	}
 	ctx := c.Request().Context()
-	s.waitJP(ctx)
-	nip, found, err := s.cfg.JP.Claimant(ctx, id)
+	cl, err := s.claimant(c, id)
 	if err != nil {
 		return lrs.Internal("jp view", err)
 	}
 	t := lrs.PersonScope{}
-	if found {
-		if t, _, err = s.personScope(ctx, nip); err != nil {
+	if cl.found {
+		if t, _, err = s.personScope(ctx, cl.nip); err != nil {
 			return lrs.Internal("jp view", err)
 		}
 	}
-	if err := lrs.CanReadEvidence(p, t, found); err != nil {
+	if err := lrs.CanReadEvidence(p, t, cl.found); err != nil {
 		return err
 	}
-	if !found {
+	if !cl.found {
 		return lrs.Errorf(lrs.ENOTFOUND, "no learning claim %s is known here", id)
 	}
 	ev, err := s.cfg.JP.Evidence(ctx, id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/google/uuid"
@@ -88,7 +89,7 @@ func TestClaimEvidence_DownloadsToWhoMayReadTheClaimant(t *testing.T) {
 	data := []byte("%PDF-1.4 sertifikat pelatihan")
 	sha := sha256Hex(data)
 	att := `{"usageType":"http://id.tincanapi.com/attachment/certificate","display":{"id-ID":"Sertifikat Siti"},"contentType":"application/pdf","length":` +
-		jsonNum(len(data)) + `,"sha2":"` + sha + `"}`
+		strconv.Itoa(len(data)) + `,"sha2":"` + sha + `"}`
 	claim := learning(id, sitiNIP, "NK-COACHING", "2026-04-01T10:00:00+07:00", `"attachments":[`+att+`]`)
 	body, ct := multipartBody(t, "application/json", claim, dataPart(sha, "application/pdf", data))
 	expect(t, e.xapi["siti-app"].do(t, req{method: "POST", path: "/statements", body: body, contentType: ct}), 200)
@@ -191,5 +192,3 @@ func TestDecisions_ListASupervisorsOwnDecisions(t *testing.T) {
 		t.Fatalf("reads of Budi's decisions: %d %+v", len(entries), entries)
 	}
 }
-
-func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }

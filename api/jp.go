@@ -344,7 +344,7 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	nips, err := s.unitOrGroup(c.Request().Context(), unit)
+	nips, err := s.unitOrGroup(c, unit)
 	if err != nil {
 		return unit, nil, lrs.Internal("jp view", err)
 	}
@@ -357,19 +357,37 @@ func (s *Server) unitMembers(c echo.Context) (string, []bangkom.NIP, error) {
 // unitOrGroup is the people registered in unit; when no one's unit has
 // that name, the people registered under it as their parent unit or
 // instansi (a report of a whole directorate or agency). Names match
-// whatever their case.
-func (s *Server) unitOrGroup(ctx context.Context, unit string) ([]bangkom.NIP, error) {
-	nips, err := s.cfg.JP.Unit(ctx, unit)
-	if err != nil || len(nips) > 0 {
-		return nips, err
-	}
-	err = s.cfg.JP.EachPerson(ctx, "", func(p bangkom.Person) bool {
-		if strings.EqualFold(p.ParentUnit, unit) || strings.EqualFold(p.Instansi, unit) {
-			nips = append(nips, p.NIP)
+// whatever their case. It is looked up once per request: the access check
+// and the report share it.
+func (s *Server) unitOrGroup(c echo.Context, unit string) ([]bangkom.NIP, error) {
+	return perRequest(c, "jejak.unit-members\x00"+unit, func() ([]bangkom.NIP, error) {
+		ctx := c.Request().Context()
+		nips, err := s.cfg.JP.Unit(ctx, unit)
+		if err != nil || len(nips) > 0 {
+			return nips, err
 		}
-		return true
+		err = s.cfg.JP.EachPerson(ctx, "", func(p bangkom.Person) bool {
+			if strings.EqualFold(p.ParentUnit, unit) || strings.EqualFold(p.Instansi, unit) {
+				nips = append(nips, p.NIP)
+			}
+			return true
+		})
+		return nips, err
 	})
-	return nips, err
+}
+
+// perRequest is what key holds for request c, computed by f the first
+// time it is asked (an error is not kept), for a lookup both an access
+// check and its handler need.
+func perRequest[T any](c echo.Context, key string, f func() (T, error)) (T, error) {
+	if v, ok := c.Get(key).(T); ok {
+		return v, nil
+	}
+	v, err := f()
+	if err == nil {
+		c.Set(key, v)
+	}
+	return v, err
 }
 
 // pathParam is path parameter name, decoded. The router matches the raw
@@ -868,17 +886,11 @@ func (s *Server) postPeople(c echo.Context) error {
 		}
 	}
 	if err == nil {
-		var cycles []*bangkom.FieldError
+		var cycles []error
 		if cycles, err = s.registryCycles(c.Request().Context(), people, lines); err != nil {
 			return err
 		}
-		if len(cycles) > 0 {
-			errs := make([]error, len(cycles))
-			for i, e := range cycles {
-				errs[i] = e
-			}
-			err = errors.Join(errs...)
-		}
+		err = errors.Join(cycles...)
 	}
 	if dryRun {
 		res := PeopleCheck{DryRun: true, Valid: err == nil, People: make([]PeopleRow, len(people)), Problems: []PeopleProblem{}}
@@ -936,9 +948,9 @@ type PeopleProblem struct {
 
 // registryCycles finds the supervisor cycles the registry (its entries
 // over those registered now) would hold through an imported person after
-// the import; each is named on the line of its first imported person
-// (lines[i] is the line of people[i]).
-func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, lines []int) ([]*bangkom.FieldError, error) {
+// the import; each is a *bangkom.FieldError on the line of its first
+// imported person (lines[i] is the line of people[i]).
+func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, lines []int) ([]error, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadWait)
 	_ = s.cfg.JP.WaitApplied(wctx, s.cfg.Writer.LastSeq())
 	cancel()
@@ -962,7 +974,7 @@ func (s *Server) registryCycles(ctx context.Context, people []bangkom.Person, li
 		sup[p.NIP], from[i] = p.SupervisorNIP, p.NIP
 		index[p.NIP] = i
 	}
-	var out []*bangkom.FieldError
+	var out []error
 	for _, cycle := range bangkom.SupervisorCycles(sup, from) {
 		line := 0
 		for _, n := range cycle {

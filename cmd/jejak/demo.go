@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jejak-id/jejak/api"
 	"github.com/jejak-id/jejak/lrs"
 	"github.com/jejak-id/jejak/lrs/bangkom"
 )
@@ -147,17 +148,13 @@ func (w *demoWriter) call(ctx context.Context, key, method, path string, body an
 
 // registry records the position standards, the catalogue and the people.
 func (w *demoWriter) registry(ctx context.Context) error {
-	type position struct {
-		Position  string         `json:"position"`
-		Standards map[string]int `json:"standards"`
-	}
-	var positions []position
+	var positions []api.Position
 	for _, p := range demoPositions {
 		std := map[string]int{}
 		for _, l := range p.standards() {
 			std[l.Code] = l.Level
 		}
-		positions = append(positions, position{p.Name, std})
+		positions = append(positions, api.Position{Position: p.Name, Standards: std})
 	}
 	if _, err := w.call(ctx, demoKeyAdmin, http.MethodPost, "/api/v1/positions", positions, http.StatusOK); err != nil {
 		return err

@@ -82,26 +82,19 @@ func runPeople(ctx context.Context, args []string, getenv func(string) string, s
 	if err := f.parse(nil); err != nil { // environment fallbacks
 		return err
 	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
 	var people []bangkom.Person
 	var sep rune
 	if strings.EqualFold(filepath.Ext(name), ".xlsx") {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return err
-		}
 		people, _, err = bangkom.ReadPeopleXLSX(b)
-		if err != nil {
-			return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
-		}
 	} else {
-		file, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		if people, sep, err = bangkom.ReadPeopleCSVSep(file); err != nil {
-			return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
-		}
+		people, sep, err = bangkom.ReadPeopleCSVSep(bytes.NewReader(b))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: nothing was imported:\n%w", name, err)
 	}
 	body, _ := json.Marshal(people)
 	var res struct {

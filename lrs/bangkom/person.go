@@ -232,17 +232,11 @@ func detectSeparator(header []byte) rune {
 // Every bad row is reported by line and field; a file with any bad row
 // returns no people.
 func ReadPeopleCSVSep(r io.Reader) ([]Person, rune, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
+	people, _, sep, err := ReadPeopleCSVAll(r)
+	if err != nil {
+		return nil, sep, err
 	}
-	first, _ := br.Peek(br.Size()) // as much as the buffer holds: the header line, unless it is huge
-	if i := bytes.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
-	}
-	sep := detectSeparator(first)
-	people, err := readPeopleCSV(br, sep)
-	return people, sep, err
+	return people, sep, nil
 }
 
 // ReadPeopleCSVAll reads a registry CSV as ReadPeopleCSVSep does, but
@@ -255,7 +249,7 @@ func ReadPeopleCSVAll(r io.Reader) ([]Person, []int, rune, error) {
 	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
-	first, _ := br.Peek(br.Size())
+	first, _ := br.Peek(br.Size()) // as much as the buffer holds: the header line, unless it is huge
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	}
@@ -274,26 +268,6 @@ func ReadPeopleCSVAll(r io.Reader) ([]Person, []int, rune, error) {
 		return rec, line, err
 	})
 	return people, lines, sep, err
-}
-
-func readPeopleCSV(r io.Reader, sep rune) ([]Person, error) {
-	cr := csv.NewReader(r)
-	cr.Comma = sep
-	cr.TrimLeadingSpace = sep != '\t'
-	header, err := cr.Read()
-	if err != nil {
-		return nil, fmt.Errorf("line 1: reading the header: %w", err)
-	}
-	line := 1
-	people, _, err := peopleFromRows(header, fmt.Sprintf(" (read with the separator %q)", SeparatorName(sep)), func() ([]string, int, error) {
-		line++
-		rec, err := cr.Read()
-		return rec, line, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return people, nil
 }
 
 // peopleFromRows reads the rows of a registry table after its header
