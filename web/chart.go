@@ -10,7 +10,7 @@ import (
 
 // Charts are SVG drawn on the server: no script, no inline style (the CSP
 // allows neither), only SVG attributes and the classes of jejak.css and
-// analis.css (svg.chart, bar1..bar3, axis, line, dot). Every label is
+// its analyst section (svg.chart, bar1..bar3, axis, line, dot). Every label is
 // escaped here; the page also gives each chart's numbers as a table.
 
 // chartPoint is one bar or one point of a chart.
