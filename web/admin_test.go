@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"html"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,28 +14,6 @@ import (
 
 	"github.com/jejak-id/jejak/api"
 )
-
-// upload posts a multipart form with one file, with the CSRF token of the
-// last page.
-func (b *browser) upload(path string, fields url.Values, field, name string, content []byte) page {
-	b.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	if !fields.Has("csrf") {
-		_ = mw.WriteField("csrf", b.csrf)
-	}
-	for k, vs := range fields {
-		for _, v := range vs {
-			_ = mw.WriteField(k, v)
-		}
-	}
-	fw, _ := mw.CreateFormFile(field, name)
-	_, _ = fw.Write(content)
-	_ = mw.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.site.url+path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.keep(b.c.Do(req))
-}
 
 // basicGet is GET path with HTTP Basic key and secret: its status.
 func (s *site) basicGet(t *testing.T, path, key, secret string) int {

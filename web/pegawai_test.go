@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,27 +75,10 @@ func jpItems(t testing.TB, s *site) int {
 }
 
 // postMultipart sends a multipart form with the CSRF token of the last
-// page and, when name is not empty, a file.
+// page and, when name is not empty, a file as the evidence.
 func (b *browser) postMultipart(path string, form url.Values, name string, file []byte) page {
 	b.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	if !form.Has("csrf") {
-		form.Set("csrf", b.csrf)
-	}
-	for k, vs := range form {
-		for _, v := range vs {
-			_ = mw.WriteField(k, v)
-		}
-	}
-	if name != "" {
-		w, _ := mw.CreateFormFile("evidence", name)
-		_, _ = w.Write(file)
-	}
-	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, b.site.url+path, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.keep(b.c.Do(req))
+	return b.upload(path, form, "evidence", name, file)
 }
 
 // pdf is a small PDF file as evidence.

@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -207,6 +209,30 @@ func (b *browser) post(path string, form url.Values) page {
 		form.Set("csrf", b.csrf)
 	}
 	return b.keep(b.c.PostForm(b.site.url+path, form))
+}
+
+// upload posts a multipart form with the CSRF token of the last page and,
+// when name is not empty, a file in field.
+func (b *browser) upload(path string, fields url.Values, field, name string, content []byte) page {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	if !fields.Has("csrf") {
+		_ = mw.WriteField("csrf", b.csrf)
+	}
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	if name != "" {
+		fw, _ := mw.CreateFormFile(field, name)
+		_, _ = fw.Write(content)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.site.url+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.keep(b.c.Do(req))
 }
 
 // signIn signs in with the key and secret of role's account.
